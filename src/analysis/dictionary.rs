@@ -1,0 +1,147 @@
+//! Dictionary loading: the system dictionary (IPADIC compiled by `build.rs` from the vendored
+//! source) and the operator-editable user dictionary (`dictionaries/user_dict.csv`).
+
+use std::path::{Path, PathBuf};
+
+use lindera::dictionary::{Dictionary, UserDictionary, load_fs_dictionary};
+use lindera_dictionary::builder::DictionaryBuilder;
+
+use super::AnalysisError;
+
+/// The user dictionary shipped with kotae (public-administration terms), used when the data
+/// directory has no `dictionaries/user_dict.csv`.
+pub const BUILTIN_USER_DICT: &str = include_str!("../../dictionaries/user_dict.csv");
+
+/// A loaded system dictionary plus an optional user dictionary.
+pub struct Loaded {
+    /// IPADIC.
+    pub system: Dictionary,
+    /// The user dictionary, if it had any valid entry.
+    pub user: Option<UserDictionary>,
+}
+
+/// Returns the directory of the compiled IPADIC: `$KOTAE_IPADIC_DIR` if set, else the one
+/// `build.rs` wrote.
+pub fn ipadic_dir() -> PathBuf {
+    std::env::var_os("KOTAE_IPADIC_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("OUT_DIR"), "/ipadic")))
+}
+
+fn load_system() -> Result<Dictionary, AnalysisError> {
+    let dir = ipadic_dir();
+    load_fs_dictionary(&dir).map_err(|e| AnalysisError::Dictionary {
+        path: dir.display().to_string(),
+        message: e.to_string(),
+    })
+}
+
+/// Loads IPADIC and `dict_dir/user_dict.csv` (the built-in one when absent).
+///
+/// # Errors
+/// [`AnalysisError`] when IPADIC cannot be loaded; invalid user-dictionary lines are skipped
+/// with a warning.
+pub fn load(dict_dir: &Path) -> Result<Loaded, AnalysisError> {
+    let path = dict_dir.join("user_dict.csv");
+    let csv = match std::fs::read_to_string(&path) {
+        Ok(s) => s,
+        Err(e) => {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(path = %path.display(), error = %e, "cannot read user dictionary, using the built-in one");
+            }
+            BUILTIN_USER_DICT.to_string()
+        }
+    };
+    let system = load_system()?;
+    let user = build_user(&system, &csv)?;
+    Ok(Loaded { system, user })
+}
+
+/// Loads IPADIC and the built-in user dictionary.
+///
+/// # Errors
+/// As [`load`].
+pub fn load_builtin() -> Result<Loaded, AnalysisError> {
+    let system = load_system()?;
+    let user = build_user(&system, BUILTIN_USER_DICT)?;
+    Ok(Loaded { system, user })
+}
+
+/// Checks the user-dictionary CSV (`surface,part_of_speech,reading`, one entry a line, `#`
+/// comments allowed) and returns the valid lines; each invalid line is reported with its
+/// 1-based number and reason.
+pub fn validate_user_dict(csv: &str) -> (Vec<String>, Vec<(usize, String)>) {
+    let mut ok = Vec::new();
+    let mut bad = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, line) in csv.lines().enumerate() {
+        let line = line.trim_start_matches('\u{feff}').trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        let reason = if fields.len() != 3 {
+            Some(format!("expected 3 fields, found {}", fields.len()))
+        } else if fields.iter().any(|f| f.is_empty()) {
+            Some("empty field".to_string())
+        } else if fields[0]
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+        {
+            Some("surface contains whitespace".to_string())
+        } else if fields[0].len() > 256 {
+            Some("surface longer than 256 bytes".to_string())
+        } else if !seen.insert(fields[0].to_string()) {
+            Some(format!("duplicate surface {:?}", fields[0]))
+        } else {
+            None
+        };
+        match reason {
+            Some(r) => bad.push((i + 1, r)),
+            None => ok.push(fields.join(",")),
+        }
+    }
+    (ok, bad)
+}
+
+fn build_user(system: &Dictionary, csv: &str) -> Result<Option<UserDictionary>, AnalysisError> {
+    let (lines, bad) = validate_user_dict(csv);
+    for (line, reason) in &bad {
+        tracing::warn!(line, reason = %reason, "skipping user dictionary entry");
+    }
+    if lines.is_empty() {
+        return Ok(None);
+    }
+    let mut metadata = (*system.metadata).clone();
+    metadata.encoding = "UTF-8".to_string();
+    let mut content = lines.join("\n");
+    content.push('\n');
+    DictionaryBuilder::new(metadata)
+        .build_user_dict_from_reader(content.as_bytes())
+        .map(Some)
+        .map_err(|e| AnalysisError::UserDictionary(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_reports_bad_lines_with_numbers() {
+        let csv = "# comment\nマイナンバー,カスタム名詞,マイナンバー\nbad line\n,カスタム名詞,ア\nマイナンバー,カスタム名詞,マイナンバー\n";
+        let (ok, bad) = validate_user_dict(csv);
+        assert_eq!(
+            ok,
+            vec!["マイナンバー,カスタム名詞,マイナンバー".to_string()]
+        );
+        let lines: Vec<usize> = bad.iter().map(|b| b.0).collect();
+        assert_eq!(lines, vec![3, 4, 5]);
+    }
+
+    #[test]
+    fn builtin_user_dict_is_valid_and_large_enough() {
+        let (ok, bad) = validate_user_dict(BUILTIN_USER_DICT);
+        assert!(bad.is_empty(), "{bad:?}");
+        assert!(ok.len() >= 150, "{}", ok.len());
+    }
+}

@@ -1,0 +1,371 @@
+//! The corpus: answer materials on disk, the source of truth the index is rebuilt from.
+//!
+//! Layout: `DATA_DIR/corpus/**/*.jsonl`, one [`Material`] per line. Each file is a
+//! *collection* named by its path relative to `corpus/` without the extension
+//! (`default/faq`, `imported/amagasaki`, `crawl/www.pref.example.jp`, `promoted`).
+//! Writes replace a whole collection atomically (write to a temporary file, fsync, rename),
+//! so a crash never leaves a half-written collection.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::material::{Material, MaterialError};
+
+/// Errors of the corpus store.
+#[derive(Debug, thiserror::Error)]
+pub enum CorpusError {
+    /// Reading or writing a file failed.
+    #[error("corpus file {path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A line is not a valid material.
+    #[error("corpus file {path} line {line}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A material failed validation.
+    #[error(transparent)]
+    Invalid(#[from] MaterialError),
+    /// A collection name is not a relative path of plain components.
+    #[error("invalid collection name {0:?}: use letters, digits, '.', '-', '_' and '/'")]
+    BadCollection(String),
+}
+
+/// The answer-material store under `DATA_DIR/corpus`.
+#[derive(Debug)]
+pub struct Corpus {
+    root: PathBuf,
+    write_lock: Mutex<()>,
+}
+
+/// What an upsert changed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct UpsertStats {
+    /// Materials that were not in the collection before.
+    pub added: usize,
+    /// Materials whose content changed.
+    pub updated: usize,
+    /// Materials identical to the stored version.
+    pub unchanged: usize,
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> CorpusError + '_ {
+    move |source| CorpusError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+impl Corpus {
+    /// Opens (and creates if needed) the corpus directory `root`.
+    ///
+    /// # Errors
+    /// [`CorpusError::Io`] when the directory cannot be created.
+    pub fn open(root: impl Into<PathBuf>) -> Result<Self, CorpusError> {
+        let root = root.into();
+        fs::create_dir_all(&root).map_err(io_err(&root))?;
+        Ok(Self {
+            root,
+            write_lock: Mutex::new(()),
+        })
+    }
+
+    /// Returns the corpus directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Returns the file of collection `name`.
+    ///
+    /// # Errors
+    /// [`CorpusError::BadCollection`] for absolute names, `..`, empty components or other
+    /// characters than letters, digits, `.`, `-`, `_` and `/`.
+    pub fn collection_path(&self, name: &str) -> Result<PathBuf, CorpusError> {
+        let ok = !name.is_empty()
+            && !name.starts_with('/')
+            && name.split('/').all(|c| {
+                !c.is_empty()
+                    && c != "."
+                    && c != ".."
+                    && c.chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '.' | '-' | '_'))
+            });
+        if !ok {
+            return Err(CorpusError::BadCollection(name.to_string()));
+        }
+        Ok(self.root.join(format!("{name}.jsonl")))
+    }
+
+    /// Lists the collection names, sorted.
+    ///
+    /// # Errors
+    /// [`CorpusError::Io`] when a directory cannot be read.
+    pub fn collections(&self) -> Result<Vec<String>, CorpusError> {
+        let mut out = Vec::new();
+        let mut stack = vec![self.root.clone()];
+        while let Some(dir) = stack.pop() {
+            for entry in fs::read_dir(&dir).map_err(io_err(&dir))? {
+                let entry = entry.map_err(io_err(&dir))?;
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "jsonl")
+                    && let Ok(rel) = path.strip_prefix(&self.root)
+                {
+                    let name = rel.with_extension("").to_string_lossy().replace('\\', "/");
+                    out.push(name);
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Reads collection `name`; a missing collection is empty. Ids are filled in where the
+    /// file omits them.
+    ///
+    /// # Errors
+    /// [`CorpusError::Parse`] for a line that is not a valid material (with its line number),
+    /// [`CorpusError::Io`] when the file cannot be read.
+    pub fn read_collection(&self, name: &str) -> Result<Vec<Material>, CorpusError> {
+        let path = self.collection_path(name)?;
+        read_jsonl(&path)
+    }
+
+    /// Loads every collection. When two collections hold the same id, the one sorted last
+    /// wins.
+    ///
+    /// # Errors
+    /// As [`Corpus::read_collection`].
+    pub fn load_all(&self) -> Result<Vec<Material>, CorpusError> {
+        let mut by_id: BTreeMap<String, Material> = BTreeMap::new();
+        for name in self.collections()? {
+            for m in self.read_collection(&name)? {
+                by_id.insert(m.id.clone(), m);
+            }
+        }
+        Ok(by_id.into_values().collect())
+    }
+
+    /// Replaces collection `name` with `materials` atomically.
+    ///
+    /// # Errors
+    /// [`CorpusError::Invalid`] if a material fails validation (nothing is written),
+    /// [`CorpusError::Io`] on write failure (the old file stays).
+    pub fn write_collection(&self, name: &str, materials: &[Material]) -> Result<(), CorpusError> {
+        let _guard = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
+        self.write_unlocked(name, materials)
+    }
+
+    fn write_unlocked(&self, name: &str, materials: &[Material]) -> Result<(), CorpusError> {
+        for m in materials {
+            m.validate()?;
+        }
+        let path = self.collection_path(name)?;
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(io_err(parent))?;
+        }
+        let tmp = path.with_extension("jsonl.tmp");
+        {
+            let file = fs::File::create(&tmp).map_err(io_err(&tmp))?;
+            let mut w = std::io::BufWriter::new(file);
+            for m in materials {
+                let line = serde_json::to_string(m).map_err(|e| CorpusError::Parse {
+                    path: path.clone(),
+                    line: 0,
+                    message: e.to_string(),
+                })?;
+                w.write_all(line.as_bytes()).map_err(io_err(&tmp))?;
+                w.write_all(b"\n").map_err(io_err(&tmp))?;
+            }
+            let file = w.into_inner().map_err(|e| CorpusError::Io {
+                path: tmp.clone(),
+                source: e.into_error(),
+            })?;
+            file.sync_all().map_err(io_err(&tmp))?;
+        }
+        fs::rename(&tmp, &path).map_err(io_err(&path))?;
+        Ok(())
+    }
+
+    /// Adds or replaces `materials` (by id) in collection `name`, keeping the others.
+    ///
+    /// # Errors
+    /// As [`Corpus::write_collection`]; on error the collection is unchanged.
+    pub fn upsert(&self, name: &str, materials: Vec<Material>) -> Result<UpsertStats, CorpusError> {
+        let _guard = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let mut current = read_jsonl(&self.collection_path(name)?)?;
+        let mut stats = UpsertStats::default();
+        let mut index: BTreeMap<String, usize> = current
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.id.clone(), i))
+            .collect();
+        for mut m in materials {
+            m.ensure_id();
+            m.validate()?;
+            match index.get(&m.id) {
+                Some(&i) if current[i] == m => stats.unchanged += 1,
+                Some(&i) => {
+                    current[i] = m;
+                    stats.updated += 1;
+                }
+                None => {
+                    index.insert(m.id.clone(), current.len());
+                    current.push(m);
+                    stats.added += 1;
+                }
+            }
+        }
+        if stats.added + stats.updated > 0 {
+            self.write_unlocked(name, &current)?;
+        }
+        Ok(stats)
+    }
+
+    /// Removes the materials with the given ids from collection `name`; returns how many
+    /// were removed.
+    ///
+    /// # Errors
+    /// As [`Corpus::write_collection`].
+    pub fn remove(&self, name: &str, ids: &[String]) -> Result<usize, CorpusError> {
+        let _guard = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let current = read_jsonl(&self.collection_path(name)?)?;
+        let drop: HashSet<&str> = ids.iter().map(String::as_str).collect();
+        let before = current.len();
+        let kept: Vec<Material> = current
+            .into_iter()
+            .filter(|m| !drop.contains(m.id.as_str()))
+            .collect();
+        let removed = before - kept.len();
+        if removed > 0 {
+            self.write_unlocked(name, &kept)?;
+        }
+        Ok(removed)
+    }
+}
+
+/// Reads a JSON Lines file of materials; a missing file is empty. Blank lines are skipped.
+///
+/// # Errors
+/// [`CorpusError::Parse`] with the 1-based line number, [`CorpusError::Io`].
+pub fn read_jsonl(path: &Path) -> Result<Vec<Material>, CorpusError> {
+    let file = match fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_err(path)(e)),
+    };
+    let mut out = Vec::new();
+    for (i, line) in BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(io_err(path))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let parse = |message: String| CorpusError::Parse {
+            path: path.to_path_buf(),
+            line: i + 1,
+            message,
+        };
+        let mut m: Material = serde_json::from_str(&line).map_err(|e| parse(e.to_string()))?;
+        m.ensure_id();
+        m.validate().map_err(|e| parse(e.to_string()))?;
+        out.push(m);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::material::MaterialKind;
+
+    fn m(source_id: &str, answer: &str) -> Material {
+        Material {
+            id: String::new(),
+            source_id: source_id.into(),
+            kind: MaterialKind::Faq,
+            title: String::new(),
+            question: Some(format!("質問{source_id}")),
+            answer: Some(answer.into()),
+            body: None,
+            contact: None,
+            source: "test".into(),
+            url: None,
+            department: None,
+            category: None,
+            tags: vec![],
+            updated_at: chrono::DateTime::parse_from_rfc3339("2026-04-01T09:00:00+09:00").unwrap(),
+            valid_until: None,
+        }
+    }
+
+    #[test]
+    fn upsert_adds_updates_and_keeps_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Corpus::open(dir.path().join("corpus")).unwrap();
+        let s = c
+            .upsert("imported/x", vec![m("1", "a"), m("2", "b")])
+            .unwrap();
+        assert_eq!((s.added, s.updated, s.unchanged), (2, 0, 0));
+        let s = c
+            .upsert("imported/x", vec![m("1", "a"), m("2", "changed")])
+            .unwrap();
+        assert_eq!((s.added, s.updated, s.unchanged), (0, 1, 1));
+        let all = c.load_all().unwrap();
+        assert_eq!(all.len(), 2);
+        assert!(all.iter().any(|x| x.answer.as_deref() == Some("changed")));
+        assert_eq!(c.collections().unwrap(), vec!["imported/x".to_string()]);
+    }
+
+    #[test]
+    fn remove_deletes_only_named_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Corpus::open(dir.path()).unwrap();
+        c.upsert("a", vec![m("1", "a"), m("2", "b")]).unwrap();
+        let id = c.read_collection("a").unwrap()[0].id.clone();
+        assert_eq!(c.remove("a", std::slice::from_ref(&id)).unwrap(), 1);
+        let left = c.read_collection("a").unwrap();
+        assert_eq!(left.len(), 1);
+        assert_ne!(left[0].id, id);
+    }
+
+    #[test]
+    fn invalid_material_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Corpus::open(dir.path()).unwrap();
+        c.upsert("a", vec![m("1", "a")]).unwrap();
+        let err = c.upsert("a", vec![m("2", "")]).unwrap_err();
+        assert!(matches!(err, CorpusError::Invalid(_)), "{err}");
+        assert_eq!(c.read_collection("a").unwrap().len(), 1);
+    }
+
+    #[test]
+    fn bad_collection_names_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Corpus::open(dir.path()).unwrap();
+        for bad in ["", "../x", "/abs", "a//b", "a/./b", "スペース"] {
+            assert!(c.collection_path(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn parse_error_names_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Corpus::open(dir.path()).unwrap();
+        fs::write(dir.path().join("bad.jsonl"), "\n{not json}\n").unwrap();
+        let err = c.load_all().unwrap_err().to_string();
+        assert!(err.contains("line 2"), "{err}");
+    }
+}

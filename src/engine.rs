@@ -1,0 +1,346 @@
+//! The engine: corpus + analyzer + index + the in-memory material table, kept in step.
+//!
+//! Every change goes to the corpus first (the source of truth), then to the index (commit +
+//! reader reload), then to the in-memory table, so a crash between steps leaves a corpus the
+//! index is rebuilt from at the next start (the index manifest records a fingerprint of the
+//! corpus it was built from; a mismatch triggers a rebuild).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use sha2::{Digest, Sha256};
+
+use crate::analysis::Analyzer;
+use crate::corpus::{Corpus, UpsertStats};
+use crate::error::{Error, Result};
+use crate::index::MaterialIndex;
+use crate::material::Material;
+use crate::search::{self, SearchRequest, SearchResponse, Weights};
+
+/// Where the engine keeps its files.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// The data directory (holds `corpus/`, `index/`, `dictionaries/`).
+    pub data_dir: PathBuf,
+    /// Keep the index in memory instead of `data_dir/index` (tests, evaluation).
+    pub in_memory: bool,
+}
+
+impl EngineOptions {
+    /// Options for `data_dir` with the index on disk.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            in_memory: false,
+        }
+    }
+}
+
+/// The search engine over one data directory.
+pub struct Engine {
+    data_dir: PathBuf,
+    corpus: Corpus,
+    analyzer: Arc<Analyzer>,
+    index: MaterialIndex,
+    materials: RwLock<Arc<HashMap<String, Arc<Material>>>>,
+    weights: RwLock<Weights>,
+    manifest: Option<PathBuf>,
+    /// A temporary data directory removed on drop (see [`Engine::ephemeral`]).
+    cleanup: Option<PathBuf>,
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.cleanup {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("data_dir", &self.data_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Returns a fingerprint of a material list (SHA-256 over the JSON lines, sorted by id).
+fn fingerprint(materials: &[Material]) -> String {
+    let mut sorted: Vec<&Material> = materials.iter().collect();
+    sorted.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut h = Sha256::new();
+    h.update(b"kotae-index-v1\n");
+    for m in sorted {
+        h.update(serde_json::to_vec(m).unwrap_or_default());
+        h.update(b"\n");
+    }
+    hex::encode(h.finalize())
+}
+
+impl Engine {
+    /// Opens the engine over `opts.data_dir`: loads the dictionaries
+    /// (`data_dir/dictionaries/`, built-in when absent), the corpus, and the index, rebuilding
+    /// the index when it is new or was built from a different corpus.
+    ///
+    /// # Errors
+    /// Dictionary, corpus (a bad line, with its file and line number) or index errors.
+    pub fn open(opts: &EngineOptions) -> Result<Self> {
+        let analyzer = Arc::new(Analyzer::load(&opts.data_dir.join("dictionaries"))?);
+        Self::open_with(opts, analyzer)
+    }
+
+    /// As [`Engine::open`] with an already loaded analyzer.
+    ///
+    /// # Errors
+    /// As [`Engine::open`].
+    pub fn open_with(opts: &EngineOptions, analyzer: Arc<Analyzer>) -> Result<Self> {
+        let corpus = Corpus::open(opts.data_dir.join("corpus"))?;
+        let index_dir = opts.data_dir.join("index");
+        let (index, created) = MaterialIndex::open(
+            (!opts.in_memory).then_some(index_dir.as_path()),
+            analyzer.clone(),
+        )?;
+        let materials = corpus.load_all()?;
+        let fp = fingerprint(&materials);
+        let manifest = (!opts.in_memory).then(|| index_dir.join("kotae-manifest.txt"));
+        let stale = match &manifest {
+            Some(p) => created || std::fs::read_to_string(p).ok().as_deref() != Some(fp.as_str()),
+            None => true,
+        };
+        let engine = Self {
+            data_dir: opts.data_dir.clone(),
+            corpus,
+            analyzer,
+            index,
+            materials: RwLock::new(Arc::new(HashMap::new())),
+            weights: RwLock::new(Weights::default()),
+            manifest,
+            cleanup: None,
+        };
+        if stale {
+            tracing::info!(
+                materials = materials.len(),
+                "building the index from the corpus"
+            );
+            engine.index.rebuild(&materials, |_| {})?;
+            engine.write_manifest(&fp);
+        }
+        engine.set_materials(materials);
+        Ok(engine)
+    }
+
+    /// Builds an engine over `materials` in a temporary data directory with an in-memory
+    /// index (evaluation, benchmarks); the directory is removed when the engine is dropped.
+    ///
+    /// # Errors
+    /// Corpus or index errors.
+    pub fn ephemeral(analyzer: Arc<Analyzer>, materials: Vec<Material>) -> Result<Self> {
+        let dir = std::env::temp_dir().join(format!("kotae-{}", uuid::Uuid::new_v4().simple()));
+        let corpus = Corpus::open(dir.join("corpus"))?;
+        corpus.write_collection("materials", &materials)?;
+        let opts = EngineOptions {
+            data_dir: dir.clone(),
+            in_memory: true,
+        };
+        let mut e = Self::open_with(&opts, analyzer)?;
+        e.cleanup = Some(dir);
+        Ok(e)
+    }
+
+    fn write_manifest(&self, fp: &str) {
+        if let Some(p) = &self.manifest
+            && let Err(e) = std::fs::write(p, fp)
+        {
+            tracing::warn!(path = %p.display(), error = %e, "cannot write the index manifest");
+        }
+    }
+
+    fn refresh_manifest(&self) {
+        if self.manifest.is_some() {
+            let all: Vec<Material> = self.materials().values().map(|m| (**m).clone()).collect();
+            self.write_manifest(&fingerprint(&all));
+        }
+    }
+
+    fn set_materials(&self, materials: Vec<Material>) {
+        let map: HashMap<String, Arc<Material>> = materials
+            .into_iter()
+            .map(|m| (m.id.clone(), Arc::new(m)))
+            .collect();
+        *self.materials.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(map);
+    }
+
+    /// Returns the data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Returns the corpus store.
+    pub fn corpus(&self) -> &Corpus {
+        &self.corpus
+    }
+
+    /// Returns the analyzer.
+    pub fn analyzer(&self) -> &Arc<Analyzer> {
+        &self.analyzer
+    }
+
+    /// Returns the index.
+    pub fn index(&self) -> &MaterialIndex {
+        &self.index
+    }
+
+    /// Returns a snapshot of the in-memory material table.
+    pub fn materials(&self) -> Arc<HashMap<String, Arc<Material>>> {
+        self.materials
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Returns the material with `id`.
+    pub fn get(&self, id: &str) -> Option<Arc<Material>> {
+        self.materials().get(id).cloned()
+    }
+
+    /// Returns the ranking weights.
+    pub fn weights(&self) -> Weights {
+        *self.weights.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Replaces the ranking weights (evaluation, ablation).
+    pub fn set_weights(&self, w: Weights) {
+        *self.weights.write().unwrap_or_else(|e| e.into_inner()) = w;
+    }
+
+    /// Runs a search.
+    ///
+    /// # Errors
+    /// [`Error::Request`] for an invalid request, index errors.
+    pub fn search(&self, req: &SearchRequest) -> Result<SearchResponse> {
+        req.validate()?;
+        let materials = self.materials();
+        Ok(search::search(
+            &self.index,
+            &self.analyzer,
+            &materials,
+            req,
+            &self.weights(),
+        )?)
+    }
+
+    /// Returns the top `k` ids for `q` (no snippets, no facets).
+    ///
+    /// # Errors
+    /// Index errors.
+    pub fn rank_ids(&self, q: &str, k: usize) -> Result<Vec<search::RankedId>> {
+        Ok(search::rank_ids(
+            &self.index,
+            &self.analyzer,
+            q,
+            k,
+            &self.weights(),
+        )?)
+    }
+
+    /// Adds or replaces materials in corpus collection `collection`, then indexes them
+    /// (searchable when this returns).
+    ///
+    /// # Errors
+    /// Corpus errors (nothing changed), index errors (the corpus has the change; the index
+    /// catches up at the next start).
+    pub fn upsert(&self, collection: &str, materials: Vec<Material>) -> Result<UpsertStats> {
+        let mut materials = materials;
+        for m in &mut materials {
+            m.ensure_id();
+        }
+        let stats = self.corpus.upsert(collection, materials.clone())?;
+        self.index.apply(&materials, &[])?;
+        let mut map = (*self.materials()).clone();
+        for m in materials {
+            map.insert(m.id.clone(), Arc::new(m));
+        }
+        *self.materials.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(map);
+        self.refresh_manifest();
+        Ok(stats)
+    }
+
+    /// Removes materials by id from corpus collection `collection` and from the index.
+    /// Returns how many were removed from the corpus.
+    ///
+    /// # Errors
+    /// As [`Engine::upsert`].
+    pub fn remove(&self, collection: &str, ids: &[String]) -> Result<usize> {
+        let n = self.corpus.remove(collection, ids)?;
+        self.index.apply(&[], ids)?;
+        let mut map = (*self.materials()).clone();
+        for id in ids {
+            map.remove(id);
+        }
+        *self.materials.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(map);
+        self.refresh_manifest();
+        Ok(n)
+    }
+
+    /// Re-reads the whole corpus and brings the index in line with it (changed, new and
+    /// removed materials). Used after edits on disk (file watcher) and after a crawl.
+    /// Returns (upserted, removed).
+    ///
+    /// # Errors
+    /// Corpus or index errors; on a corpus error the index is unchanged.
+    pub fn sync_from_corpus(&self) -> Result<(usize, usize)> {
+        let all = self.corpus.load_all()?;
+        let current = self.materials();
+        let changed: Vec<Material> = all
+            .iter()
+            .filter(|m| current.get(&m.id).is_none_or(|c| **c != **m))
+            .cloned()
+            .collect();
+        let ids: std::collections::HashSet<&str> = all.iter().map(|m| m.id.as_str()).collect();
+        let removed: Vec<String> = current
+            .keys()
+            .filter(|id| !ids.contains(id.as_str()))
+            .cloned()
+            .collect();
+        if !changed.is_empty() || !removed.is_empty() {
+            self.index.apply(&changed, &removed)?;
+        }
+        let counts = (changed.len(), removed.len());
+        self.set_materials(all);
+        self.refresh_manifest();
+        Ok(counts)
+    }
+
+    /// Rebuilds the index from the corpus, reporting progress (materials done, total).
+    ///
+    /// # Errors
+    /// Corpus or index errors.
+    pub fn rebuild(&self, mut progress: impl FnMut(usize, usize)) -> Result<usize> {
+        let all = self.corpus.load_all()?;
+        let n = all.len();
+        self.index.rebuild(&all, |done| progress(done, n))?;
+        self.set_materials(all);
+        self.refresh_manifest();
+        Ok(n)
+    }
+
+    /// Reloads `synonyms.txt` from the data directory's `dictionaries/` (query-time only: no
+    /// reindex). Returns the number of groups.
+    pub fn reload_synonyms(&self) -> usize {
+        let s = crate::analysis::Synonyms::load(&self.data_dir.join("dictionaries"));
+        let n = s.len();
+        self.analyzer.set_synonyms(s);
+        n
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(source: std::io::Error) -> Self {
+        Error::Io {
+            context: "i/o".into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! Retrieval evaluation: Recall@k, Precision@k, nDCG@k (gain = grade) and MRR@k over graded
+//! judgments, and TREC run files.
+//!
+//! Definitions (as in `shared/tools/anchors/ir_eval.py` and trec_eval): a document is
+//! relevant when its grade is ≥ 1; Recall@k = |relevant ∩ top k| / |relevant|;
+//! Precision@k = |relevant ∩ top k| / k; DCG@k = Σ grade_i / log2(i + 1) over ranks
+//! i = 1..k (Järvelin & Kekäläinen, "Cumulated gain-based evaluation of IR techniques",
+//! TOIS 2002, with linear gain); nDCG@k = DCG@k / ideal DCG@k from all judged documents;
+//! MRR@k = mean of 1 / rank of the first relevant document in the top k (0 if none).
+//! Queries without relevant documents are skipped; queries with no results score 0.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// Graded judgments: query id → document id → grade.
+pub type Qrels = HashMap<String, HashMap<String, u32>>;
+
+/// A run: query id → ranked document ids with scores, best first.
+pub type Run = HashMap<String, Vec<(String, f32)>>;
+
+/// Mean metrics over the evaluated queries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct Metrics {
+    /// Mean Recall@k.
+    pub recall: f64,
+    /// Mean Precision@k.
+    pub precision: f64,
+    /// Mean nDCG@k with linear gain.
+    pub ndcg: f64,
+    /// Mean reciprocal rank @k.
+    pub mrr: f64,
+    /// Number of queries evaluated.
+    pub queries: usize,
+}
+
+/// Evaluates `run` against `qrels` at cut-off `k`.
+pub fn evaluate(run: &Run, qrels: &Qrels, k: usize) -> Metrics {
+    let mut m = Metrics::default();
+    let mut qids: Vec<&String> = qrels.keys().collect();
+    qids.sort();
+    for qid in qids {
+        let judged = &qrels[qid];
+        let n_rel = judged.values().filter(|&&g| g >= 1).count();
+        if n_rel == 0 {
+            continue;
+        }
+        m.queries += 1;
+        let empty = Vec::new();
+        let ranked = run.get(qid).unwrap_or(&empty);
+        let top: Vec<&str> = ranked.iter().take(k).map(|(d, _)| d.as_str()).collect();
+        let grade = |d: &str| judged.get(d).copied().unwrap_or(0);
+        let hits = top.iter().filter(|d| grade(d) >= 1).count();
+        m.recall += hits as f64 / n_rel as f64;
+        m.precision += hits as f64 / k as f64;
+        let dcg: f64 = top
+            .iter()
+            .enumerate()
+            .map(|(i, d)| grade(d) as f64 / ((i + 2) as f64).log2())
+            .sum();
+        let mut ideal: Vec<u32> = judged.values().copied().collect();
+        ideal.sort_unstable_by(|a, b| b.cmp(a));
+        let idcg: f64 = ideal
+            .iter()
+            .take(k)
+            .enumerate()
+            .map(|(i, &g)| g as f64 / ((i + 2) as f64).log2())
+            .sum();
+        if idcg > 0.0 {
+            m.ndcg += dcg / idcg;
+        }
+        if let Some(pos) = top.iter().position(|d| grade(d) >= 1) {
+            m.mrr += 1.0 / (pos + 1) as f64;
+        }
+    }
+    if m.queries > 0 {
+        let n = m.queries as f64;
+        m.recall /= n;
+        m.precision /= n;
+        m.ndcg /= n;
+        m.mrr /= n;
+    }
+    m
+}
+
+/// Reads a JSON object file `{id: text}` (localgovFAQ `queries.json` shape).
+///
+/// # Errors
+/// [`Error::Invalid`] when the file is not such an object.
+pub fn read_queries(path: &Path) -> Result<Vec<(String, String)>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+        context: format!("cannot read {}", path.display()),
+        source: e,
+    })?;
+    let map: HashMap<String, String> = serde_json::from_str(&text)
+        .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
+    let mut v: Vec<(String, String)> = map.into_iter().collect();
+    v.sort_by_key(|a| natural(&a.0));
+    Ok(v)
+}
+
+fn natural(s: &str) -> (u64, String) {
+    (s.parse().unwrap_or(u64::MAX), s.to_string())
+}
+
+/// Reads qrels: JSON `{qid: {docid: grade}}` or TREC `qid 0 docid grade` lines.
+///
+/// # Errors
+/// [`Error::Invalid`] for other content.
+pub fn read_qrels(path: &Path) -> Result<Qrels> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+        context: format!("cannot read {}", path.display()),
+        source: e,
+    })?;
+    if text.trim_start().starts_with('{') {
+        return serde_json::from_str(&text)
+            .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())));
+    }
+    let mut q: Qrels = HashMap::new();
+    for (i, line) in text.lines().enumerate() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.is_empty() {
+            continue;
+        }
+        if f.len() != 4 {
+            return Err(Error::Invalid(format!(
+                "{} line {}: expected `qid 0 docid grade`",
+                path.display(),
+                i + 1
+            )));
+        }
+        let g: u32 = f[3]
+            .parse()
+            .map_err(|_| Error::Invalid(format!("{} line {}: bad grade", path.display(), i + 1)))?;
+        q.entry(f[0].to_string())
+            .or_default()
+            .insert(f[2].to_string(), g);
+    }
+    Ok(q)
+}
+
+/// Writes `run` as a TREC run file (`qid Q0 docid rank score tag`), queries in `order`.
+///
+/// # Errors
+/// I/O errors.
+pub fn write_trec_run(path: &Path, run: &Run, order: &[String], tag: &str) -> Result<()> {
+    let file = std::fs::File::create(path).map_err(|e| Error::Io {
+        context: format!("cannot create {}", path.display()),
+        source: e,
+    })?;
+    let mut w = std::io::BufWriter::new(file);
+    for qid in order {
+        for (rank, (doc, score)) in run.get(qid).into_iter().flatten().enumerate() {
+            writeln!(w, "{qid} Q0 {doc} {} {score:.6} {tag}", rank + 1).map_err(|e| Error::Io {
+                context: format!("cannot write {}", path.display()),
+                source: e,
+            })?;
+        }
+    }
+    w.flush().map_err(|e| Error::Io {
+        context: format!("cannot write {}", path.display()),
+        source: e,
+    })?;
+    Ok(())
+}
+
+/// Sorts hits as trec_eval does (score descending, ties by document id descending), so that
+/// the metrics computed here equal those of `ir_eval.py` on the written run file.
+pub fn trec_order(hits: &mut [(String, f32)]) {
+    hits.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| b.0.cmp(&a.0)));
+}
+
+/// Runs every query through `engine` (top `depth` ids, mapped to `source_id`s, in trec_eval
+/// order) and evaluates at `k`.
+///
+/// # Errors
+/// Engine errors.
+pub fn run_queries(
+    engine: &crate::engine::Engine,
+    queries: &[(String, String)],
+    qrels: &Qrels,
+    k: usize,
+    depth: usize,
+) -> Result<(Metrics, Run)> {
+    let materials = engine.materials();
+    let mut run = Run::new();
+    for (qid, text) in queries {
+        let mut hits: Vec<(String, f32)> = engine
+            .rank_ids(text, depth)?
+            .into_iter()
+            .filter_map(|r| materials.get(&r.id).map(|m| (m.source_id.clone(), r.score)))
+            .collect();
+        trec_order(&mut hits);
+        run.insert(qid.clone(), hits);
+    }
+    Ok((evaluate(&run, qrels, k), run))
+}
+
+/// Loads a localgovFAQ `corpus.json` into FAQ materials (source `localgovfaq`).
+///
+/// # Errors
+/// As [`crate::import::read_file`].
+pub fn load_localgov_corpus(path: &Path) -> Result<Vec<crate::material::Material>> {
+    let opts = crate::import::ImportOptions {
+        updated_at: chrono::DateTime::parse_from_rfc3339("2019-01-01T00:00:00+09:00").ok(),
+        ..Default::default()
+    };
+    Ok(crate::import::read_file(path, "localgovfaq", &opts)?.materials)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn qrels() -> Qrels {
+        let mut q = Qrels::new();
+        q.insert(
+            "1".into(),
+            [("a".to_string(), 2), ("b".to_string(), 1)].into(),
+        );
+        q.insert("2".into(), [("c".to_string(), 1)].into());
+        q
+    }
+
+    #[test]
+    fn perfect_run_scores_one() {
+        let mut run = Run::new();
+        run.insert("1".into(), vec![("a".into(), 2.0), ("b".into(), 1.0)]);
+        run.insert("2".into(), vec![("c".into(), 1.0)]);
+        let m = evaluate(&run, &qrels(), 10);
+        assert_eq!(m.queries, 2);
+        assert!((m.recall - 1.0).abs() < 1e-12);
+        assert!((m.ndcg - 1.0).abs() < 1e-12);
+        assert!((m.mrr - 1.0).abs() < 1e-12);
+        assert!((m.precision - (2.0 / 10.0 + 1.0 / 10.0) / 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn hand_computed_values() {
+        let mut run = Run::new();
+        // q1: b at rank 1, a at rank 3; q2: nothing.
+        run.insert(
+            "1".into(),
+            vec![("b".into(), 3.0), ("x".into(), 2.0), ("a".into(), 1.0)],
+        );
+        let m = evaluate(&run, &qrels(), 10);
+        let dcg = 1.0 / 2f64.log2() + 2.0 / 4f64.log2();
+        let idcg = 2.0 / 2f64.log2() + 1.0 / 3f64.log2();
+        assert!((m.ndcg - (dcg / idcg) / 2.0).abs() < 1e-12);
+        assert!((m.recall - 0.5).abs() < 1e-12);
+        assert!((m.mrr - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn trec_order_breaks_ties_by_docid_desc() {
+        let mut h = vec![
+            ("1".to_string(), 1.0),
+            ("2".to_string(), 1.0),
+            ("0".to_string(), 2.0),
+        ];
+        trec_order(&mut h);
+        let ids: Vec<&str> = h.iter().map(|x| x.0.as_str()).collect();
+        assert_eq!(ids, ["0", "2", "1"]);
+    }
+}

@@ -1,0 +1,107 @@
+//! The HTTP API (axum): a thin adapter over [`Engine`](crate::engine::Engine).
+//!
+//! `pub fn app(state) -> Router`; one file per resource, each with its own `router()`; one
+//! [`ApiError`] with a JSON body `{code, message}`. Searches run on the blocking pool,
+//! bounded by a semaphore; when it is exhausted the API answers 503 with `Retry-After`.
+
+pub mod error;
+pub mod search;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use tokio::sync::Semaphore;
+
+pub use error::ApiError;
+
+use crate::engine::Engine;
+use crate::search::{SearchRequest, SearchResponse};
+
+/// Default number of searches allowed to run or wait at once before the API answers 503.
+pub const DEFAULT_SEARCH_PERMITS: usize = 256;
+
+/// A callback told about every search served (the search log).
+pub type SearchObserver = Arc<dyn Fn(&SearchRequest, &SearchResponse) + Send + Sync>;
+
+/// Shared state of the HTTP handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// The engine.
+    pub engine: Arc<Engine>,
+    /// Bounds concurrent searches.
+    pub search_permits: Arc<Semaphore>,
+    /// Told about every search served, if set.
+    pub on_search: Option<SearchObserver>,
+}
+
+impl AppState {
+    /// State over `engine` with [`DEFAULT_SEARCH_PERMITS`].
+    pub fn new(engine: Arc<Engine>) -> Self {
+        Self {
+            engine,
+            search_permits: Arc::new(Semaphore::new(DEFAULT_SEARCH_PERMITS)),
+            on_search: None,
+        }
+    }
+
+    /// Runs a validated search on the blocking pool.
+    ///
+    /// # Errors
+    /// [`ApiError::busy`] when no permit is free; engine errors.
+    pub async fn run_search(&self, req: SearchRequest) -> Result<SearchResponse, ApiError> {
+        let permit = self
+            .search_permits
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ApiError::busy())?;
+        let engine = self.engine.clone();
+        let observer = self.on_search.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let resp = engine.search(&req)?;
+            if let Some(obs) = observer {
+                obs(&req, &resp);
+            }
+            Ok::<_, crate::Error>(resp)
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::from)
+    }
+}
+
+/// Builds the router with all routes.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(search::router())
+        .fallback(fallback)
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                ApiError::internal("handler panicked").into_response()
+            },
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn healthz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({
+        "status": "ok",
+        "materials": state.engine.materials().len(),
+        "indexed": state.engine.index().num_docs(),
+    }))
+}
+
+async fn fallback(uri: axum::http::Uri) -> ApiError {
+    ApiError {
+        status: StatusCode::NOT_FOUND,
+        code: "not_found",
+        message: format!("no route for {}", uri.path()),
+    }
+}

@@ -1,0 +1,570 @@
+//! Importers: FAQ sets from JSON, JSON Lines and CSV (with a column mapping), the
+//! localgovFAQ JSON shape, and contact tables from CSV; extraction of the `【お問い合わせ】`
+//! contact blocks of FAQ answers into deduplicated `contact` materials.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use chrono::{DateTime, FixedOffset};
+use serde_json::Value;
+use unicode_normalization::UnicodeNormalization;
+
+use crate::error::{Error, Result};
+use crate::material::{Contact, Material, MaterialKind};
+
+/// What the file holds, when it cannot be told from its extension and content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ImportKind {
+    /// FAQ entries (question/answer).
+    #[default]
+    Faq,
+    /// Contact records (department, group, duties, phone …).
+    Contact,
+}
+
+/// Import options.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// FAQ or contact table (CSV and generic JSON).
+    pub kind: ImportKind,
+    /// CSV column mapping: material field → CSV header (e.g. `question` → `質問`). Fields
+    /// not mapped are looked up under their own name.
+    pub columns: HashMap<String, String>,
+    /// Extract `【お問い合わせ】` blocks of FAQ answers into contact materials.
+    pub extract_contacts: bool,
+    /// Time stamp given to imported materials without one (default: now).
+    pub updated_at: Option<DateTime<FixedOffset>>,
+}
+
+/// The result of reading one file.
+#[derive(Debug, Default)]
+pub struct Imported {
+    /// FAQ or page materials.
+    pub materials: Vec<Material>,
+    /// Contact materials (from a contact table or extracted from answers), deduplicated.
+    pub contacts: Vec<Material>,
+    /// Number of `【お問い合わせ】` blocks seen in answers (before deduplication).
+    pub contact_blocks_seen: usize,
+}
+
+fn now() -> DateTime<FixedOffset> {
+    chrono::Utc::now().fixed_offset()
+}
+
+fn invalid(path: &Path, msg: impl std::fmt::Display) -> Error {
+    Error::Invalid(format!("{}: {msg}", path.display()))
+}
+
+/// Reads `path` (`.json`, `.jsonl`/`.ndjson`, `.csv`) into materials. `source` is the name
+/// recorded as the materials' source (and part of their stable ids).
+///
+/// # Errors
+/// [`Error::Invalid`] for an unreadable file, malformed content (with line or record
+/// number), or records missing their required fields; nothing is returned then.
+pub fn read_file(path: &Path, source: &str, opts: &ImportOptions) -> Result<Imported> {
+    let bytes = std::fs::read(path).map_err(|e| Error::Io {
+        context: format!("cannot read {}", path.display()),
+        source: e,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid(path, "file is not UTF-8"))?;
+    let text = text.trim_start_matches('\u{feff}');
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let updated = opts.updated_at.unwrap_or_else(now);
+    let mut out = Imported::default();
+    let records: Vec<(String, Value)> = match ext.as_str() {
+        "csv" => return read_csv(path, text, source, opts, updated),
+        "jsonl" | "ndjson" => {
+            let mut v = Vec::new();
+            for (i, line) in text.lines().enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let val: Value = serde_json::from_str(line)
+                    .map_err(|e| invalid(path, format!("line {}: {e}", i + 1)))?;
+                v.push(((i + 1).to_string(), val));
+            }
+            v
+        }
+        "json" => {
+            let val: Value = serde_json::from_str(text).map_err(|e| invalid(path, e))?;
+            match val {
+                Value::Array(items) => items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| ((i + 1).to_string(), v))
+                    .collect(),
+                Value::Object(map) => map.into_iter().collect(),
+                _ => return Err(invalid(path, "expected a JSON array or object")),
+            }
+        }
+        other => {
+            return Err(invalid(
+                path,
+                format!("unknown file type {other:?}: use .json, .jsonl or .csv"),
+            ));
+        }
+    };
+    for (key, val) in records {
+        let m = match val {
+            // localgovFAQ shape: id → "Question: …\nAnswer: …".
+            Value::String(s) => localgov_record(&key, &s, source, updated).ok_or_else(|| {
+                invalid(
+                    path,
+                    format!("record {key}: expected \"Question: …\\nAnswer: …\""),
+                )
+            })?,
+            Value::Object(obj) => json_record(&key, &obj, source, opts.kind, updated)
+                .map_err(|e| invalid(path, format!("record {key}: {e}")))?,
+            _ => {
+                return Err(invalid(
+                    path,
+                    format!("record {key}: expected an object or a string"),
+                ));
+            }
+        };
+        match m.kind {
+            MaterialKind::Contact => out.contacts.push(m),
+            _ => out.materials.push(m),
+        }
+    }
+    if opts.extract_contacts {
+        extract_contacts_into(&mut out, source, updated);
+    }
+    Ok(out)
+}
+
+/// Parses one localgovFAQ record: `"Question: …\nAnswer: …\n"`; `＜改＞` (an original line
+/// break) becomes a newline. The department is read from the `【お問い合わせ】` block.
+pub fn localgov_record(
+    key: &str,
+    text: &str,
+    source: &str,
+    updated: DateTime<FixedOffset>,
+) -> Option<Material> {
+    let rest = text.strip_prefix("Question:")?;
+    let (q, a) = rest.split_once("\nAnswer:")?;
+    let question = q.trim().to_string();
+    let answer = a.trim().replace("＜改＞", "\n");
+    if question.is_empty() || answer.is_empty() {
+        return None;
+    }
+    let department = parse_contact_block(&answer).and_then(|c| c.department);
+    let mut m = Material {
+        id: String::new(),
+        source_id: key.to_string(),
+        kind: MaterialKind::Faq,
+        title: String::new(),
+        question: Some(question),
+        answer: Some(answer),
+        body: None,
+        contact: None,
+        source: source.to_string(),
+        url: None,
+        department,
+        category: None,
+        tags: vec![],
+        updated_at: updated,
+        valid_until: None,
+    };
+    m.ensure_id();
+    Some(m)
+}
+
+fn str_field(obj: &serde_json::Map<String, Value>, names: &[&str]) -> Option<String> {
+    names.iter().find_map(|n| match obj.get(*n) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Some(Value::Number(x)) => Some(x.to_string()),
+        _ => None,
+    })
+}
+
+fn json_record(
+    key: &str,
+    obj: &serde_json::Map<String, Value>,
+    source: &str,
+    kind: ImportKind,
+    updated: DateTime<FixedOffset>,
+) -> std::result::Result<Material, String> {
+    let time = |names: &[&str]| -> std::result::Result<Option<DateTime<FixedOffset>>, String> {
+        match str_field(obj, names) {
+            None => Ok(None),
+            Some(s) => DateTime::parse_from_rfc3339(&s)
+                .map(Some)
+                .map_err(|e| format!("bad time {s:?}: {e}")),
+        }
+    };
+    let kind_field = str_field(obj, &["kind"]);
+    let kind = match kind_field.as_deref() {
+        Some(k) => MaterialKind::parse(k).ok_or_else(|| format!("unknown kind {k:?}"))?,
+        None if obj.contains_key("contact") || kind == ImportKind::Contact => MaterialKind::Contact,
+        None if obj.contains_key("body") && !obj.contains_key("answer") => MaterialKind::Page,
+        None => MaterialKind::Faq,
+    };
+    let contact = match (kind, obj.get("contact")) {
+        (MaterialKind::Contact, Some(c)) => Some(
+            serde_json::from_value::<Contact>(c.clone()).map_err(|e| format!("contact: {e}"))?,
+        ),
+        (MaterialKind::Contact, None) => Some(Contact {
+            department: str_field(obj, &["department", "部署"]),
+            group: str_field(obj, &["group", "グループ"]),
+            duties: str_field(obj, &["duties", "事務分担"]),
+            phone: str_field(obj, &["phone", "電話番号"]),
+            fax: str_field(obj, &["fax", "FAX"]),
+            email: str_field(obj, &["email", "メール"]),
+            address: str_field(obj, &["address", "住所"]),
+            hours: str_field(obj, &["hours", "受付時間"]),
+        }),
+        _ => None,
+    };
+    let tags = match obj.get("tags") {
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect(),
+        _ => vec![],
+    };
+    let mut m = Material {
+        id: String::new(),
+        source_id: str_field(obj, &["source_id", "id"]).unwrap_or_else(|| key.to_string()),
+        kind,
+        title: str_field(obj, &["title"]).unwrap_or_default(),
+        question: str_field(obj, &["question", "質問"]),
+        answer: str_field(obj, &["answer", "回答"]),
+        body: str_field(obj, &["body"]),
+        contact,
+        source: source.to_string(),
+        url: str_field(obj, &["url"]),
+        department: str_field(obj, &["department", "部署"]),
+        category: str_field(obj, &["category", "分類"]),
+        tags,
+        updated_at: time(&["updated_at"])?.unwrap_or(updated),
+        valid_until: time(&["valid_until"])?,
+    };
+    if m.kind == MaterialKind::Contact && m.title.is_empty() {
+        m.title = m.display_title();
+    }
+    m.ensure_id();
+    m.validate().map_err(|e| e.to_string())?;
+    Ok(m)
+}
+
+fn read_csv(
+    path: &Path,
+    text: &str,
+    source: &str,
+    opts: &ImportOptions,
+    updated: DateTime<FixedOffset>,
+) -> Result<Imported> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = rdr
+        .headers()
+        .map_err(|e| invalid(path, e))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    // Map each material field to a column index.
+    let col = |field: &str| -> Option<usize> {
+        let name = opts.columns.get(field).map(String::as_str).unwrap_or(field);
+        headers.iter().position(|h| h == name)
+    };
+    for (field, header) in &opts.columns {
+        if !headers.iter().any(|h| h == header) {
+            return Err(invalid(
+                path,
+                format!("column {header:?} (mapped to `{field}`) is not in the header {headers:?}"),
+            ));
+        }
+    }
+    let mut out = Imported::default();
+    for (i, rec) in rdr.records().enumerate() {
+        let row = i + 2; // 1-based, after the header line
+        let rec = rec.map_err(|e| invalid(path, format!("row {row}: {e}")))?;
+        let mut obj = serde_json::Map::new();
+        let fields = [
+            "source_id",
+            "id",
+            "question",
+            "answer",
+            "title",
+            "body",
+            "url",
+            "department",
+            "category",
+            "updated_at",
+            "valid_until",
+            "group",
+            "duties",
+            "phone",
+            "fax",
+            "email",
+            "address",
+            "hours",
+            "kind",
+        ];
+        for f in fields {
+            if let Some(c) = col(f)
+                && let Some(v) = rec.get(c)
+            {
+                obj.insert(f.to_string(), Value::String(v.to_string()));
+            }
+        }
+        if let Some(c) = col("tags")
+            && let Some(v) = rec.get(c)
+        {
+            let tags: Vec<Value> = v
+                .split(['|', ';', '、'])
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(|t| Value::String(t.to_string()))
+                .collect();
+            obj.insert("tags".into(), Value::Array(tags));
+        }
+        let m = json_record(&row.to_string(), &obj, source, opts.kind, updated)
+            .map_err(|e| invalid(path, format!("row {row}: {e}")))?;
+        match m.kind {
+            MaterialKind::Contact => out.contacts.push(m),
+            _ => out.materials.push(m),
+        }
+    }
+    if opts.extract_contacts {
+        extract_contacts_into(&mut out, source, updated);
+    }
+    Ok(out)
+}
+
+/// Parses the `【お問い合わせ】` block of an FAQ answer (localgovFAQ style: items separated
+/// by `。`, e.g. `【お問い合わせ】。経済環境局環境部。クリーンセンター。尼崎市東海岸町２３番地の１。
+/// 電話０６－６４０９－１５１２。ＦＡＸ…。■問合せ時間。午前８時３０分～午後５時１５分。■休日。…`).
+/// Text is NFKC-normalized (full-width digits become ASCII). Returns `None` when there is no
+/// block or it names no department.
+pub fn parse_contact_block(answer: &str) -> Option<Contact> {
+    let start = answer
+        .find("【お問い合わせ】")
+        .or_else(|| answer.find("【問い合わせ】"))?;
+    let block: String = answer[start..].nfkc().collect();
+    let block = block.split_once('】').map_or(block.as_str(), |x| x.1);
+    // The block ends at the next 【…】 heading.
+    let block = block.split('【').next().unwrap_or("");
+    let items: Vec<&str> = block
+        .split(['。', '\n'])
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let mut c = Contact::default();
+    let mut orgs: Vec<&str> = Vec::new();
+    let mut address: Vec<&str> = Vec::new();
+    let mut hours: Vec<String> = Vec::new();
+    let mut mode = "";
+    for item in items {
+        if let Some(rest) = item.strip_prefix('■') {
+            mode = if rest.contains("時間") {
+                "hours"
+            } else if rest.contains("休") {
+                "holidays"
+            } else {
+                ""
+            };
+            continue;
+        }
+        match mode {
+            "hours" => {
+                hours.push(item.to_string());
+                continue;
+            }
+            "holidays" => {
+                hours.push(format!("休日: {item}"));
+                continue;
+            }
+            _ => {}
+        }
+        if let Some(p) = item.strip_prefix("電話") {
+            c.phone = Some(p.trim_start_matches([':', '：', ' ']).to_string());
+        } else if let Some(p) = item
+            .strip_prefix("FAX")
+            .or_else(|| item.strip_prefix("ファクス"))
+        {
+            c.fax = Some(p.trim_start_matches([':', '：', ' ']).to_string());
+        } else if item.contains('@') {
+            c.email = Some(
+                item.trim_start_matches(|ch: char| !ch.is_ascii_alphanumeric())
+                    .to_string(),
+            );
+        } else if is_address(item) || !address.is_empty() && c.phone.is_none() {
+            address.push(item);
+        } else if address.is_empty() && c.phone.is_none() {
+            orgs.push(item);
+        }
+    }
+    let first = orgs.first()?;
+    c.department = Some(first.to_string());
+    if orgs.len() > 1 {
+        c.group = Some(orgs[1..].join(" "));
+    }
+    if !address.is_empty() {
+        c.address = Some(address.join(" "));
+    }
+    if !hours.is_empty() {
+        c.hours = Some(hours.join(" "));
+    }
+    Some(c)
+}
+
+fn is_address(s: &str) -> bool {
+    let has_digit = s.chars().any(|c| c.is_ascii_digit());
+    (s.contains("番地") || s.contains("丁目") || s.contains('号') || s.contains("番"))
+        && has_digit
+        && (s.contains('市') || s.contains('町') || s.contains('区') || s.contains('村'))
+}
+
+/// Extracts contact blocks from the FAQ answers into `out.contacts`, deduplicated by
+/// department, group and phone number.
+fn extract_contacts_into(out: &mut Imported, source: &str, updated: DateTime<FixedOffset>) {
+    let mut seen: BTreeMap<String, Contact> = BTreeMap::new();
+    for m in &out.materials {
+        let Some(answer) = m.answer.as_deref().or(m.body.as_deref()) else {
+            continue;
+        };
+        let Some(c) = parse_contact_block(answer) else {
+            continue;
+        };
+        out.contact_blocks_seen += 1;
+        let key = format!(
+            "{}|{}|{}",
+            c.department.as_deref().unwrap_or(""),
+            c.group.as_deref().unwrap_or(""),
+            c.phone.as_deref().unwrap_or("")
+        );
+        seen.entry(key).or_insert(c);
+    }
+    for (key, c) in seen {
+        let mut m = Material {
+            id: String::new(),
+            source_id: format!("contact:{key}"),
+            kind: MaterialKind::Contact,
+            title: String::new(),
+            question: None,
+            answer: None,
+            body: None,
+            department: c.department.clone(),
+            contact: Some(c),
+            source: source.to_string(),
+            url: None,
+            category: Some("組織・連絡先".into()),
+            tags: vec![],
+            updated_at: updated,
+            valid_until: None,
+        };
+        m.title = m.display_title();
+        m.ensure_id();
+        out.contacts.push(m);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ANSWER: &str = "■粗大ごみは予約制です。＜改＞。【お問い合わせ】。経済環境局環境部。クリーンセンター。（資源リサイクルセンター管理担当）。尼崎市東海岸町２３番地の１。電話０６－６４０９－１５１２。ＦＡＸ０６－６４０９－１５１０。■問合せ時間。午前８時３０分～午後５時１５分。■休日。土・日曜日、年末年始（１２月２９日～１月３日）。";
+
+    #[test]
+    fn contact_block_fields() {
+        let c = parse_contact_block(ANSWER).unwrap();
+        assert_eq!(c.department.as_deref(), Some("経済環境局環境部"));
+        assert_eq!(
+            c.group.as_deref(),
+            Some("クリーンセンター (資源リサイクルセンター管理担当)")
+        );
+        assert_eq!(c.address.as_deref(), Some("尼崎市東海岸町23番地の1"));
+        assert_eq!(c.phone.as_deref(), Some("06-6409-1512"));
+        assert_eq!(c.fax.as_deref(), Some("06-6409-1510"));
+        assert!(
+            c.hours
+                .as_deref()
+                .unwrap()
+                .starts_with("午前8時30分~午後5時15分 休日: 土・日曜日")
+        );
+    }
+
+    #[test]
+    fn localgov_record_parses_question_and_answer() {
+        let t = format!("Question: 粗大ごみの出し方は？\nAnswer: {ANSWER}\n");
+        let m = localgov_record("7", &t, "corpus.json", now()).unwrap();
+        assert_eq!(m.question.as_deref(), Some("粗大ごみの出し方は？"));
+        assert!(
+            m.answer
+                .as_deref()
+                .unwrap()
+                .starts_with("■粗大ごみは予約制です。\n")
+        );
+        assert_eq!(m.department.as_deref(), Some("経済環境局環境部"));
+        assert_eq!(m.source_id, "7");
+        assert!(localgov_record("8", "no shape", "x", now()).is_none());
+    }
+
+    #[test]
+    fn csv_with_column_mapping_and_bad_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("faq.csv");
+        std::fs::write(&p, "番号,質問,回答,分類\n1,国保の加入は？,14日以内に届け出ます。,国保\n2,住民票は？,窓口で。,住民票\n").unwrap();
+        let mut opts = ImportOptions::default();
+        for (f, h) in [
+            ("source_id", "番号"),
+            ("question", "質問"),
+            ("answer", "回答"),
+            ("category", "分類"),
+        ] {
+            opts.columns.insert(f.into(), h.into());
+        }
+        let got = read_file(&p, "faq.csv", &opts).unwrap();
+        assert_eq!(got.materials.len(), 2);
+        assert_eq!(got.materials[1].category.as_deref(), Some("住民票"));
+        std::fs::write(&p, "番号,質問,回答,分類\n1,国保の加入は？,,国保\n").unwrap();
+        let err = read_file(&p, "faq.csv", &opts).unwrap_err().to_string();
+        assert!(err.contains("row 2") && err.contains("answer"), "{err}");
+        opts.columns.insert("question".into(), "問い".into());
+        let err = read_file(&p, "faq.csv", &opts).unwrap_err().to_string();
+        assert!(err.contains("問い"), "{err}");
+    }
+
+    #[test]
+    fn contact_csv() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("contacts.csv");
+        std::fs::write(&p, "department,group,duties,phone\n健康福祉部 国保医療課,国民健康保険グループ,国保の資格,099-123-4567\n").unwrap();
+        let opts = ImportOptions {
+            kind: ImportKind::Contact,
+            ..Default::default()
+        };
+        let got = read_file(&p, "contacts.csv", &opts).unwrap();
+        assert_eq!(got.contacts.len(), 1);
+        let c = got.contacts[0].contact.as_ref().unwrap();
+        assert_eq!(c.phone.as_deref(), Some("099-123-4567"));
+        assert_eq!(
+            got.contacts[0].title,
+            "健康福祉部 国保医療課 国民健康保険グループ"
+        );
+    }
+
+    #[test]
+    fn extraction_deduplicates() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("lg.json");
+        let rec = |q: &str| format!("Question: {q}\nAnswer: {ANSWER}\n");
+        let json = serde_json::json!({"0": rec("a?"), "1": rec("b?")});
+        std::fs::write(&p, json.to_string()).unwrap();
+        let opts = ImportOptions {
+            extract_contacts: true,
+            ..Default::default()
+        };
+        let got = read_file(&p, "lg.json", &opts).unwrap();
+        assert_eq!(got.materials.len(), 2);
+        assert_eq!(got.contact_blocks_seen, 2);
+        assert_eq!(got.contacts.len(), 1);
+    }
+}

@@ -1,0 +1,88 @@
+//! Index schema: field names and options.
+
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+
+use crate::analysis::tokenizer::{BIGRAM, MORPH};
+
+/// Material id (raw string).
+pub const ID: &str = "id";
+/// Material kind (`faq`, `page`, `contact`).
+pub const KIND: &str = "kind";
+/// Department (raw string, empty when unknown).
+pub const DEPARTMENT: &str = "department";
+/// End of validity, Unix seconds (`i64::MAX` when none).
+pub const VALID_UNTIL: &str = "valid_until";
+/// Title/question text, morphological tokens.
+pub const TITLE_MORPH: &str = "title_morph";
+/// Body/answer text, morphological tokens.
+pub const BODY_MORPH: &str = "body_morph";
+/// Title/question text, character bigrams.
+pub const TITLE_BIGRAM: &str = "title_bigram";
+/// Body/answer text, character bigrams.
+pub const BODY_BIGRAM: &str = "body_bigram";
+
+fn text(tokenizer: &str) -> TextOptions {
+    TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(tokenizer)
+            .set_index_option(IndexRecordOption::WithFreqs)
+            .set_fieldnorms(true),
+    )
+}
+
+/// Builds the schema.
+pub fn build() -> Schema {
+    let mut b = Schema::builder();
+    b.add_text_field(ID, STRING | FAST);
+    b.add_text_field(KIND, STRING | FAST);
+    b.add_text_field(DEPARTMENT, STRING | FAST);
+    b.add_i64_field(VALID_UNTIL, INDEXED | FAST);
+    b.add_text_field(TITLE_MORPH, text(MORPH));
+    b.add_text_field(BODY_MORPH, text(MORPH));
+    b.add_text_field(TITLE_BIGRAM, text(BIGRAM));
+    b.add_text_field(BODY_BIGRAM, text(BIGRAM));
+    b.build()
+}
+
+/// Field handles of the schema.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    /// See [`ID`].
+    pub id: Field,
+    /// See [`KIND`].
+    pub kind: Field,
+    /// See [`DEPARTMENT`].
+    pub department: Field,
+    /// See [`VALID_UNTIL`].
+    pub valid_until: Field,
+    /// See [`TITLE_MORPH`].
+    pub title_morph: Field,
+    /// See [`BODY_MORPH`].
+    pub body_morph: Field,
+    /// See [`TITLE_BIGRAM`].
+    pub title_bigram: Field,
+    /// See [`BODY_BIGRAM`].
+    pub body_bigram: Field,
+}
+
+impl Fields {
+    /// Looks the fields up in `schema` (built by [`build`]).
+    ///
+    /// # Panics
+    /// If `schema` was not built by [`build`] (a programming error).
+    pub fn new(schema: &Schema) -> Self {
+        let f = |n: &str| schema.get_field(n).expect("field of kotae's schema");
+        Self {
+            id: f(ID),
+            kind: f(KIND),
+            department: f(DEPARTMENT),
+            valid_until: f(VALID_UNTIL),
+            title_morph: f(TITLE_MORPH),
+            body_morph: f(BODY_MORPH),
+            title_bigram: f(TITLE_BIGRAM),
+            body_bigram: f(BODY_BIGRAM),
+        }
+    }
+}

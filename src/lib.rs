@@ -1,0 +1,20 @@
+//! kotae (答え): Japanese answer-material search for the inquiry centers of prefectures and
+//! cities.
+//!
+//! The library holds all logic; `src/main.rs` only parses arguments. Dependencies point one
+//! way: `http → search → index → analysis`, `import/crawl → corpus → index`. No core module
+//! imports axum. See `ARCHITECTURE.md`.
+
+pub mod analysis;
+pub mod config;
+pub mod corpus;
+pub mod engine;
+pub mod error;
+pub mod eval;
+pub mod http;
+pub mod import;
+pub mod index;
+pub mod material;
+pub mod search;
+
+pub use error::{Error, Result};

@@ -1,0 +1,386 @@
+//! The `kotae` command: parses arguments and dispatches to the library.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use kotae::config::FileConfig;
+use kotae::engine::{Engine, EngineOptions};
+use kotae::import::{ImportKind, ImportOptions};
+use kotae::search::{SearchRequest, Weights};
+
+/// kotae (答え): answer-material search for inquiry centers.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Cli {
+    /// Data directory holding corpus/, index/, dictionaries/ and the database.
+    #[arg(long, env = "KOTAE_DATA_DIR", global = true)]
+    data_dir: Option<PathBuf>,
+    /// Configuration file (TOML); default DATA_DIR/kotae.toml when present.
+    #[arg(long, env = "KOTAE_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the HTTP API.
+    Serve {
+        /// Listen address, HOST:PORT (default 127.0.0.1:7700).
+        #[arg(long, env = "KOTAE_ADDR")]
+        addr: Option<String>,
+    },
+    /// Build or rebuild the index from corpus/.
+    Index {
+        /// Rebuild from scratch (default: bring the index in line with the corpus).
+        #[arg(long)]
+        rebuild: bool,
+    },
+    /// Import FAQ sets (JSON, JSONL, CSV, localgovFAQ JSON) or contact tables (CSV) into
+    /// the corpus and index.
+    Import {
+        /// Files to import.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// What the files hold.
+        #[arg(long, value_enum, default_value = "faq")]
+        kind: KindArg,
+        /// CSV column mapping, FIELD=HEADER, repeatable (e.g. --map question=質問).
+        #[arg(long = "map", value_name = "FIELD=HEADER")]
+        map: Vec<String>,
+        /// Do not extract 【お問い合わせ】 contact blocks from FAQ answers.
+        #[arg(long)]
+        no_contacts: bool,
+        /// Corpus collection to write (default: imported/FILE-STEM).
+        #[arg(long)]
+        collection: Option<String>,
+    },
+    /// Search from the command line.
+    Search {
+        /// The query.
+        query: String,
+        /// Number of hits.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// Print the JSON response.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Evaluate retrieval quality on a localgovFAQ-shaped set.
+    Eval {
+        /// corpus.json ({id: "Question: …\nAnswer: …"}).
+        #[arg(long)]
+        corpus: PathBuf,
+        /// queries.json ({id: text}).
+        #[arg(long)]
+        queries: PathBuf,
+        /// qrels.json ({qid: {docid: grade}}) or TREC qrels.
+        #[arg(long)]
+        qrels: PathBuf,
+        /// Write a TREC run file here.
+        #[arg(long)]
+        run: Option<PathBuf>,
+        /// Metric cut-off.
+        #[arg(long, default_value_t = 10)]
+        k: usize,
+        /// Also evaluate each analysis choice switched off (ablation table).
+        #[arg(long)]
+        ablation: bool,
+    },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum KindArg {
+    Faq,
+    Contact,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    init_tracing();
+    if let Err(e) = run(cli) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("KOTAE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn spinner(msg: &str) -> ProgressBar {
+    let pb = ProgressBar::new_spinner();
+    pb.set_message(msg.to_string());
+    pb.enable_steady_tick(Duration::from_millis(120));
+    pb
+}
+
+fn bar(len: u64, msg: &str) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    pb.set_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({per_sec}, {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    pb.set_message(msg.to_string());
+    pb
+}
+
+fn open_engine(data_dir: &Path) -> anyhow::Result<Engine> {
+    let pb = spinner("loading dictionaries, corpus and index");
+    let e = Engine::open(&EngineOptions::new(data_dir))
+        .with_context(|| format!("cannot open the data directory {}", data_dir.display()))?;
+    pb.finish_and_clear();
+    Ok(e)
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let data_dir = cli.data_dir.clone().unwrap_or_else(|| PathBuf::from("."));
+    let file = FileConfig::discover(cli.config.as_deref(), &data_dir)?;
+    let data_dir = cli.data_dir.or(file.data_dir.clone()).unwrap_or(data_dir);
+    match cli.command {
+        Command::Serve { addr } => {
+            let addr = addr
+                .or(file.addr.clone())
+                .unwrap_or_else(|| "127.0.0.1:7700".to_string());
+            serve(&data_dir, &addr, &file)
+        }
+        Command::Index { rebuild } => {
+            let engine = open_engine(&data_dir)?;
+            if rebuild {
+                let pb = bar(engine.materials().len() as u64, "indexing");
+                let n = engine.rebuild(|done, total| {
+                    pb.set_length(total as u64);
+                    pb.set_position(done as u64);
+                })?;
+                pb.finish_and_clear();
+                println!(
+                    "indexed {n} materials from {}",
+                    engine.corpus().root().display()
+                );
+            } else {
+                let (up, rm) = engine.sync_from_corpus()?;
+                println!(
+                    "index in line with the corpus: {} materials ({up} updated, {rm} removed)",
+                    engine.materials().len()
+                );
+            }
+            Ok(())
+        }
+        Command::Import {
+            files,
+            kind,
+            map,
+            no_contacts,
+            collection,
+        } => {
+            let mut opts = ImportOptions {
+                kind: match kind {
+                    KindArg::Faq => ImportKind::Faq,
+                    KindArg::Contact => ImportKind::Contact,
+                },
+                extract_contacts: !no_contacts,
+                ..Default::default()
+            };
+            for m in map {
+                let Some((f, h)) = m.split_once('=') else {
+                    bail!("--map expects FIELD=HEADER, got {m:?}");
+                };
+                opts.columns
+                    .insert(f.trim().to_string(), h.trim().to_string());
+            }
+            // Read and validate every file before touching the corpus.
+            let pb = bar(files.len() as u64, "reading");
+            let mut batches = Vec::new();
+            for f in &files {
+                let source = f
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_else(|| f.display().to_string());
+                let imported = kotae::import::read_file(f, &source, &opts)?;
+                let stem: String = f
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().to_string())
+                    .unwrap_or_default()
+                    .chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                            c
+                        } else {
+                            '_'
+                        }
+                    })
+                    .collect();
+                let name = collection
+                    .clone()
+                    .unwrap_or_else(|| format!("imported/{stem}"));
+                batches.push((f.clone(), name, imported));
+                pb.inc(1);
+            }
+            pb.finish_and_clear();
+            let engine = open_engine(&data_dir)?;
+            for (f, name, imported) in batches {
+                let n_contacts = imported.contacts.len();
+                let blocks = imported.contact_blocks_seen;
+                let mut all = imported.materials;
+                all.extend(imported.contacts);
+                let pb = spinner(&format!("indexing {}", f.display()));
+                let stats = engine.upsert(&name, all)?;
+                pb.finish_and_clear();
+                println!(
+                    "{}: {} added, {} updated, {} unchanged into corpus/{name}.jsonl; {n_contacts} contact records ({blocks} お問い合わせ blocks found, deduplicated)",
+                    f.display(),
+                    stats.added,
+                    stats.updated,
+                    stats.unchanged
+                );
+            }
+            Ok(())
+        }
+        Command::Search { query, limit, json } => {
+            let engine = open_engine(&data_dir)?;
+            let mut req = SearchRequest::new(query);
+            req.limit = limit;
+            let resp = engine.search(&req)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&resp)?);
+            } else {
+                println!("{} hits in {:.2} ms", resp.total, resp.took_ms);
+                for (i, h) in resp.hits.iter().enumerate() {
+                    println!(
+                        "{:>2}. [{}] {} ({:.3})",
+                        i + 1,
+                        h.kind.as_str(),
+                        h.title,
+                        h.score
+                    );
+                    println!("    {}", h.snippet.replace('\n', " "));
+                }
+            }
+            Ok(())
+        }
+        Command::Eval {
+            corpus,
+            queries,
+            qrels,
+            run,
+            k,
+            ablation,
+        } => eval(&corpus, &queries, &qrels, run.as_deref(), k, ablation),
+    }
+}
+
+fn eval(
+    corpus: &Path,
+    queries: &Path,
+    qrels: &Path,
+    run_path: Option<&Path>,
+    k: usize,
+    ablation: bool,
+) -> anyhow::Result<()> {
+    let materials = kotae::eval::load_localgov_corpus(corpus)?;
+    let queries = kotae::eval::read_queries(queries)?;
+    let qrels = kotae::eval::read_qrels(qrels)?;
+    let analyzer = Arc::new(kotae::analysis::Analyzer::builtin()?);
+    let pb = spinner(&format!("indexing {} materials", materials.len()));
+    let started = std::time::Instant::now();
+    let engine = Engine::ephemeral(analyzer, materials)?;
+    pb.finish_and_clear();
+    eprintln!(
+        "indexed {} materials in {:.2} s",
+        engine.materials().len(),
+        started.elapsed().as_secs_f64()
+    );
+    let mut variants: Vec<(&str, Weights)> = vec![("kotae (default)", Weights::default())];
+    if ablation {
+        let d = Weights::default();
+        variants.push((
+            "morph only",
+            Weights {
+                use_bigram: false,
+                use_synonyms: false,
+                ..d
+            },
+        ));
+        variants.push((
+            "bigram only",
+            Weights {
+                use_morph: false,
+                use_synonyms: false,
+                ..d
+            },
+        ));
+        variants.push((
+            "morph + bigram, no synonyms",
+            Weights {
+                use_synonyms: false,
+                ..d
+            },
+        ));
+        variants.push((
+            "no title weighting",
+            Weights {
+                title_morph: d.body_morph,
+                title_bigram: d.body_bigram,
+                ..d
+            },
+        ));
+    }
+    println!("| configuration | R@{k} | P@{k} | nDCG@{k} | MRR@{k} |");
+    println!("|---|---|---|---|---|");
+    for (i, (name, w)) in variants.iter().enumerate() {
+        engine.set_weights(*w);
+        let (m, run) = kotae::eval::run_queries(&engine, &queries, &qrels, k, 100)?;
+        println!(
+            "| {name} | {:.3} | {:.3} | {:.3} | {:.3} |",
+            m.recall, m.precision, m.ndcg, m.mrr
+        );
+        if i == 0
+            && let Some(p) = run_path
+        {
+            let order: Vec<String> = queries.iter().map(|q| q.0.clone()).collect();
+            kotae::eval::write_trec_run(p, &run, &order, "kotae")?;
+        }
+    }
+    eprintln!("{} queries", queries.len());
+    Ok(())
+}
+
+fn serve(data_dir: &Path, addr: &str, file: &FileConfig) -> anyhow::Result<()> {
+    let engine = Arc::new(open_engine(data_dir)?);
+    let mut state = kotae::http::AppState::new(engine.clone());
+    if let Some(n) = file.search_permits {
+        state.search_permits = Arc::new(tokio::sync::Semaphore::new(n.max(1)));
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        let local = listener.local_addr()?;
+        println!(
+            "kotae: serving {} materials from {} on http://{local}  (try http://{local}/api/search?q=国保)",
+            engine.materials().len(),
+            data_dir.display()
+        );
+        axum::serve(listener, kotae::http::app(state))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .context("server error")
+    })
+}

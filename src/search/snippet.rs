@@ -1,0 +1,231 @@
+//! Snippets: a window of the material text around the query's matches, HTML-escaped, with
+//! matched characters wrapped in `<mark>…</mark>`.
+//!
+//! Matching works on the same character filters as the index (NFKC, kana folding, long-vowel
+//! mark dropped), and every character keeps its byte span in the original text, so the marks
+//! land on the original characters even when the text is half-width or old-form.
+
+use std::collections::HashSet;
+
+use crate::analysis::normalize::{is_ideograph, is_kana, katakana_to_hiragana};
+use crate::analysis::{Token, normalize};
+
+/// Default snippet length, in characters of the original text.
+pub const SNIPPET_CHARS: usize = 120;
+
+/// What to highlight: the query's bigram-field terms.
+#[derive(Debug, Default, Clone)]
+pub struct Highlighter {
+    bigrams: HashSet<String>,
+    unigrams: HashSet<char>,
+    words: HashSet<String>,
+}
+
+impl Highlighter {
+    /// Builds a highlighter from bigram-field terms (of the query and its synonyms).
+    pub fn new(terms: &[Token]) -> Self {
+        Self::from_terms(terms.iter().map(|t| t.term.as_str()))
+    }
+
+    /// Builds a highlighter from bigram-field term strings.
+    pub fn from_terms<'a>(terms: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut h = Self::default();
+        for t in terms {
+            let chars: Vec<char> = t.chars().collect();
+            let cjk = chars.iter().all(|&c| is_kana(c) || is_ideograph(c));
+            match (cjk, chars.len()) {
+                (true, 1) => {
+                    h.unigrams.insert(chars[0]);
+                }
+                (true, 2) => {
+                    h.bigrams.insert(t.to_string());
+                }
+                _ => {
+                    h.words.insert(t.to_string());
+                }
+            }
+        }
+        h
+    }
+
+    /// Returns an HTML snippet of `text` of about `max_chars` characters around the densest
+    /// matches (the start of the text when nothing matches).
+    pub fn snippet(&self, text: &str, max_chars: usize) -> String {
+        let text = if text.len() > 64 * 1024 {
+            let mut end = 64 * 1024;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            &text[..end]
+        } else {
+            text
+        };
+        let norm = normalize(text);
+        // (folded char, original start, original end) for alphanumeric chars; None breaks runs.
+        let mut chars: Vec<Option<(char, usize, usize)>> = Vec::new();
+        for (i, c) in norm.text.char_indices() {
+            let Some((s, e)) = norm.original_span(i, i + c.len_utf8()) else {
+                continue;
+            };
+            if c == 'ー' {
+                continue;
+            }
+            if c.is_alphanumeric() {
+                chars.push(Some((katakana_to_hiragana(c), s, e)));
+            } else {
+                chars.push(None);
+            }
+        }
+        let mut marked: Vec<(usize, usize)> = Vec::new();
+        let mut i = 0;
+        while i < chars.len() {
+            let Some((c, s, e)) = chars[i] else {
+                i += 1;
+                continue;
+            };
+            if c.is_ascii_alphanumeric() {
+                let mut j = i;
+                let mut word = String::new();
+                while let Some(Some((c2, _, _))) = chars.get(j) {
+                    if !c2.is_ascii_alphanumeric() {
+                        break;
+                    }
+                    word.push(*c2);
+                    j += 1;
+                }
+                if self.words.contains(&word)
+                    && let Some(Some((_, _, end))) = chars.get(j - 1)
+                {
+                    marked.push((s, *end));
+                }
+                i = j;
+                continue;
+            }
+            if self.unigrams.contains(&c) {
+                marked.push((s, e));
+            }
+            if let Some(Some((c2, _, e2))) = chars.get(i + 1) {
+                let mut bg = String::with_capacity(8);
+                bg.push(c);
+                bg.push(*c2);
+                if self.bigrams.contains(&bg) {
+                    marked.push((s, *e2));
+                }
+            }
+            i += 1;
+        }
+        // Merge overlapping or touching marks.
+        marked.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::new();
+        for (s, e) in marked {
+            match merged.last_mut() {
+                Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                _ => merged.push((s, e)),
+            }
+        }
+        render(text, &merged, max_chars)
+    }
+}
+
+/// Chooses the window of `max_chars` characters covering the most marks and renders it.
+fn render(text: &str, marks: &[(usize, usize)], max_chars: usize) -> String {
+    let char_starts: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+    let n = char_starts.len();
+    let byte_to_char = |b: usize| char_starts.partition_point(|&x| x < b);
+    let (mut win_start, mut win_end) = (0usize, n.min(max_chars));
+    if n > max_chars && !marks.is_empty() {
+        let mut best = (0usize, 0usize); // (count, first mark index)
+        let mut j = 0;
+        for i in 0..marks.len() {
+            let start_c = byte_to_char(marks[i].0);
+            while j < marks.len() && byte_to_char(marks[j].1) <= start_c + max_chars {
+                j += 1;
+            }
+            if j - i > best.0 {
+                best = (j - i, i);
+            }
+        }
+        // Start a little before the first mark of the best window.
+        let first = byte_to_char(marks[best.1].0);
+        win_start = first.saturating_sub(max_chars / 6).min(n - max_chars);
+        win_end = win_start + max_chars;
+    }
+    let byte_of = |c: usize| if c >= n { text.len() } else { char_starts[c] };
+    let (bs, be) = (byte_of(win_start), byte_of(win_end));
+    let mut out = String::with_capacity((be - bs) + 32);
+    if win_start > 0 {
+        out.push('…');
+    }
+    let mut pos = bs;
+    for &(s, e) in marks {
+        let (s, e) = (s.max(bs), e.min(be));
+        if s >= e || s < pos {
+            continue;
+        }
+        escape_into(&mut out, &text[pos..s]);
+        out.push_str("<mark>");
+        escape_into(&mut out, &text[s..e]);
+        out.push_str("</mark>");
+        pos = e;
+    }
+    escape_into(&mut out, &text[pos..be]);
+    if win_end < n {
+        out.push('…');
+    }
+    out
+}
+
+/// Appends `s` to `out`, HTML-escaped (`& < > " '`); control characters become spaces.
+fn escape_into(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marks_matches_and_escapes_html() {
+        let h = Highlighter::from_terms(["国民", "民年", "年金"]);
+        let s = h.snippet("<b>国民年金</b>の手続き & 国民健康保険", 100);
+        assert_eq!(
+            s,
+            "&lt;b&gt;<mark>国民年金</mark>&lt;/b&gt;の手続き &amp; <mark>国民</mark>健康保険"
+        );
+    }
+
+    #[test]
+    fn marks_original_half_width_text() {
+        let h = Highlighter::from_terms(["まい", "いな"]);
+        assert_eq!(h.snippet("ﾏｲﾅの申請", 100), "<mark>ﾏｲﾅ</mark>の申請");
+    }
+
+    #[test]
+    fn window_moves_to_the_matches() {
+        let text = format!("{}申請書{}", "あ".repeat(300), "い".repeat(300));
+        let h = Highlighter::from_terms(["申請", "請書"]);
+        let s = h.snippet(&text, 40);
+        assert!(s.starts_with('…') && s.ends_with('…'), "{s}");
+        assert!(s.contains("<mark>申請書</mark>"), "{s}");
+        assert!(s.chars().count() <= 40 + 2 + "<mark></mark>".len());
+    }
+
+    #[test]
+    fn single_character_and_ascii_words() {
+        let h = Highlighter::from_terms(["税", "pdf"]);
+        assert_eq!(
+            h.snippet("税の PDF です", 100),
+            "<mark>税</mark>の <mark>PDF</mark> です"
+        );
+    }
+}
