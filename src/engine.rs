@@ -239,6 +239,7 @@ impl Engine {
         Ok(search::rank_ids(
             &self.index,
             &self.analyzer,
+            &self.materials(),
             q,
             k,
             &self.weights(),

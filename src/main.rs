@@ -91,6 +91,10 @@ enum Command {
         /// Also evaluate each analysis choice switched off (ablation table).
         #[arg(long)]
         ablation: bool,
+        /// Override ranking weights, e.g. `title_morph=1.5,body_bigram=0.2` (fields of
+        /// `search::Weights`).
+        #[arg(long)]
+        weights: Option<String>,
     },
 }
 
@@ -276,7 +280,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             run,
             k,
             ablation,
-        } => eval(&corpus, &queries, &qrels, run.as_deref(), k, ablation),
+            weights,
+        } => {
+            let w = match weights {
+                Some(spec) => Weights::parse_overrides(&spec)?,
+                None => Weights::default(),
+            };
+            eval(&corpus, &queries, &qrels, run.as_deref(), k, ablation, w)
+        }
     }
 }
 
@@ -287,6 +298,7 @@ fn eval(
     run_path: Option<&Path>,
     k: usize,
     ablation: bool,
+    base: Weights,
 ) -> anyhow::Result<()> {
     let materials = kotae::eval::load_localgov_corpus(corpus)?;
     let queries = kotae::eval::read_queries(queries)?;
@@ -301,9 +313,9 @@ fn eval(
         engine.materials().len(),
         started.elapsed().as_secs_f64()
     );
-    let mut variants: Vec<(&str, Weights)> = vec![("kotae (default)", Weights::default())];
+    let mut variants: Vec<(&str, Weights)> = vec![("kotae", base)];
     if ablation {
-        let d = Weights::default();
+        let d = base;
         variants.push((
             "morph only",
             Weights {

@@ -104,6 +104,27 @@ pub fn validate_user_dict(csv: &str) -> (Vec<String>, Vec<(usize, String)>) {
     (ok, bad)
 }
 
+/// IPADIC context id of `名詞,一般` (from its `left-id.def`/`right-id.def`).
+const NOUN_GENERAL_CONTEXT_ID: u16 = 1285;
+
+/// Word cost given to user-dictionary entries. lindera's simple format gives every entry a
+/// large negative cost, which makes a path through two user words (マイナンバー + カード)
+/// cheaper than the longer entry (マイナンバーカード). A cost of 0 is below every IPADIC
+/// noun alternative for the same span yet adds up with the number of words, so the longest
+/// entry wins.
+const USER_WORD_COST: i32 = 0;
+
+/// Turns a simple row `surface,pos,reading` into IPADIC's 13-field row (名詞,一般 context,
+/// [`USER_WORD_COST`]), keeping the given part of speech as the second category.
+fn detailed_row(simple: &str) -> String {
+    let mut f = simple.split(',');
+    let surface = f.next().unwrap_or("");
+    let _pos = f.next().unwrap_or("");
+    let reading = f.next().unwrap_or("*");
+    let id = NOUN_GENERAL_CONTEXT_ID;
+    format!("{surface},{id},{id},{USER_WORD_COST},名詞,一般,*,*,*,*,{surface},{reading},{reading}")
+}
+
 fn build_user(system: &Dictionary, csv: &str) -> Result<Option<UserDictionary>, AnalysisError> {
     let (lines, bad) = validate_user_dict(csv);
     for (line, reason) in &bad {
@@ -114,8 +135,11 @@ fn build_user(system: &Dictionary, csv: &str) -> Result<Option<UserDictionary>, 
     }
     let mut metadata = (*system.metadata).clone();
     metadata.encoding = "UTF-8".to_string();
-    let mut content = lines.join("\n");
-    content.push('\n');
+    let mut content = String::new();
+    for line in &lines {
+        content.push_str(&detailed_row(line));
+        content.push('\n');
+    }
     DictionaryBuilder::new(metadata)
         .build_user_dict_from_reader(content.as_bytes())
         .map(Some)

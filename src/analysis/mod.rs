@@ -61,6 +61,9 @@ pub struct Token {
     pub start: usize,
     /// End byte offset (exclusive) in the original text.
     pub end: usize,
+    /// Whether the token is a noun (or unknown word, or a bigram); verbs, adjectives and
+    /// adverbs are `false` and get a lower query weight.
+    pub noun: bool,
 }
 
 /// Part-of-speech prefixes dropped from the morph stream. Source: Lucene kuromoji
@@ -157,9 +160,14 @@ const STOP_WORDS: &[&str] = &[
     "ござる",
 ];
 
+/// Compounds of at least this many characters also emit their parts.
+pub const COMPOUND_MIN_CHARS: usize = 4;
+
 /// The analyzer: segmenter, stop lists and synonyms. Cheap to share behind an `Arc`.
 pub struct Analyzer {
     segmenter: Segmenter,
+    /// IPADIC without the user dictionary, to split compounds into their parts.
+    parts_segmenter: Segmenter,
     stop_words: HashSet<&'static str>,
     synonyms: std::sync::RwLock<std::sync::Arc<Synonyms>>,
 }
@@ -193,10 +201,11 @@ impl Analyzer {
     }
 
     fn from_parts(loaded: dictionary::Loaded, synonyms: Synonyms) -> Result<Self, AnalysisError> {
-        let mut seg = Segmenter::new(Mode::Normal, loaded.system, loaded.user);
-        seg = seg.keep_whitespace(false);
+        let parts_segmenter = Segmenter::new(Mode::Normal, loaded.system.clone(), None);
+        let seg = Segmenter::new(Mode::Normal, loaded.system, loaded.user).keep_whitespace(false);
         let mut a = Self {
             segmenter: seg,
+            parts_segmenter,
             stop_words: STOP_WORDS.iter().copied().collect(),
             synonyms: std::sync::RwLock::new(std::sync::Arc::new(Synonyms::default())),
         };
@@ -258,12 +267,66 @@ impl Analyzer {
                     continue;
                 };
                 let (s, e) = (chunk_start + t.byte_start, chunk_start + t.byte_end);
+                let noun = !(pos.starts_with("動詞")
+                    || pos.starts_with("形容詞")
+                    || pos.starts_with("副詞")
+                    || pos.starts_with("連体詞"));
                 if let Some((start, end)) = norm.original_span(s, e) {
-                    out.push(Token { term, start, end });
+                    out.push(Token {
+                        term,
+                        start,
+                        end,
+                        noun,
+                    });
+                }
+                if surface.chars().count() >= COMPOUND_MIN_CHARS {
+                    self.push_parts(&surface, norm, s, &mut out);
                 }
             }
         }
         out
+    }
+
+    /// Emits the parts of the compound `surface` (at normalized byte `base`) as IPADIC alone
+    /// segments it, when there are at least two content parts (国民健康保険 → 国民, 健康,
+    /// 保険), like kuromoji's search mode.
+    fn push_parts(&self, surface: &str, norm: &Normalized, base: usize, out: &mut Vec<Token>) {
+        let Ok(parts) = self
+            .parts_segmenter
+            .segment(std::borrow::Cow::Borrowed(surface))
+        else {
+            return;
+        };
+        if parts.len() < 2 {
+            return;
+        }
+        let whole = out.last().map(|t| t.term.clone());
+        for mut p in parts {
+            let details = p.details();
+            let pos = details
+                .iter()
+                .take(4)
+                .copied()
+                .collect::<Vec<_>>()
+                .join(",");
+            if STOP_TAG_PREFIXES.iter().any(|x| pos.starts_with(x)) {
+                continue;
+            }
+            let Some(term) = morph_term(&p.surface) else {
+                continue;
+            };
+            if Some(&term) == whole.as_ref() || term.chars().count() < 2 {
+                continue;
+            }
+            if let Some((start, end)) = norm.original_span(base + p.byte_start, base + p.byte_end) {
+                out.push(Token {
+                    term,
+                    start,
+                    end,
+                    noun: true,
+                });
+            }
+        }
     }
 
     /// Returns the bigram-field tokens of `text` (see the module docs).
@@ -363,6 +426,7 @@ pub fn bigram_tokens_normalized(norm: &Normalized) -> Vec<Token> {
             Class::Cjk if run.len() == 1 => {
                 if let Some((s, e)) = span(0, 0) {
                     out.push(Token {
+                        noun: true,
                         term: run[0].0.to_string(),
                         start: s,
                         end: e,
@@ -379,6 +443,7 @@ pub fn bigram_tokens_normalized(norm: &Normalized) -> Vec<Token> {
                             term,
                             start: s,
                             end: e,
+                            noun: true,
                         });
                     }
                 }
@@ -386,6 +451,7 @@ pub fn bigram_tokens_normalized(norm: &Normalized) -> Vec<Token> {
             Class::Word => {
                 if let Some((s, e)) = span(0, run.len() - 1) {
                     out.push(Token {
+                        noun: true,
                         term: run.iter().map(|r| r.0).collect(),
                         start: s,
                         end: e,

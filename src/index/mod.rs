@@ -171,7 +171,8 @@ impl MaterialIndex {
             m.valid_until.map_or(i64::MAX, |t| t.timestamp()),
         );
         let title = m.title_text();
-        let body = m.body_text();
+        let body_full = m.body_text();
+        let body = indexed_body(&body_full);
         doc.add_text(f.title_morph, &title);
         doc.add_text(f.title_bigram, &title);
         doc.add_text(f.body_morph, &body);
@@ -222,4 +223,14 @@ fn open_dir(dir: &Path, schema: &tantivy::schema::Schema) -> Result<(Index, bool
     let mmap = MmapDirectory::open(dir).map_err(|e| derr(&e))?;
     let index = Index::create(mmap, schema.clone(), tantivy::IndexSettings::default())?;
     Ok((index, true))
+}
+
+/// Returns the part of a body that is indexed: the `【お問い合わせ】` contact block is left
+/// out (it names departments, addresses and phone numbers that match unrelated queries; the
+/// contact itself is indexed as a `contact` material).
+pub fn indexed_body(body: &str) -> &str {
+    match body.find("【お問い合わせ】") {
+        Some(i) => &body[..i],
+        None => body,
+    }
 }

@@ -2,26 +2,20 @@
 //! snippets and facets. No HTTP types here.
 //!
 //! # Ranking
-//! The score is a weighted sum of BM25 (k1 = 1.2, b = 0.75: tantivy's constants, the same as
-//! Lucene's and Elasticsearch's defaults; Robertson & Zaragoza, "The Probabilistic Relevance
-//! Framework: BM25 and Beyond", 2009) over the title/question and body/answer fields, for
-//! morphological terms and for character bigrams, plus synonym alternatives at a lower
-//! weight. The weights in [`Weights::default`] were chosen on the localgovFAQ evaluation set
+//! BM25F (see [`bm25f`]) over two field groups: morphological terms in the title/question
+//! and body/answer fields, and character bigrams in the same fields (at a lower group
+//! weight), with synonym alternatives at a lower query weight. The weights in [`Weights::default`] were chosen on the localgovFAQ evaluation set
 //! (see `kotae eval` and the ablation table in the README).
 
+pub mod bm25f;
 pub mod snippet;
 
 use std::collections::{BTreeMap, HashMap};
-use std::ops::Bound;
 use std::sync::Arc;
 
 use serde::Serialize;
-use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
-use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery,
-};
-use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, Term};
+use tantivy::columnar::StrColumn;
+use tantivy::{DocId, SegmentOrdinal, SegmentReader};
 
 use crate::analysis::{Analyzer, normalize};
 use crate::index::{MaterialIndex, schema};
@@ -36,39 +30,107 @@ pub const MAX_LIMIT: usize = 100;
 /// Largest accepted `offset`.
 pub const MAX_OFFSET: usize = 10_000;
 
-/// Field weights of the ranking function (multipliers of each field's BM25 score).
+/// Parameters of the ranking function (see [`bm25f`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Weights {
-    /// Morphological terms in the title/question.
+    /// Weight of the title/question field in the morph group.
     pub title_morph: f32,
-    /// Morphological terms in the body/answer.
+    /// Weight of the body/answer field in the morph group.
     pub body_morph: f32,
-    /// Bigrams in the title/question.
+    /// Weight of the title/question field in the bigram group.
     pub title_bigram: f32,
-    /// Bigrams in the body/answer.
+    /// Weight of the body/answer field in the bigram group.
     pub body_bigram: f32,
+    /// Multiplier of the bigram group's score (the morph group's is 1).
+    pub bigram: f32,
+    /// BM25 saturation k1 of the morph group.
+    pub k1_morph: f32,
+    /// BM25 saturation k1 of the bigram group.
+    pub k1_bigram: f32,
+    /// Length normalisation b of the title fields.
+    pub b_title: f32,
+    /// Length normalisation b of the body fields.
+    pub b_body: f32,
     /// Multiplier of synonym alternatives (relative to the original terms).
     pub synonym: f32,
-    /// Use the morph field at all (for ablation).
+    /// Pseudo-relevance feedback: number of top documents whose questions/titles expand the
+    /// query (0 = off).
+    pub fb_docs: usize,
+    /// Pseudo-relevance feedback: at most this many expansion terms.
+    pub fb_terms: usize,
+    /// Pseudo-relevance feedback: weight of expansion terms relative to query terms.
+    pub fb_weight: f32,
+    /// Query weight of verbs, adjectives and adverbs relative to nouns.
+    pub non_noun: f32,
+    /// Use the morph group at all (for ablation).
     pub use_morph: bool,
-    /// Use the bigram field at all (for ablation).
+    /// Use the bigram group at all (for ablation).
     pub use_bigram: bool,
     /// Use synonyms (for ablation).
     pub use_synonyms: bool,
 }
 
 impl Default for Weights {
+    /// The weights chosen on the localgovFAQ set by coordinate ascent on Recall@10 + nDCG@10
+    /// (see the README's ablation table for the effect of each part).
     fn default() -> Self {
         Self {
-            title_morph: 1.0,
-            body_morph: 1.0,
-            title_bigram: 0.3,
-            body_bigram: 0.3,
+            title_morph: 1.5,
+            body_morph: 0.5,
+            title_bigram: 1.0,
+            body_bigram: 1.0,
+            bigram: 0.3,
+            k1_morph: 1.2,
+            k1_bigram: 2.0,
+            b_title: 0.9,
+            b_body: 0.5,
             synonym: 0.7,
+            non_noun: 0.3,
+            fb_docs: 0,
+            fb_terms: 8,
+            fb_weight: 0.3,
             use_morph: true,
             use_bigram: true,
             use_synonyms: true,
         }
+    }
+}
+
+impl Weights {
+    /// Returns the default weights with overrides from `spec`: comma-separated
+    /// `name=value` pairs naming fields of this struct (`title_morph=1.5,use_bigram=false`).
+    ///
+    /// # Errors
+    /// [`crate::Error::Invalid`] for an unknown name or a bad value.
+    pub fn parse_overrides(spec: &str) -> crate::Result<Self> {
+        let mut w = Self::default();
+        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let bad = || crate::Error::Invalid(format!("bad weight override {part:?}"));
+            let (k, v) = part.split_once('=').ok_or_else(bad)?;
+            let f = || v.trim().parse::<f32>().map_err(|_| bad());
+            let b = || v.trim().parse::<bool>().map_err(|_| bad());
+            match k.trim() {
+                "title_morph" => w.title_morph = f()?,
+                "body_morph" => w.body_morph = f()?,
+                "title_bigram" => w.title_bigram = f()?,
+                "body_bigram" => w.body_bigram = f()?,
+                "synonym" => w.synonym = f()?,
+                "bigram" => w.bigram = f()?,
+                "non_noun" => w.non_noun = f()?,
+                "fb_docs" => w.fb_docs = f()? as usize,
+                "fb_terms" => w.fb_terms = f()? as usize,
+                "fb_weight" => w.fb_weight = f()?,
+                "k1_morph" => w.k1_morph = f()?,
+                "k1_bigram" => w.k1_bigram = f()?,
+                "b_title" => w.b_title = f()?,
+                "b_body" => w.b_body = f()?,
+                "use_morph" => w.use_morph = b()?,
+                "use_bigram" => w.use_bigram = b()?,
+                "use_synonyms" => w.use_synonyms = b()?,
+                _ => return Err(bad()),
+            }
+        }
+        Ok(w)
     }
 }
 
@@ -197,153 +259,294 @@ pub struct RankedId {
     pub score: f32,
 }
 
-/// The analyzed query: the tantivy query and the highlighter.
+/// The analyzed query: the BM25F term groups and the highlighter.
 pub struct QueryPlan {
-    /// The text query (without filters); `None` when analysis left no term.
-    pub query: Option<Box<dyn Query>>,
+    /// Term groups (empty when analysis left no term).
+    pub groups: Vec<bm25f::TermGroup>,
     /// Highlighter for snippets.
     pub highlighter: Highlighter,
 }
 
-fn term_query(field: Field, term: &str, boost: f32) -> Box<dyn Query> {
-    let q = TermQuery::new(
-        Term::from_field_text(field, term),
-        IndexRecordOption::WithFreqs,
-    );
-    if (boost - 1.0).abs() < f32::EPSILON {
-        Box::new(q)
-    } else {
-        Box::new(BoostQuery::new(Box::new(q), boost))
-    }
-}
-
-/// Counts terms, keeping first-seen order.
-fn counted(terms: impl IntoIterator<Item = String>) -> Vec<(String, f32)> {
-    let mut out: Vec<(String, f32)> = Vec::new();
+/// Adds `terms` to `into` with weight `mult` per occurrence, keeping first-seen order.
+fn add_counted(into: &mut Vec<(String, f32)>, terms: impl IntoIterator<Item = String>, mult: f32) {
     for t in terms {
-        match out.iter_mut().find(|(x, _)| *x == t) {
-            Some((_, c)) => *c += 1.0,
-            None => out.push((t, 1.0)),
+        match into.iter_mut().find(|(x, _)| *x == t) {
+            Some((_, c)) => *c += mult,
+            None => into.push((t, mult)),
         }
     }
-    out
 }
 
-/// Analyzes `q` and builds the weighted disjunction over the four text fields.
+/// Analyzes `q` into BM25F term groups (morph and bigram) with synonym alternatives.
 pub fn plan(analyzer: &Analyzer, fields: &schema::Fields, q: &str, w: &Weights) -> QueryPlan {
     let norm = normalize(q);
-    let morph = analyzer.morph_tokens_normalized(&norm);
+    let mut morph_terms = Vec::new();
+    let mut bigram_terms = Vec::new();
     let bigrams = crate::analysis::bigram_tokens_normalized(&norm);
     let mut hl_terms: Vec<String> = bigrams.iter().map(|t| t.term.clone()).collect();
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    let add = |terms: Vec<(String, f32)>,
-               mult: f32,
-               clauses: &mut Vec<(Occur, Box<dyn Query>)>,
-               morph_field: bool| {
-        for (t, c) in terms {
-            let (tf, bf, tw, bw) = if morph_field {
-                (
-                    fields.title_morph,
-                    fields.body_morph,
-                    w.title_morph,
-                    w.body_morph,
-                )
-            } else {
-                (
-                    fields.title_bigram,
-                    fields.body_bigram,
-                    w.title_bigram,
-                    w.body_bigram,
-                )
-            };
-            if tw > 0.0 {
-                clauses.push((Occur::Should, term_query(tf, &t, tw * c * mult)));
-            }
-            if bw > 0.0 {
-                clauses.push((Occur::Should, term_query(bf, &t, bw * c * mult)));
-            }
-        }
-    };
     if w.use_morph {
-        add(
-            counted(morph.into_iter().map(|t| t.term)),
-            1.0,
-            &mut clauses,
-            true,
-        );
+        for t in analyzer.morph_tokens_normalized(&norm) {
+            let qw = if t.noun { 1.0 } else { w.non_noun };
+            add_counted(&mut morph_terms, [t.term], qw);
+        }
     }
     if w.use_bigram {
-        add(
-            counted(bigrams.into_iter().map(|t| t.term)),
+        let all_kana = norm
+            .text
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .all(crate::analysis::normalize::is_kana);
+        let keep = |t: &str| all_kana || !t.chars().all(|c| matches!(c, '\u{3041}'..='\u{309F}'));
+        add_counted(
+            &mut bigram_terms,
+            bigrams.into_iter().map(|t| t.term).filter(|t| keep(t)),
             1.0,
-            &mut clauses,
-            false,
         );
     }
     if w.use_synonyms {
         let syn = analyzer.synonyms();
         for alt in syn.expand(&norm.text) {
             if w.use_morph {
-                add(
-                    counted(alt.morph.iter().cloned()),
-                    w.synonym,
-                    &mut clauses,
-                    true,
-                );
+                add_counted(&mut morph_terms, alt.morph.iter().cloned(), w.synonym);
             }
             if w.use_bigram {
-                add(
-                    counted(alt.bigrams.iter().cloned()),
-                    w.synonym,
-                    &mut clauses,
-                    false,
-                );
+                add_counted(&mut bigram_terms, alt.bigrams.iter().cloned(), w.synonym);
             }
             hl_terms.extend(alt.bigrams.iter().cloned());
         }
     }
-    let query: Option<Box<dyn Query>> = if clauses.is_empty() {
-        None
-    } else {
-        Some(Box::new(BooleanQuery::new(clauses)))
-    };
+    let spec = |field, weight, b| bm25f::FieldSpec { field, weight, b };
+    let mut groups = Vec::new();
+    if !morph_terms.is_empty() {
+        groups.push(bm25f::TermGroup {
+            fields: vec![
+                spec(fields.title_morph, w.title_morph, w.b_title),
+                spec(fields.body_morph, w.body_morph, w.b_body),
+            ],
+            k1: w.k1_morph,
+            weight: 1.0,
+            terms: morph_terms,
+        });
+    }
+    if !bigram_terms.is_empty() {
+        groups.push(bm25f::TermGroup {
+            fields: vec![
+                spec(fields.title_bigram, w.title_bigram, w.b_title),
+                spec(fields.body_bigram, w.body_bigram, w.b_body),
+            ],
+            k1: w.k1_bigram,
+            weight: w.bigram,
+            terms: bigram_terms,
+        });
+    }
     QueryPlan {
-        query,
+        groups,
         highlighter: Highlighter::from_terms(hl_terms.iter().map(String::as_str)),
     }
 }
 
-fn filtered(
-    text: Box<dyn Query>,
-    fields: &schema::Fields,
+/// Per-segment fast-field columns used after scoring.
+struct Columns {
+    id: Option<StrColumn>,
+    kind: Option<StrColumn>,
+    department: Option<StrColumn>,
+    valid_until: Option<tantivy::columnar::Column<i64>>,
+}
+
+impl Columns {
+    fn open(reader: &SegmentReader) -> tantivy::Result<Self> {
+        let ff = reader.fast_fields();
+        Ok(Self {
+            id: ff.str(schema::ID)?,
+            kind: ff.str(schema::KIND)?,
+            department: ff.str(schema::DEPARTMENT)?,
+            valid_until: ff.i64(schema::VALID_UNTIL).ok(),
+        })
+    }
+}
+
+fn first_ord(col: &Option<StrColumn>, doc: DocId) -> Option<u64> {
+    col.as_ref().and_then(|c| c.term_ords(doc).next())
+}
+
+fn ord_of(col: &Option<StrColumn>, value: &str) -> tantivy::Result<Option<u64>> {
+    match col {
+        None => Ok(None),
+        Some(c) => Ok(c.dictionary().term_ord(value.as_bytes())?),
+    }
+}
+
+fn str_of(col: &Option<StrColumn>, ord: u64) -> Option<String> {
+    let mut buf = String::new();
+    match col {
+        Some(c) if c.ord_to_str(ord, &mut buf).unwrap_or(false) => Some(buf),
+        _ => None,
+    }
+}
+
+/// The ranked, filtered candidates of one query.
+struct Ranked {
+    /// (score, segment, doc) of the requested page, best first.
+    page: Vec<(f32, usize, DocId)>,
+    total: u64,
+    facets: Facets,
+}
+
+/// Scores, filters (kind, department, validity), counts facets and cuts the page.
+fn rank(
+    searcher: &tantivy::Searcher,
+    plan: &QueryPlan,
     req: &SearchRequest,
     now: i64,
-) -> Box<dyn Query> {
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text)];
-    let exact = |field: Field, value: &str| -> Box<dyn Query> {
-        Box::new(ConstScoreQuery::new(
-            Box::new(TermQuery::new(
-                Term::from_field_text(field, value),
-                IndexRecordOption::Basic,
-            )),
-            0.0,
-        ))
+    with_facets: bool,
+) -> tantivy::Result<(Ranked, Vec<Columns>)> {
+    let scores = bm25f::score(searcher, &plan.groups)?;
+    let mut cols = Vec::with_capacity(scores.len());
+    let mut candidates: Vec<(f32, usize, DocId)> = Vec::new();
+    let mut kind_counts: HashMap<(usize, u64), u64> = HashMap::new();
+    let mut dep_counts: HashMap<(usize, u64), u64> = HashMap::new();
+    for (si, seg_scores) in scores.iter().enumerate() {
+        let c = Columns::open(searcher.segment_reader(si as SegmentOrdinal))?;
+        let want_kind = match req.kind {
+            Some(k) => match ord_of(&c.kind, k.as_str())? {
+                Some(o) => Some(o),
+                None => {
+                    cols.push(c);
+                    continue;
+                }
+            },
+            None => None,
+        };
+        let want_dep = match &req.department {
+            Some(d) => match ord_of(&c.department, d)? {
+                Some(o) => Some(o),
+                None => {
+                    cols.push(c);
+                    continue;
+                }
+            },
+            None => None,
+        };
+        for (doc, &s) in seg_scores.iter().enumerate() {
+            if s <= 0.0 {
+                continue;
+            }
+            let doc = doc as DocId;
+            if let Some(v) = &c.valid_until
+                && v.first(doc).is_some_and(|t| t < now)
+            {
+                continue;
+            }
+            let kind = first_ord(&c.kind, doc);
+            if want_kind.is_some() && kind != want_kind {
+                continue;
+            }
+            let dep = first_ord(&c.department, doc);
+            if want_dep.is_some() && dep != want_dep {
+                continue;
+            }
+            if with_facets {
+                if let Some(k) = kind {
+                    *kind_counts.entry((si, k)).or_default() += 1;
+                }
+                if let Some(d) = dep {
+                    *dep_counts.entry((si, d)).or_default() += 1;
+                }
+            }
+            candidates.push((s, si, doc));
+        }
+        cols.push(c);
+    }
+    let total = candidates.len() as u64;
+    let better = |a: &(f32, usize, DocId), b: &(f32, usize, DocId)| {
+        b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2))
     };
-    if let Some(kind) = req.kind {
-        clauses.push((Occur::Must, exact(fields.kind, kind.as_str())));
+    let want = (req.offset + req.limit).min(candidates.len());
+    if want < candidates.len() && want > 0 {
+        candidates.select_nth_unstable_by(want - 1, better);
+        candidates.truncate(want);
     }
-    if let Some(dep) = &req.department {
-        clauses.push((Occur::Must, exact(fields.department, dep)));
+    candidates.sort_unstable_by(better);
+    let page: Vec<_> = candidates.into_iter().skip(req.offset).collect();
+    let mut facets = Facets::default();
+    for ((si, ord), n) in kind_counts {
+        if let Some(name) = str_of(&cols[si].kind, ord) {
+            *facets.kind.entry(name).or_default() += n;
+        }
     }
-    let valid = RangeQuery::new(
-        Bound::Included(Term::from_field_i64(fields.valid_until, now)),
-        Bound::Unbounded,
-    );
-    clauses.push((
-        Occur::Must,
-        Box::new(ConstScoreQuery::new(Box::new(valid), 0.0)),
-    ));
-    Box::new(BooleanQuery::new(clauses))
+    for ((si, ord), n) in dep_counts {
+        if let Some(name) = str_of(&cols[si].department, ord).filter(|d| !d.is_empty()) {
+            *facets.department.entry(name).or_default() += n;
+        }
+    }
+    Ok((
+        Ranked {
+            page,
+            total,
+            facets,
+        },
+        cols,
+    ))
+}
+
+/// Expands `plan` with pseudo-relevance feedback: the morph terms of the titles/questions
+/// of the top `w.fb_docs` documents of a first pass, each weighted by the normalised scores
+/// of the documents it occurs in (a simplified RM3: Lavrenko & Croft, "Relevance-based
+/// language models", SIGIR 2001; Abdul-Jaleel et al., "UMass at TREC 2004"), at most
+/// `w.fb_terms` terms, at query weight `w.fb_weight` × that score.
+fn with_feedback(
+    searcher: &tantivy::Searcher,
+    analyzer: &Analyzer,
+    materials: &HashMap<String, Arc<Material>>,
+    mut plan: QueryPlan,
+    req: &SearchRequest,
+    now: i64,
+    w: &Weights,
+) -> tantivy::Result<QueryPlan> {
+    if w.fb_docs == 0 || w.fb_terms == 0 || plan.groups.is_empty() {
+        return Ok(plan);
+    }
+    let first = SearchRequest {
+        limit: w.fb_docs,
+        offset: 0,
+        ..req.clone()
+    };
+    let (ranked, cols) = rank(searcher, &plan, &first, now, false)?;
+    let Some(top_score) = ranked.page.first().map(|p| p.0) else {
+        return Ok(plan);
+    };
+    let mut weights: Vec<(String, f32)> = Vec::new();
+    for (score, si, doc) in &ranked.page {
+        let Some(m) = id_of(&cols, *si, *doc).and_then(|id| materials.get(&id)) else {
+            continue;
+        };
+        let mut seen = std::collections::HashSet::new();
+        for t in analyzer.morph_tokens(&m.title_text()) {
+            if seen.insert(t.term.clone()) {
+                add_counted(&mut weights, [t.term], score / top_score);
+            }
+        }
+    }
+    let Some(morph) = plan
+        .groups
+        .iter_mut()
+        .find(|g| g.k1 == w.k1_morph && g.weight == 1.0)
+    else {
+        return Ok(plan);
+    };
+    weights.retain(|(t, _)| !morph.terms.iter().any(|(q, _)| q == t));
+    weights.sort_by(|a, b| b.1.total_cmp(&a.1));
+    weights.truncate(w.fb_terms);
+    let norm = w.fb_docs as f32;
+    for (t, x) in weights {
+        morph.terms.push((t, w.fb_weight * x / norm));
+    }
+    Ok(plan)
+}
+
+fn id_of(cols: &[Columns], si: usize, doc: DocId) -> Option<String> {
+    let ord = first_ord(&cols[si].id, doc)?;
+    str_of(&cols[si].id, ord)
 }
 
 /// Runs the ranking only: returns up to `k` ids with scores (no snippets, no facets).
@@ -353,51 +556,30 @@ fn filtered(
 pub fn rank_ids(
     index: &MaterialIndex,
     analyzer: &Analyzer,
+    materials: &HashMap<String, Arc<Material>>,
     q: &str,
     k: usize,
     w: &Weights,
 ) -> tantivy::Result<Vec<RankedId>> {
-    let fields = index.fields();
-    let p = plan(analyzer, fields, q, w);
-    let Some(query) = p.query else {
-        return Ok(Vec::new());
-    };
-    let req = SearchRequest::default();
-    let query = filtered(query, fields, &req, chrono::Utc::now().timestamp());
+    let p = plan(analyzer, index.fields(), q, w);
     let searcher = index.reader().searcher();
-    let top = searcher.search(&query, &TopDocs::with_limit(k.max(1)).order_by_score())?;
-    ids_of(&searcher, &top)
-}
-
-fn ids_of(
-    searcher: &tantivy::Searcher,
-    top: &[(Score, DocAddress)],
-) -> tantivy::Result<Vec<RankedId>> {
-    let mut cols: HashMap<SegmentOrdinal, Option<tantivy::columnar::StrColumn>> = HashMap::new();
-    let mut out = Vec::with_capacity(top.len());
-    let mut buf = String::new();
-    for (score, addr) in top {
-        let col = match cols.entry(addr.segment_ord) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(v) => v.insert(
-                searcher
-                    .segment_reader(addr.segment_ord)
-                    .fast_fields()
-                    .str(schema::ID)?,
-            ),
-        };
-        let Some(col) = col else { continue };
-        buf.clear();
-        if let Some(ord) = col.term_ords(addr.doc_id).next()
-            && col.ord_to_str(ord, &mut buf)?
-        {
-            out.push(RankedId {
-                id: buf.clone(),
-                score: *score,
-            });
-        }
-    }
-    Ok(out)
+    let req = SearchRequest {
+        limit: k.max(1),
+        ..SearchRequest::default()
+    };
+    let now = chrono::Utc::now().timestamp();
+    let p = with_feedback(&searcher, analyzer, materials, p, &req, now, w)?;
+    let (ranked, cols) = rank(&searcher, &p, &req, now, false)?;
+    Ok(ranked
+        .page
+        .into_iter()
+        .filter_map(|(score, si, doc)| {
+            Some(RankedId {
+                id: id_of(&cols, si, doc)?,
+                score,
+            })
+        })
+        .collect())
 }
 
 /// Runs a full search: ranking, totals, facets and snippets.
@@ -415,41 +597,22 @@ pub fn search(
     w: &Weights,
 ) -> tantivy::Result<SearchResponse> {
     let started = std::time::Instant::now();
-    let fields = index.fields();
-    let p = plan(analyzer, fields, &req.q, w);
-    let query_id = uuid::Uuid::new_v4().simple().to_string();
-    let Some(query) = p.query else {
-        return Ok(SearchResponse {
-            query_id,
-            total: 0,
-            took_ms: started.elapsed().as_secs_f64() * 1e3,
-            hits: Vec::new(),
-            facets: Facets::default(),
-        });
-    };
-    let query = filtered(query, fields, req, chrono::Utc::now().timestamp());
+    let p = plan(analyzer, index.fields(), &req.q, w);
     let searcher = index.reader().searcher();
-    let (top, total, facets) = searcher.search(
-        &query,
-        &(
-            TopDocs::with_limit(req.limit.max(1))
-                .and_offset(req.offset)
-                .order_by_score(),
-            Count,
-            FacetCollector,
-        ),
-    )?;
-    let ranked = ids_of(&searcher, &top)?;
+    let now = chrono::Utc::now().timestamp();
+    let p = with_feedback(&searcher, analyzer, materials, p, req, now, w)?;
+    let (ranked, cols) = rank(&searcher, &p, req, now, true)?;
     let hits = ranked
+        .page
         .into_iter()
-        .filter_map(|r| {
-            let m = materials.get(&r.id)?;
-            let text = match m.kind {
-                MaterialKind::Contact => m.body_text(),
-                _ => {
-                    let b = m.body_text();
-                    if b.is_empty() { m.title_text() } else { b }
-                }
+        .filter_map(|(score, si, doc)| {
+            let id = id_of(&cols, si, doc)?;
+            let m = materials.get(&id)?;
+            let body = m.body_text();
+            let text = if body.is_empty() {
+                m.title_text()
+            } else {
+                body
             };
             Some(Hit {
                 id: m.id.clone(),
@@ -461,102 +624,15 @@ pub fn search(
                 url: m.url.clone(),
                 department: m.department.clone(),
                 contact: m.contact.clone(),
-                score: r.score,
+                score,
             })
         })
         .collect();
     Ok(SearchResponse {
-        query_id,
-        total: total as u64,
+        query_id: uuid::Uuid::new_v4().simple().to_string(),
+        total: ranked.total,
         took_ms: started.elapsed().as_secs_f64() * 1e3,
         hits,
-        facets,
+        facets: ranked.facets,
     })
-}
-
-/// Counts matching documents per kind and per department (from the fast fields).
-struct FacetCollector;
-
-struct FacetSegment {
-    kind: Option<tantivy::columnar::StrColumn>,
-    department: Option<tantivy::columnar::StrColumn>,
-    kind_counts: HashMap<u64, u64>,
-    dep_counts: HashMap<u64, u64>,
-}
-
-impl Collector for FacetCollector {
-    type Fruit = Facets;
-    type Child = FacetSegment;
-
-    fn for_segment(
-        &self,
-        _ord: SegmentOrdinal,
-        reader: &SegmentReader,
-    ) -> tantivy::Result<FacetSegment> {
-        Ok(FacetSegment {
-            kind: reader.fast_fields().str(schema::KIND)?,
-            department: reader.fast_fields().str(schema::DEPARTMENT)?,
-            kind_counts: HashMap::new(),
-            dep_counts: HashMap::new(),
-        })
-    }
-
-    fn requires_scoring(&self) -> bool {
-        false
-    }
-
-    fn merge_fruits(&self, fruits: Vec<Facets>) -> tantivy::Result<Facets> {
-        let mut out = Facets::default();
-        for f in fruits {
-            for (k, v) in f.kind {
-                *out.kind.entry(k).or_default() += v;
-            }
-            for (k, v) in f.department {
-                *out.department.entry(k).or_default() += v;
-            }
-        }
-        Ok(out)
-    }
-}
-
-impl SegmentCollector for FacetSegment {
-    type Fruit = Facets;
-
-    fn collect(&mut self, doc: DocId, _score: Score) {
-        if let Some(col) = &self.kind
-            && let Some(ord) = col.term_ords(doc).next()
-        {
-            *self.kind_counts.entry(ord).or_default() += 1;
-        }
-        if let Some(col) = &self.department
-            && let Some(ord) = col.term_ords(doc).next()
-        {
-            *self.dep_counts.entry(ord).or_default() += 1;
-        }
-    }
-
-    fn harvest(self) -> Facets {
-        let mut out = Facets::default();
-        let mut buf = String::new();
-        let resolve = |col: &Option<tantivy::columnar::StrColumn>,
-                       counts: HashMap<u64, u64>,
-                       into: &mut BTreeMap<String, u64>,
-                       buf: &mut String| {
-            let Some(col) = col else { return };
-            for (ord, n) in counts {
-                buf.clear();
-                if col.ord_to_str(ord, buf).unwrap_or(false) && !buf.is_empty() {
-                    *into.entry(buf.clone()).or_default() += n;
-                }
-            }
-        };
-        resolve(&self.kind, self.kind_counts, &mut out.kind, &mut buf);
-        resolve(
-            &self.department,
-            self.dep_counts,
-            &mut out.department,
-            &mut buf,
-        );
-        out
-    }
 }
