@@ -175,8 +175,8 @@ impl MaterialIndex {
         let body = indexed_body(&body_full);
         doc.add_text(f.title_morph, &title);
         doc.add_text(f.title_bigram, &title);
-        doc.add_text(f.body_morph, &body);
-        doc.add_text(f.body_bigram, &body);
+        doc.add_text(f.body_morph, body);
+        doc.add_text(f.body_bigram, body);
         doc
     }
 }
