@@ -245,6 +245,7 @@ impl Analyzer {
             };
             for mut t in tokens {
                 let surface = t.surface.to_string();
+                let (s, e) = (chunk_start + t.byte_start, chunk_start + t.byte_end);
                 let details = t.details();
                 let pos = details
                     .iter()
@@ -266,7 +267,6 @@ impl Analyzer {
                 let Some(term) = morph_term(base) else {
                     continue;
                 };
-                let (s, e) = (chunk_start + t.byte_start, chunk_start + t.byte_end);
                 let noun = !(pos.starts_with("動詞")
                     || pos.starts_with("形容詞")
                     || pos.starts_with("副詞")

@@ -1,0 +1,40 @@
+//! Retrieval-quality regression on the localgovFAQ set (skipped when `../shared` is absent).
+
+use std::path::PathBuf;
+
+use kotae::engine::Engine;
+
+/// The figures reached (R@10 0.667, nDCG@10 0.558 on 2026-11-22) minus 0.02.
+const RECALL_FLOOR: f64 = 0.647;
+const NDCG_FLOOR: f64 = 0.538;
+
+fn data_dir() -> Option<PathBuf> {
+    let d = crate::common::repo().join("../shared/data/localgovfaq");
+    d.join("corpus.json").exists().then_some(d)
+}
+
+#[test]
+fn localgovfaq_quality_stays_above_the_floor() {
+    let Some(d) = data_dir() else {
+        eprintln!("skipped: ../shared/data/localgovfaq is absent");
+        return;
+    };
+    let materials = kotae::eval::load_localgov_corpus(&d.join("corpus.json")).unwrap();
+    assert_eq!(materials.len(), 1786);
+    let queries = kotae::eval::read_queries(&d.join("queries.json")).unwrap();
+    assert_eq!(queries.len(), 749);
+    let qrels = kotae::eval::read_qrels(&d.join("qrels.json")).unwrap();
+    let engine = Engine::ephemeral(crate::common::analyzer(), materials).unwrap();
+    let (m, _) = kotae::eval::run_queries(&engine, &queries, &qrels, 10, 100).unwrap();
+    eprintln!(
+        "localgovFAQ: R@10 {:.3} P@10 {:.3} nDCG@10 {:.3} MRR@10 {:.3}",
+        m.recall, m.precision, m.ndcg, m.mrr
+    );
+    assert_eq!(m.queries, 749);
+    assert!(
+        m.recall >= RECALL_FLOOR,
+        "Recall@10 {:.3} < {RECALL_FLOOR}",
+        m.recall
+    );
+    assert!(m.ndcg >= NDCG_FLOOR, "nDCG@10 {:.3} < {NDCG_FLOOR}", m.ndcg);
+}

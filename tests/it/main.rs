@@ -1,0 +1,7 @@
+//! Integration tests, one binary (links once): `cargo test --test it`.
+
+mod analysis;
+mod common;
+mod eval;
+mod http;
+mod search;
