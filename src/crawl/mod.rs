@@ -1,0 +1,759 @@
+//! The crawler: fetches prefecture websites politely and fills `corpus/crawl/<host>` with
+//! the page, FAQ and contact materials the [`crate::extract`] functions find.
+//!
+//! - robots.txt (`texting_robots`) obeyed, its `Crawl-delay` honoured when larger than the
+//!   configured delay, its `Sitemap:` lines and configured sitemaps followed;
+//! - URLs normalized ([`url::normalize`]) and deduplicated; `<link rel="canonical">`
+//!   respected; identical bodies stored once;
+//! - `noindex`/`nofollow` from `<meta name="robots">` and `X-Robots-Tag` honoured;
+//! - incremental: conditional GET (ETag, Last-Modified); 304 keeps a page's materials,
+//!   404/410 removes them; a page that changed loses the materials it no longer has;
+//! - state in `DATA_DIR/crawl-state/<host>.json`, written with the corpus at every
+//!   checkpoint, so a killed crawl resumes without refetching what it has.
+//!
+//! After a crawl, [`update_index`] brings the index in line with the corpus.
+
+pub mod config;
+pub mod fetch;
+pub mod sitemap;
+pub mod state;
+pub mod url;
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use indicatif::ProgressBar;
+use sha2::{Digest, Sha256};
+use texting_robots::Robot;
+use tokio::task::JoinSet;
+use tracing::{debug, info, warn};
+
+use crate::corpus::{Corpus, CorpusError};
+use crate::extract::{self, PageInput};
+use crate::material::Material;
+pub use config::{CrawlConfig, Scope, SourceConfig};
+use fetch::{FetchPolicy, Outcome, Validators};
+use state::{HostState, Note, PageState, PageStatus};
+use url::{host_key, normalize, parse_normalized};
+
+type Url = ::url::Url;
+
+/// Errors of the crawler (per-page problems are logged and counted, not errors).
+#[derive(Debug, thiserror::Error)]
+pub enum CrawlError {
+    /// Bad configuration.
+    #[error("crawl configuration: {0}")]
+    Config(String),
+    /// Reading or writing a state file failed.
+    #[error("crawl state {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A state file is not valid.
+    #[error("crawl state {path}: {message}")]
+    State {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The corpus store failed.
+    #[error(transparent)]
+    Corpus(#[from] CorpusError),
+    /// The HTTP client could not be built.
+    #[error("http client: {0}")]
+    Client(String),
+}
+
+/// What a crawl did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CrawlReport {
+    /// Requests that returned a page body (200).
+    pub fetched: usize,
+    /// Requests answered 304 Not Modified (materials kept).
+    pub not_modified: usize,
+    /// Known pages not refetched (fetched within the recrawl interval or earlier in a
+    /// resumed run).
+    pub kept: usize,
+    /// Pages whose materials were stored.
+    pub indexed_pages: usize,
+    /// Materials added or changed.
+    pub materials_written: usize,
+    /// FAQ materials among them.
+    pub faq: usize,
+    /// Contact materials among them.
+    pub contacts: usize,
+    /// Pages removed after 404/410.
+    pub removed_pages: usize,
+    /// Materials removed (gone pages, changed pages, noindex, duplicates).
+    pub removed_materials: usize,
+    /// Pages with `noindex`.
+    pub noindex: usize,
+    /// Pages with the same body as another URL, or with a canonical URL elsewhere.
+    pub duplicates: usize,
+    /// URLs disallowed by robots.txt.
+    pub robots_disallowed: usize,
+    /// Requests that failed or were skipped (timeout, oversize, redirect loop, HTTP error).
+    pub failed: usize,
+    /// Reasons of failures and skips, with counts.
+    pub reasons: BTreeMap<String, usize>,
+    /// Linked documents (PDF, Office) known but not indexed.
+    pub documents: usize,
+}
+
+/// Options of one crawl run besides the configuration.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The data directory (corpus in `corpus/`, state in `crawl-state/`).
+    pub data_dir: PathBuf,
+    /// Progress display (use [`ProgressBar::hidden`] when there is no terminal).
+    pub progress: ProgressBar,
+}
+
+/// Crawls every source of `cfg` and writes the corpus and the state; returns what it did.
+///
+/// # Errors
+/// Configuration, state-file and corpus errors. Page-level problems are logged and counted
+/// in the report.
+pub async fn run(cfg: &CrawlConfig, opts: &RunOptions) -> Result<CrawlReport, CrawlError> {
+    if cfg.sources.is_empty() {
+        return Err(CrawlError::Config(
+            "nothing to crawl: give --seed URL or [[crawl.source]] entries".into(),
+        ));
+    }
+    let client = fetch::client(&cfg.user_agent, cfg.timeout_ms).map_err(CrawlError::Client)?;
+    let corpus = Corpus::open(opts.data_dir.join("corpus"))?;
+    let mut report = CrawlReport::default();
+    for src in &cfg.sources {
+        let mut c = Crawler::new(cfg, src, &client, &corpus, opts)?;
+        c.run(&mut report).await?;
+    }
+    opts.progress.finish_and_clear();
+    Ok(report)
+}
+
+/// Brings the index of `data_dir` in line with its corpus after a crawl; returns (upserted,
+/// removed).
+///
+/// # Errors
+/// Engine errors (dictionaries, corpus, index).
+pub fn update_index(data_dir: &Path) -> crate::Result<(usize, usize)> {
+    let engine = crate::engine::Engine::open(&crate::engine::EngineOptions::new(data_dir))?;
+    engine.sync_from_corpus()
+}
+
+/// Returns the corpus collection of a host key: `crawl/<host>`.
+pub fn collection_name(key: &str) -> String {
+    format!("crawl/{key}")
+}
+
+struct Host {
+    state: HostState,
+    robots: Option<Arc<Robot>>,
+    materials: BTreeMap<String, Material>,
+    delay: Duration,
+    next_slot: Instant,
+    hashes: HashMap<String, String>,
+    dirty: bool,
+}
+
+type Fetched = (Url, u32, Outcome);
+
+struct Crawler<'a> {
+    cfg: &'a CrawlConfig,
+    src: &'a SourceConfig,
+    scope: Arc<Scope>,
+    client: &'a reqwest::Client,
+    corpus: &'a Corpus,
+    state_dir: PathBuf,
+    progress: ProgressBar,
+    hosts: HashMap<String, Host>,
+    frontier: VecDeque<(Url, u32)>,
+    seen: HashSet<String>,
+    max_depth: u32,
+    max_pages: usize,
+    started: usize,
+    since_checkpoint: usize,
+    last_checkpoint: Instant,
+    now: DateTime<Utc>,
+}
+
+fn hash(body: &[u8]) -> String {
+    hex::encode(&Sha256::digest(body)[..8])
+}
+
+impl<'a> Crawler<'a> {
+    fn new(
+        cfg: &'a CrawlConfig,
+        src: &'a SourceConfig,
+        client: &'a reqwest::Client,
+        corpus: &'a Corpus,
+        opts: &RunOptions,
+    ) -> Result<Self, CrawlError> {
+        Ok(Self {
+            cfg,
+            src,
+            scope: Arc::new(Scope::new(src)?),
+            client,
+            corpus,
+            state_dir: opts.data_dir.join("crawl-state"),
+            progress: opts.progress.clone(),
+            hosts: HashMap::new(),
+            frontier: VecDeque::new(),
+            seen: HashSet::new(),
+            max_depth: src.max_depth.unwrap_or(cfg.max_depth),
+            max_pages: src.max_pages.unwrap_or(cfg.max_pages),
+            started: 0,
+            since_checkpoint: 0,
+            last_checkpoint: Instant::now(),
+            now: Utc::now(),
+        })
+    }
+
+    fn enqueue(&mut self, u: Url, depth: u32) {
+        if depth > self.max_depth || !self.scope.allows(&u) {
+            return;
+        }
+        if self.seen.insert(u.to_string()) {
+            self.frontier.push_back((u, depth));
+        }
+    }
+
+    async fn run(&mut self, report: &mut CrawlReport) -> Result<(), CrawlError> {
+        for s in &self.src.seeds {
+            match parse_normalized(s) {
+                Some(u) => {
+                    // Seeds are crawled even when a scope rule would exclude them.
+                    if self.seen.insert(u.to_string()) {
+                        self.frontier.push_back((u, 0));
+                    }
+                }
+                None => warn!(url = %s, reason = "not an http(s) URL", "seed skipped"),
+            }
+        }
+        for s in self.src.sitemaps.clone() {
+            if let Some(u) = parse_normalized(&s) {
+                self.prepare_host(&u, report).await?;
+                self.sitemap(u, report).await;
+            }
+        }
+        let mut inflight: JoinSet<Fetched> = JoinSet::new();
+        let concurrency = self.cfg.concurrency.max(1);
+        loop {
+            while inflight.len() < concurrency && self.started < self.max_pages {
+                let Some((u, depth)) = self.frontier.pop_front() else {
+                    break;
+                };
+                self.schedule(u, depth, &mut inflight, report).await?;
+            }
+            self.show(report, inflight.len());
+            let Some(joined) = inflight.join_next().await else {
+                break;
+            };
+            match joined {
+                Ok((u, depth, outcome)) => self.process(u, depth, outcome, report),
+                Err(e) => warn!(error = %e, "fetch task failed"),
+            }
+            self.since_checkpoint += 1;
+            if self.since_checkpoint >= self.cfg.checkpoint_pages.max(1)
+                || self.last_checkpoint.elapsed() > Duration::from_secs(30)
+            {
+                self.checkpoint()?;
+            }
+        }
+        if self.started >= self.max_pages && !self.frontier.is_empty() {
+            info!(
+                max_pages = self.max_pages,
+                left = self.frontier.len(),
+                "page limit reached"
+            );
+        }
+        for h in self.hosts.values_mut() {
+            h.state.run_finished = true;
+            h.dirty = true;
+        }
+        self.checkpoint()
+    }
+
+    fn show(&self, r: &CrawlReport, inflight: usize) {
+        self.progress.set_message(format!(
+            "fetched {} (304: {}, kept {}) · queued {} · in flight {inflight} · failed {}",
+            r.fetched,
+            r.not_modified,
+            r.kept,
+            self.frontier.len(),
+            r.failed
+        ));
+    }
+
+    /// Loads the state, corpus collection and robots.txt of `u`'s host on first use.
+    async fn prepare_host(
+        &mut self,
+        u: &Url,
+        report: &mut CrawlReport,
+    ) -> Result<String, CrawlError> {
+        let key = host_key(u);
+        if self.hosts.contains_key(&key) {
+            return Ok(key);
+        }
+        let mut state = HostState::load(&self.state_dir, &key)?;
+        let resuming = !state.run_finished && state.run_started_at.is_some();
+        if resuming {
+            info!(host = %key, "resuming an unfinished crawl");
+        } else {
+            state.run_started_at = Some(self.now);
+            state.run_finished = false;
+        }
+        let materials: BTreeMap<String, Material> = self
+            .corpus
+            .read_collection(&collection_name(&key))?
+            .into_iter()
+            .map(|m| (m.id.clone(), m))
+            .collect();
+        let hashes = state
+            .pages
+            .iter()
+            .filter(|(_, p)| p.status == PageStatus::Indexed)
+            .map(|(u, p)| (p.hash.clone(), u.clone()))
+            .collect();
+        let mut delay = Duration::from_millis(self.src.delay_ms.unwrap_or(self.cfg.delay_ms));
+        let mut robots = None;
+        let mut sitemaps = Vec::new();
+        if self.cfg.respect_robots {
+            let mut robots_url = u.clone();
+            robots_url.set_path("/robots.txt");
+            robots_url.set_query(None);
+            let agent = self
+                .cfg
+                .user_agent
+                .split(['/', ' '])
+                .next()
+                .unwrap_or("kotae")
+                .to_string();
+            let fetched =
+                fetch::fetch_text(self.client, &robots_url, 512 * 1024, self.cfg.timeout_ms).await;
+            let robot = match fetched {
+                Some((200..=299, body)) => Robot::new(&agent, &body).ok(),
+                Some((400..=499, _)) => Robot::new(&agent, b"").ok(),
+                other => {
+                    let status = other.map(|o| o.0);
+                    warn!(url = %robots_url, status = ?status, reason = "robots.txt unreachable", "host disallowed");
+                    Robot::new(&agent, b"User-agent: *\nDisallow: /\n").ok()
+                }
+            };
+            if let Some(r) = &robot {
+                if let Some(d) = r.delay {
+                    let d = Duration::from_secs_f32(d.clamp(0.0, 120.0));
+                    delay = delay.max(d);
+                }
+                sitemaps = r.sitemaps.clone();
+            }
+            robots = robot.map(Arc::new);
+        }
+        // A fresh run revisits every known page (to notice 404s) and uses stored links.
+        let known: Vec<(Url, u32)> = state
+            .pages
+            .iter()
+            .filter_map(|(u, p)| Some((Url::parse(u).ok()?, p.depth)))
+            .collect();
+        self.hosts.insert(
+            key.clone(),
+            Host {
+                state,
+                robots,
+                materials,
+                delay,
+                next_slot: Instant::now(),
+                hashes,
+                dirty: false,
+            },
+        );
+        for (u, d) in known {
+            self.enqueue(u, d);
+        }
+        for s in sitemaps {
+            if let Some(su) = parse_normalized(&s) {
+                Box::pin(self.sitemap(su, report)).await;
+            }
+        }
+        Ok(key)
+    }
+
+    /// Reads a sitemap (and nested sitemaps) into the frontier at depth 0.
+    async fn sitemap(&mut self, root: Url, report: &mut CrawlReport) {
+        let mut queue = vec![(root, 0u8)];
+        let mut done = HashSet::new();
+        while let Some((u, level)) = queue.pop() {
+            if level > 3 || !done.insert(u.to_string()) || done.len() > 200 {
+                continue;
+            }
+            if let Some(r) = self.hosts.get(&host_key(&u)).and_then(|h| h.robots.clone())
+                && !r.allowed(u.as_str())
+            {
+                continue;
+            }
+            let fetched = fetch::fetch_text(
+                self.client,
+                &u,
+                self.cfg.max_body_bytes,
+                self.cfg.timeout_ms,
+            )
+            .await;
+            let Some((200..=299, body)) = fetched else {
+                warn!(url = %u, reason = "sitemap not fetched", "skipped");
+                *report
+                    .reasons
+                    .entry("sitemap not fetched".into())
+                    .or_default() += 1;
+                continue;
+            };
+            let sm = sitemap::parse(&String::from_utf8_lossy(&body));
+            debug!(url = %u, pages = sm.pages.len(), sitemaps = sm.sitemaps.len(), "sitemap");
+            for p in sm.pages {
+                if let Some(pu) = parse_normalized(&p) {
+                    self.enqueue(pu, 0);
+                }
+            }
+            for s in sm.sitemaps {
+                if let Some(su) = parse_normalized(&s) {
+                    queue.push((su, level + 1));
+                }
+            }
+        }
+    }
+
+    fn note(
+        &mut self,
+        key: &str,
+        u: &Url,
+        reason: &str,
+        target: Option<&Url>,
+        report: &mut CrawlReport,
+    ) {
+        *report.reasons.entry(reason.to_string()).or_default() += 1;
+        if let Some(h) = self.hosts.get_mut(key) {
+            h.state.notes.insert(
+                u.to_string(),
+                Note {
+                    reason: reason.to_string(),
+                    target: target.map(|t| t.to_string()),
+                    at: Utc::now(),
+                },
+            );
+            h.dirty = true;
+        }
+    }
+
+    async fn schedule(
+        &mut self,
+        u: Url,
+        depth: u32,
+        inflight: &mut JoinSet<Fetched>,
+        report: &mut CrawlReport,
+    ) -> Result<(), CrawlError> {
+        let key = self.prepare_host(&u, report).await?;
+        let recrawl = chrono::Duration::seconds(self.cfg.recrawl_interval_secs as i64);
+        let now = self.now;
+        let Some(host) = self.hosts.get_mut(&key) else {
+            return Ok(());
+        };
+        if let Some(r) = &host.robots
+            && !r.allowed(u.as_str())
+        {
+            debug!(url = %u, reason = "robots.txt", "skipped");
+            report.robots_disallowed += 1;
+            return Ok(());
+        }
+        let run_start = host.state.run_started_at.unwrap_or(now);
+        let fresh = |at: DateTime<Utc>| at >= run_start || now - at < recrawl;
+        // Already fetched in this run (resume) or recently: use what we have.
+        if let Some(p) = host.state.pages.get(u.as_str())
+            && fresh(p.fetched_at)
+        {
+            let links: Vec<Url> = p.links.iter().filter_map(|l| Url::parse(l).ok()).collect();
+            let follow = p.status != PageStatus::Noindex || !links.is_empty();
+            let target = match &p.status {
+                PageStatus::Canonical(t) | PageStatus::Duplicate(t) => Url::parse(t).ok(),
+                _ => None,
+            };
+            report.kept += 1;
+            if follow {
+                for l in links {
+                    self.enqueue(l, depth + 1);
+                }
+            }
+            if let Some(t) = target {
+                self.enqueue(t, depth);
+            }
+            return Ok(());
+        }
+        if let Some(n) = host.state.notes.get(u.as_str())
+            && n.at >= run_start
+        {
+            // Failed or redirected earlier in this (resumed) run.
+            if let Some(t) = n.target.as_deref().and_then(|t| Url::parse(t).ok()) {
+                self.enqueue(t, depth);
+            }
+            return Ok(());
+        }
+        let cond = host
+            .state
+            .pages
+            .get(u.as_str())
+            .filter(|p| p.status == PageStatus::Indexed || p.status == PageStatus::Noindex)
+            .map(|p| Validators {
+                etag: p.etag.clone(),
+                last_modified: p.last_modified.clone(),
+            })
+            .unwrap_or_default();
+        let slot = host.next_slot.max(Instant::now());
+        host.next_slot = slot + host.delay;
+        let robots = host.robots.clone();
+        let scope = self.scope.clone();
+        let policy = FetchPolicy {
+            max_redirects: self.cfg.max_redirects,
+            max_body_bytes: self.cfg.max_body_bytes,
+            timeout_ms: self.cfg.timeout_ms,
+            follow: Arc::new(move |t: &Url| {
+                scope.allows(t) && robots.as_ref().is_none_or(|r| r.allowed(t.as_str()))
+            }),
+        };
+        let client = self.client.clone();
+        self.started += 1;
+        inflight.spawn(async move {
+            tokio::time::sleep_until(slot.into()).await;
+            let o = fetch::fetch(&client, &u, &cond, &policy).await;
+            (u, depth, o)
+        });
+        Ok(())
+    }
+
+    fn process(&mut self, u: Url, depth: u32, outcome: Outcome, report: &mut CrawlReport) {
+        let key = host_key(&u);
+        self.progress.inc(1);
+        match outcome {
+            Outcome::Skipped { reason } => {
+                warn!(url = %u, reason = %reason, "skipped");
+                report.failed += 1;
+                self.note(&key, &u, &reason, None, report);
+            }
+            Outcome::Redirect { to } => {
+                debug!(url = %u, to = %to, "redirect");
+                self.note(&key, &u, "redirect", Some(&to), report);
+                self.enqueue(to, depth);
+            }
+            Outcome::Gone { status } => {
+                let removed = self.forget_page(&key, u.as_str());
+                if removed.is_some() {
+                    report.removed_pages += 1;
+                    report.removed_materials += removed.unwrap_or(0);
+                    info!(url = %u, status, removed = removed.unwrap_or(0), "page gone: materials removed");
+                } else {
+                    warn!(url = %u, reason = %format!("http {status}"), "skipped");
+                }
+                report.failed += 1;
+                self.note(&key, &u, &format!("http {status}"), None, report);
+            }
+            Outcome::NotModified { final_url } => {
+                report.not_modified += 1;
+                let fk = host_key(&final_url);
+                let links = self.hosts.get_mut(&fk).and_then(|h| {
+                    let p = h.state.pages.get_mut(final_url.as_str())?;
+                    p.fetched_at = Utc::now();
+                    h.dirty = true;
+                    Some(p.links.clone())
+                });
+                if final_url != u {
+                    self.note(&key, &u, "redirect", Some(&final_url), report);
+                }
+                for l in links.unwrap_or_default() {
+                    if let Ok(l) = Url::parse(&l) {
+                        self.enqueue(l, depth + 1);
+                    }
+                }
+            }
+            Outcome::Ok {
+                final_url,
+                headers,
+                body,
+            } => {
+                report.fetched += 1;
+                if final_url != u {
+                    self.note(&key, &u, "redirect", Some(&final_url), report);
+                    // Reached under another name already in this run: nothing new.
+                    if !self.seen.insert(final_url.to_string()) && u != final_url {
+                        let fk = host_key(&final_url);
+                        let fetched_now = self.hosts.get(&fk).and_then(|h| {
+                            let p = h.state.pages.get(final_url.as_str())?;
+                            Some(p.fetched_at >= self.now)
+                        });
+                        if fetched_now == Some(true) {
+                            return;
+                        }
+                    }
+                }
+                self.page(final_url, depth, headers, body, report);
+            }
+        }
+    }
+
+    /// Removes a page's materials and state; returns the number of materials removed, or
+    /// `None` when the page was unknown.
+    fn forget_page(&mut self, key: &str, url: &str) -> Option<usize> {
+        let h = self.hosts.get_mut(key)?;
+        let p = h.state.pages.remove(url)?;
+        h.dirty = true;
+        if h.hashes.get(&p.hash).is_some_and(|u| u == url) {
+            h.hashes.remove(&p.hash);
+        }
+        Some(
+            p.material_ids
+                .iter()
+                .filter(|id| h.materials.remove(*id).is_some())
+                .count(),
+        )
+    }
+
+    fn page(
+        &mut self,
+        url: Url,
+        depth: u32,
+        headers: fetch::Headers,
+        body: Vec<u8>,
+        report: &mut CrawlReport,
+    ) {
+        let key = host_key(&url);
+        let fetched_at = Utc::now();
+        let input = PageInput {
+            url: &url,
+            body: &body,
+            content_type: headers.content_type.as_deref(),
+            last_modified: headers.last_modified.as_deref(),
+            x_robots_tag: headers.x_robots_tag.as_deref(),
+            fetched_at: fetched_at.fixed_offset(),
+        };
+        let ex = extract::extract(&input);
+        let digest = hash(&body);
+        let links: Vec<Url> = ex
+            .links
+            .iter()
+            .map(normalize)
+            .filter(|l| self.scope.allows(l))
+            .collect();
+        let canonical = ex
+            .canonical
+            .as_ref()
+            .map(normalize)
+            .filter(|c| *c != url && self.scope.allows(c));
+        let mut status = PageStatus::Indexed;
+        if ex.noindex {
+            status = PageStatus::Noindex;
+            report.noindex += 1;
+            debug!(url = %url, reason = "noindex", "not indexed");
+        } else if let Some(c) = &canonical {
+            status = PageStatus::Canonical(c.to_string());
+            report.duplicates += 1;
+            debug!(url = %url, canonical = %c, "canonical elsewhere");
+        } else if let Some(other) = self
+            .hosts
+            .get(&key)
+            .and_then(|h| h.hashes.get(&digest))
+            .filter(|o| **o != url.as_str())
+        {
+            status = PageStatus::Duplicate(other.clone());
+            report.duplicates += 1;
+            debug!(url = %url, same_as = %other, "duplicate content");
+        }
+        let Some(h) = self.hosts.get_mut(&key) else {
+            return;
+        };
+        for d in &ex.documents {
+            h.state
+                .documents
+                .entry(d.to_string())
+                .or_insert_with(|| url.to_string());
+        }
+        report.documents = report.documents.max(h.state.documents.len());
+        let old_ids: Vec<String> = h
+            .state
+            .pages
+            .get(url.as_str())
+            .map(|p| p.material_ids.clone())
+            .unwrap_or_default();
+        let mut new_ids = Vec::new();
+        if status == PageStatus::Indexed {
+            for m in ex.materials {
+                if let Err(e) = m.validate() {
+                    warn!(url = %url, reason = %e, "material skipped");
+                    continue;
+                }
+                if h.materials.get(&m.id) != Some(&m) {
+                    report.materials_written += 1;
+                    match m.kind {
+                        crate::material::MaterialKind::Faq => report.faq += 1,
+                        crate::material::MaterialKind::Contact => report.contacts += 1,
+                        crate::material::MaterialKind::Page => {}
+                    }
+                    h.materials.insert(m.id.clone(), m.clone());
+                }
+                new_ids.push(m.id);
+            }
+            h.hashes.insert(digest.clone(), url.to_string());
+            report.indexed_pages += 1;
+        }
+        for id in old_ids {
+            if !new_ids.contains(&id) && h.materials.remove(&id).is_some() {
+                report.removed_materials += 1;
+            }
+        }
+        h.state.notes.remove(url.as_str());
+        h.state.pages.insert(
+            url.to_string(),
+            PageState {
+                status,
+                etag: headers.etag,
+                last_modified: headers.last_modified,
+                hash: digest,
+                material_ids: new_ids,
+                links: if ex.nofollow {
+                    vec![]
+                } else {
+                    links.iter().map(|l| l.to_string()).collect()
+                },
+                fetched_at,
+                depth,
+            },
+        );
+        h.dirty = true;
+        if !ex.nofollow {
+            for l in links {
+                self.enqueue(l, depth + 1);
+            }
+        }
+        if let Some(c) = canonical {
+            self.enqueue(c, depth);
+        }
+    }
+
+    /// Writes the changed corpus collections, then the state files.
+    fn checkpoint(&mut self) -> Result<(), CrawlError> {
+        for (key, h) in &mut self.hosts {
+            if !h.dirty {
+                continue;
+            }
+            let all: Vec<Material> = h.materials.values().cloned().collect();
+            self.corpus.write_collection(&collection_name(key), &all)?;
+            h.state.save(&self.state_dir, key)?;
+            h.dirty = false;
+        }
+        self.since_checkpoint = 0;
+        self.last_checkpoint = Instant::now();
+        Ok(())
+    }
+}
