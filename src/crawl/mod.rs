@@ -175,7 +175,7 @@ struct Crawler<'a> {
     progress: ProgressBar,
     hosts: HashMap<String, Host>,
     frontier: VecDeque<(Url, u32)>,
-    seen: HashSet<String>,
+    seen: Arc<std::sync::Mutex<HashSet<String>>>,
     max_depth: u32,
     max_pages: usize,
     started: usize,
@@ -206,7 +206,7 @@ impl<'a> Crawler<'a> {
             progress: opts.progress.clone(),
             hosts: HashMap::new(),
             frontier: VecDeque::new(),
-            seen: HashSet::new(),
+            seen: Arc::default(),
             max_depth: src.max_depth.unwrap_or(cfg.max_depth),
             max_pages: src.max_pages.unwrap_or(cfg.max_pages),
             started: 0,
@@ -220,9 +220,17 @@ impl<'a> Crawler<'a> {
         if depth > self.max_depth || !self.scope.allows(&u) {
             return;
         }
-        if self.seen.insert(u.to_string()) {
+        if self.mark_seen(&u) {
             self.frontier.push_back((u, depth));
         }
+    }
+
+    /// Marks `u` as seen in this run; returns whether it was new.
+    fn mark_seen(&self, u: &Url) -> bool {
+        self.seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(u.to_string())
     }
 
     async fn run(&mut self, report: &mut CrawlReport) -> Result<(), CrawlError> {
@@ -230,7 +238,7 @@ impl<'a> Crawler<'a> {
             match parse_normalized(s) {
                 Some(u) => {
                     // Seeds are crawled even when a scope rule would exclude them.
-                    if self.seen.insert(u.to_string()) {
+                    if self.mark_seen(&u) {
                         self.frontier.push_back((u, 0));
                     }
                 }
@@ -516,12 +524,20 @@ impl<'a> Crawler<'a> {
         host.next_slot = slot + host.delay;
         let robots = host.robots.clone();
         let scope = self.scope.clone();
+        let seen = self.seen.clone();
         let policy = FetchPolicy {
             max_redirects: self.cfg.max_redirects,
             max_body_bytes: self.cfg.max_body_bytes,
             timeout_ms: self.cfg.timeout_ms,
+            // Follow in place only to URLs not seen yet in this run (else the crawler
+            // records the alias and fetches the target once, from the frontier).
             follow: Arc::new(move |t: &Url| {
-                scope.allows(t) && robots.as_ref().is_none_or(|r| r.allowed(t.as_str()))
+                scope.allows(t)
+                    && robots.as_ref().is_none_or(|r| r.allowed(t.as_str()))
+                    && seen
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(t.to_string())
             }),
         };
         let client = self.client.clone();
@@ -586,17 +602,6 @@ impl<'a> Crawler<'a> {
                 report.fetched += 1;
                 if final_url != u {
                     self.note(&key, &u, "redirect", Some(&final_url), report);
-                    // Reached under another name already in this run: nothing new.
-                    if !self.seen.insert(final_url.to_string()) && u != final_url {
-                        let fk = host_key(&final_url);
-                        let fetched_now = self.hosts.get(&fk).and_then(|h| {
-                            let p = h.state.pages.get(final_url.as_str())?;
-                            Some(p.fetched_at >= self.now)
-                        });
-                        if fetched_now == Some(true) {
-                            return;
-                        }
-                    }
                 }
                 self.page(final_url, depth, headers, body, report);
             }

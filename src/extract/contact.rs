@@ -7,7 +7,9 @@ use std::collections::HashSet;
 use ego_tree::NodeId;
 use scraper::ElementRef;
 
-use super::text::{ascii_fold, collapse_spaces, is_boilerplate, render_clean, sel};
+use super::text::{
+    ascii_fold, collapse_spaces, inside_boilerplate, is_boilerplate, render_clean, sel,
+};
 use crate::material::Contact;
 
 /// A contact field a column or label maps to.
@@ -240,13 +242,7 @@ pub fn extract_contacts(root: ElementRef<'_>, page_department: Option<&str>) -> 
     let mut out: Vec<(NodeId, Contact)> = Vec::new();
     let mut done: HashSet<NodeId> = HashSet::new();
     for table in root.select(&sel("table")) {
-        if table.ancestors().any(|a| done.contains(&a.id()))
-            || ElementRef::wrap(*table).is_some_and(|t| {
-                t.ancestors()
-                    .filter_map(ElementRef::wrap)
-                    .any(is_boilerplate)
-            })
-        {
+        if table.ancestors().any(|a| done.contains(&a.id())) || inside_boilerplate(table, root) {
             continue;
         }
         let fallback = table
@@ -263,11 +259,7 @@ pub fn extract_contacts(root: ElementRef<'_>, page_department: Option<&str>) -> 
         }
     }
     for dl in root.select(&sel("dl")) {
-        if dl
-            .ancestors()
-            .filter_map(ElementRef::wrap)
-            .any(is_boilerplate)
-        {
+        if inside_boilerplate(dl, root) {
             continue;
         }
         let fallback = preceding_heading(dl, root).or(page_department.map(str::to_string));
@@ -284,7 +276,10 @@ pub fn extract_contacts(root: ElementRef<'_>, page_department: Option<&str>) -> 
 
 /// Expands a table into a grid of cell texts (rowspan/colspan copied into every slot),
 /// with a flag per row telling whether all its cells are `<th>`.
-fn grid(table: ElementRef<'_>) -> Vec<(Vec<String>, bool)> {
+/// The second result flags the slots filled by a `colspan` copy (same row).
+type Grid = (Vec<(Vec<String>, bool)>, Vec<Vec<bool>>);
+
+fn grid(table: ElementRef<'_>) -> Grid {
     let mut rows: Vec<ElementRef<'_>> = Vec::new();
     for child in table.children().filter_map(ElementRef::wrap) {
         match child.value().name() {
@@ -299,6 +294,7 @@ fn grid(table: ElementRef<'_>) -> Vec<(Vec<String>, bool)> {
         }
     }
     let mut grid: Vec<Vec<Option<String>>> = vec![Vec::new(); rows.len()];
+    let mut copies: Vec<Vec<bool>> = vec![Vec::new(); rows.len()];
     let mut all_th = vec![true; rows.len()];
     for (r, tr) in rows.iter().enumerate() {
         let mut col = 0;
@@ -346,19 +342,26 @@ fn grid(table: ElementRef<'_>) -> Vec<(Vec<String>, bool)> {
                         row.resize(c + 1, None);
                     }
                     row[c] = Some(text.clone());
+                    let cp = &mut copies[r + dr];
+                    if cp.len() <= c {
+                        cp.resize(c + 1, false);
+                    }
+                    cp[c] = dc > 0;
                 }
             }
             col += cs;
         }
     }
-    grid.into_iter()
+    let rows = grid
+        .into_iter()
         .zip(all_th)
         .map(|(r, th)| (r.into_iter().map(Option::unwrap_or_default).collect(), th))
-        .collect()
+        .collect();
+    (rows, copies)
 }
 
 fn from_table(table: ElementRef<'_>, fallback: Option<&str>) -> Vec<Contact> {
-    let g = grid(table);
+    let (g, copies) = grid(table);
     if g.is_empty() {
         return vec![];
     }
@@ -412,14 +415,20 @@ fn from_table(table: ElementRef<'_>, fallback: Option<&str>) -> Vec<Contact> {
     }
     let fields = columns(&labels);
     let mut out = Vec::new();
-    for (cells, _) in &g[header_rows..] {
+    for (r, (cells, _)) in g.iter().enumerate().skip(header_rows) {
         if *cells == labels {
             continue;
         }
         let mut c = Contact::default();
-        for (f, v) in fields.iter().zip(cells) {
-            if let Some(f) = f {
-                set(&mut c, *f, v);
+        for (i, (f, v)) in fields.iter().zip(cells).enumerate() {
+            // A cell spanning several columns fills only the first one's field.
+            let copy = copies
+                .get(r)
+                .and_then(|c| c.get(i))
+                .copied()
+                .unwrap_or(false);
+            if let Some(f) = f.filter(|_| !copy) {
+                set(&mut c, f, v);
             }
         }
         if c.department.is_none() && (c.group.is_some() || c.duties.is_some()) {

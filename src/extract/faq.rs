@@ -7,7 +7,9 @@ use ego_tree::NodeId;
 use scraper::ElementRef;
 use scraper::node::Node;
 
-use super::text::{ascii_fold, is_boilerplate, render, render_clean, sel, tidy};
+use super::text::{
+    ascii_fold, inside_boilerplate, is_boilerplate, render, render_clean, sel, tidy,
+};
 
 /// One extracted question/answer pair.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,23 +125,6 @@ pub fn extract_faqs(root: ElementRef<'_>, faq_page: bool) -> Vec<FaqPair> {
 
 fn inside_consumed(el: ElementRef<'_>, consumed: &HashSet<NodeId>) -> bool {
     el.ancestors().any(|a| consumed.contains(&a.id()))
-}
-
-fn inside_boilerplate(el: ElementRef<'_>, root: ElementRef<'_>) -> bool {
-    if is_boilerplate(el) {
-        return true;
-    }
-    for a in el.ancestors() {
-        if a.id() == root.id() {
-            return false;
-        }
-        if let Some(e) = ElementRef::wrap(a)
-            && is_boilerplate(e)
-        {
-            return true;
-        }
-    }
-    false
 }
 
 fn clean_q(s: &str) -> String {

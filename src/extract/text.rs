@@ -165,6 +165,24 @@ pub fn is_boilerplate(el: ElementRef<'_>) -> bool {
     false
 }
 
+/// Returns whether `el` or an ancestor below `root` is page furniture.
+pub fn inside_boilerplate(el: ElementRef<'_>, root: ElementRef<'_>) -> bool {
+    if is_boilerplate(el) {
+        return true;
+    }
+    for a in el.ancestors() {
+        if a.id() == root.id() {
+            return false;
+        }
+        if let Some(e) = ElementRef::wrap(a)
+            && is_boilerplate(e)
+        {
+            return true;
+        }
+    }
+    false
+}
+
 /// Returns up to about `max_chars` characters of the text under `el`, whitespace collapsed.
 pub fn leading_text(el: ElementRef<'_>, max_chars: usize) -> String {
     let mut out = String::new();

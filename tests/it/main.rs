@@ -1,0 +1,3 @@
+//! Integration tests (one binary; each area in its own module).
+
+mod crawl;
