@@ -116,12 +116,23 @@ pub fn client(user_agent: &str, timeout_ms: u64) -> Result<Client, String> {
 /// Fetches `url`, following redirects that `policy.follow` allows.
 pub async fn fetch(client: &Client, url: &Url, cond: &Validators, policy: &FetchPolicy) -> Outcome {
     let mut current = url.clone();
+    let no_validators = Validators::default();
     let mut chain: HashSet<String> = HashSet::new();
     chain.insert(current.to_string());
     for _ in 0..=policy.max_redirects {
         let hop = tokio::time::timeout(
             Duration::from_millis(policy.timeout_ms.max(1)),
-            one(client, &current, cond, policy.max_body_bytes),
+            // Validators belong to the requested URL only, not to redirect targets.
+            one(
+                client,
+                &current,
+                if current == *url {
+                    cond
+                } else {
+                    &no_validators
+                },
+                policy.max_body_bytes,
+            ),
         )
         .await;
         let res = match hop {

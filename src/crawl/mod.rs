@@ -561,7 +561,7 @@ impl<'a> Crawler<'a> {
             }
             Outcome::Redirect { to } => {
                 debug!(url = %u, to = %to, "redirect");
-                self.note(&key, &u, "redirect", Some(&to), report);
+                self.redirected(&key, &u, &to, report);
                 self.enqueue(to, depth);
             }
             Outcome::Gone { status } => {
@@ -586,7 +586,7 @@ impl<'a> Crawler<'a> {
                     Some(p.links.clone())
                 });
                 if final_url != u {
-                    self.note(&key, &u, "redirect", Some(&final_url), report);
+                    self.redirected(&key, &u, &final_url, report);
                 }
                 for l in links.unwrap_or_default() {
                     if let Ok(l) = Url::parse(&l) {
@@ -601,11 +601,21 @@ impl<'a> Crawler<'a> {
             } => {
                 report.fetched += 1;
                 if final_url != u {
-                    self.note(&key, &u, "redirect", Some(&final_url), report);
+                    self.redirected(&key, &u, &final_url, report);
                 }
                 self.page(final_url, depth, headers, body, report);
             }
         }
+    }
+
+    /// Records that `u` now redirects to `to`; a page formerly stored under `u` loses its
+    /// materials (they live on under the target).
+    fn redirected(&mut self, key: &str, u: &Url, to: &Url, report: &mut CrawlReport) {
+        if let Some(n) = self.forget_page(key, u.as_str()) {
+            info!(url = %u, to = %to, removed = n, "page moved: old materials removed");
+            report.removed_materials += n;
+        }
+        self.note(key, u, "redirect", Some(to), report);
     }
 
     /// Removes a page's materials and state; returns the number of materials removed, or

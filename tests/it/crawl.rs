@@ -30,6 +30,8 @@ struct Site {
     gone: Mutex<HashSet<String>>,
     /// Replaced page contents (UTF-8 source) by path.
     overrides: Mutex<HashMap<String, String>>,
+    /// Redirects added at run time (path → target path).
+    redirects: Mutex<HashMap<String, String>>,
     /// GET requests by path (query included), and 304 answers by path.
     hits: Mutex<BTreeMap<String, usize>>,
     not_modified: Mutex<BTreeMap<String, usize>>,
@@ -93,6 +95,9 @@ async fn handler(State(site): State<Arc<Site>>, uri: Uri, req_headers: HeaderMap
         None => path.clone(),
     };
     *site.hits.lock().unwrap().entry(key).or_default() += 1;
+    if let Some(to) = site.redirects.lock().unwrap().get(&path) {
+        return redirect(StatusCode::MOVED_PERMANENTLY, to);
+    }
     if site.gone.lock().unwrap().contains(&path) {
         return respond(StatusCode::NOT_FOUND, &[], b"not found".to_vec());
     }
@@ -416,6 +421,10 @@ async fn crawl_fills_the_corpus_and_recrawl_keeps_304_and_drops_404() {
 
     // Recrawl: one page deleted (404), one FAQ page lost a pair, the rest unchanged (304).
     site.gone.lock().unwrap().insert("/gone-later.html".into());
+    site.redirects
+        .lock()
+        .unwrap()
+        .insert("/sitemap-only.html".into(), "/faq/dl.html".into());
     let qa = std::fs::read_to_string(fixtures().join("site/faq/qa.html")).unwrap();
     let start = qa.find("<p>Ｑ３．").unwrap();
     let end = qa.find("<h2>関連リンク</h2>").unwrap();
@@ -429,6 +438,10 @@ async fn crawl_fills_the_corpus_and_recrawl_keeps_304_and_drops_404() {
     let ms2 = corpus(&site, data.path());
     let by_path2 = pages_by_path(&site, &ms2);
     assert!(!by_path2.contains_key("/gone-later.html"));
+    assert!(
+        !by_path2.contains_key("/sitemap-only.html"),
+        "moved page keeps materials"
+    );
     assert_eq!(report2.removed_pages, 1, "{report2:#?}");
     assert_eq!(kind_count(&by_path2["/faq/qa.html"], MaterialKind::Faq), 2);
     assert!(report2.not_modified >= 10, "{report2:#?}");
@@ -444,7 +457,10 @@ async fn crawl_fills_the_corpus_and_recrawl_keeps_304_and_drops_404() {
             assert_eq!(before.get(&m.id), Some(m), "{}", m.source_id);
         }
     }
-    assert_eq!(ms2.len(), ms.len() - by_path["/gone-later.html"].len() - 1);
+    assert_eq!(
+        ms2.len(),
+        ms.len() - by_path["/gone-later.html"].len() - by_path["/sitemap-only.html"].len() - 1
+    );
 
     kotae::crawl::update_index(data.path()).unwrap();
     let engine =
