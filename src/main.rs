@@ -80,6 +80,9 @@ enum Command {
         /// Overrides the per-host delay between requests, in milliseconds.
         #[arg(long)]
         delay_ms: Option<u64>,
+        /// Overrides the number of concurrent requests.
+        #[arg(long)]
+        concurrency: Option<usize>,
         /// Overrides the number of requests per source.
         #[arg(long)]
         max_pages: Option<usize>,
@@ -291,6 +294,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Crawl {
             seeds,
             delay_ms,
+            concurrency,
             max_pages,
             recrawl_interval_secs,
             no_index,
@@ -302,6 +306,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             cfg.add_seeds(seeds);
             if let Some(d) = delay_ms {
                 cfg.delay_ms = d;
+            }
+            if let Some(n) = concurrency {
+                cfg.concurrency = n;
             }
             if let Some(n) = max_pages {
                 cfg.max_pages = n;
@@ -440,9 +447,9 @@ fn crawl(data_dir: &Path, cfg: &kotae::crawl::CrawlConfig, index: bool) -> anyho
     }
     if index {
         let pb = spinner("updating the index");
-        let (up, rm) = kotae::crawl::update_index(data_dir)?;
+        let u = kotae::crawl::update_index(data_dir)?;
         pb.finish_and_clear();
-        println!("index updated: {up} upserted, {rm} removed");
+        println!("index in line with the corpus: {} materials", u.materials);
     }
     Ok(())
 }

@@ -49,8 +49,11 @@ pub struct CrawlConfig {
     pub max_pages: usize,
     /// A page fetched less than this many seconds ago is not fetched again.
     pub recrawl_interval_secs: u64,
-    /// Corpus and state are written after this many pages (and at the end).
+    /// Corpus and state are written after this many pages (and at the end)…
     pub checkpoint_pages: usize,
+    /// …but not more often than this, in milliseconds (each checkpoint rewrites the host's
+    /// corpus collection); at least every 30 s.
+    pub checkpoint_min_interval_ms: u64,
     /// Obey robots.txt (on by default; turn off only for your own sites).
     pub respect_robots: bool,
     /// The sites to crawl.
@@ -71,6 +74,7 @@ impl Default for CrawlConfig {
             max_pages: 50_000,
             recrawl_interval_secs: 24 * 3600,
             checkpoint_pages: 50,
+            checkpoint_min_interval_ms: 2000,
             respect_robots: true,
             sources: Vec::new(),
         }

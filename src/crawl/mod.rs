@@ -138,14 +138,30 @@ pub async fn run(cfg: &CrawlConfig, opts: &RunOptions) -> Result<CrawlReport, Cr
     Ok(report)
 }
 
-/// Brings the index of `data_dir` in line with its corpus after a crawl; returns (upserted,
-/// removed).
+/// Brings the index of `data_dir` in line with its corpus after a crawl.
 ///
 /// # Errors
 /// Engine errors (dictionaries, corpus, index).
-pub fn update_index(data_dir: &Path) -> crate::Result<(usize, usize)> {
+pub fn update_index(data_dir: &Path) -> crate::Result<IndexUpdate> {
     let engine = crate::engine::Engine::open(&crate::engine::EngineOptions::new(data_dir))?;
-    engine.sync_from_corpus()
+    let (upserted, removed) = engine.sync_from_corpus()?;
+    Ok(IndexUpdate {
+        materials: engine.materials().len(),
+        upserted,
+        removed,
+    })
+}
+
+/// What [`update_index`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexUpdate {
+    /// Materials in the index afterwards.
+    pub materials: usize,
+    /// Materials changed by the final sync (opening the engine may already have rebuilt the
+    /// index from the changed corpus).
+    pub upserted: usize,
+    /// Materials removed by the final sync.
+    pub removed: usize,
 }
 
 /// Returns the corpus collection of a host key: `crawl/<host>`.
@@ -163,7 +179,40 @@ struct Host {
     dirty: bool,
 }
 
-type Fetched = (Url, u32, Outcome);
+/// A page body extracted off the crawl loop (extraction is CPU work: it runs on the
+/// blocking pool, in parallel with other fetches).
+struct Parsed {
+    extracted: extract::Extracted,
+    digest: String,
+    fetched_at: DateTime<Utc>,
+}
+
+type Fetched = (Url, u32, Outcome, Option<Parsed>);
+
+fn parse_page(outcome: &Outcome) -> Option<Parsed> {
+    let Outcome::Ok {
+        final_url,
+        headers,
+        body,
+    } = outcome
+    else {
+        return None;
+    };
+    let fetched_at = Utc::now();
+    let input = PageInput {
+        url: final_url,
+        body,
+        content_type: headers.content_type.as_deref(),
+        last_modified: headers.last_modified.as_deref(),
+        x_robots_tag: headers.x_robots_tag.as_deref(),
+        fetched_at: fetched_at.fixed_offset(),
+    };
+    Some(Parsed {
+        extracted: extract::extract(&input),
+        digest: hash(body),
+        fetched_at,
+    })
+}
 
 struct Crawler<'a> {
     cfg: &'a CrawlConfig,
@@ -265,12 +314,14 @@ impl<'a> Crawler<'a> {
                 break;
             };
             match joined {
-                Ok((u, depth, outcome)) => self.process(u, depth, outcome, report),
+                Ok((u, depth, outcome, parsed)) => self.process(u, depth, outcome, parsed, report),
                 Err(e) => warn!(error = %e, "fetch task failed"),
             }
             self.since_checkpoint += 1;
-            if self.since_checkpoint >= self.cfg.checkpoint_pages.max(1)
-                || self.last_checkpoint.elapsed() > Duration::from_secs(30)
+            let since = self.last_checkpoint.elapsed();
+            if (self.since_checkpoint >= self.cfg.checkpoint_pages.max(1)
+                && since >= Duration::from_millis(self.cfg.checkpoint_min_interval_ms))
+                || since > Duration::from_secs(30)
             {
                 self.checkpoint()?;
             }
@@ -545,12 +596,34 @@ impl<'a> Crawler<'a> {
         inflight.spawn(async move {
             tokio::time::sleep_until(slot.into()).await;
             let o = fetch::fetch(&client, &u, &cond, &policy).await;
-            (u, depth, o)
+            if matches!(o, Outcome::Ok { .. }) {
+                let joined = tokio::task::spawn_blocking(move || {
+                    let parsed = parse_page(&o);
+                    (o, parsed)
+                })
+                .await;
+                match joined {
+                    Ok((o, parsed)) => (u, depth, o, parsed),
+                    Err(e) => {
+                        let reason = format!("extraction failed: {e}");
+                        (u, depth, Outcome::Skipped { reason }, None)
+                    }
+                }
+            } else {
+                (u, depth, o, None)
+            }
         });
         Ok(())
     }
 
-    fn process(&mut self, u: Url, depth: u32, outcome: Outcome, report: &mut CrawlReport) {
+    fn process(
+        &mut self,
+        u: Url,
+        depth: u32,
+        outcome: Outcome,
+        parsed: Option<Parsed>,
+        report: &mut CrawlReport,
+    ) {
         let key = host_key(&u);
         self.progress.inc(1);
         match outcome {
@@ -595,15 +668,16 @@ impl<'a> Crawler<'a> {
                 }
             }
             Outcome::Ok {
-                final_url,
-                headers,
-                body,
+                final_url, headers, ..
             } => {
                 report.fetched += 1;
                 if final_url != u {
                     self.redirected(&key, &u, &final_url, report);
                 }
-                self.page(final_url, depth, headers, body, report);
+                let Some(parsed) = parsed else {
+                    return;
+                };
+                self.page(final_url, depth, headers, parsed, report);
             }
         }
     }
@@ -640,21 +714,15 @@ impl<'a> Crawler<'a> {
         url: Url,
         depth: u32,
         headers: fetch::Headers,
-        body: Vec<u8>,
+        parsed: Parsed,
         report: &mut CrawlReport,
     ) {
         let key = host_key(&url);
-        let fetched_at = Utc::now();
-        let input = PageInput {
-            url: &url,
-            body: &body,
-            content_type: headers.content_type.as_deref(),
-            last_modified: headers.last_modified.as_deref(),
-            x_robots_tag: headers.x_robots_tag.as_deref(),
-            fetched_at: fetched_at.fixed_offset(),
-        };
-        let ex = extract::extract(&input);
-        let digest = hash(&body);
+        let Parsed {
+            extracted: ex,
+            digest,
+            fetched_at,
+        } = parsed;
         let links: Vec<Url> = ex
             .links
             .iter()

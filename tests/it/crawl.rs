@@ -30,6 +30,8 @@ struct Site {
     gone: Mutex<HashSet<String>>,
     /// Replaced page contents (UTF-8 source) by path.
     overrides: Mutex<HashMap<String, String>>,
+    /// Size of the generated `/bench/N.html` site.
+    bench_pages: usize,
     /// Redirects added at run time (path → target path).
     redirects: Mutex<HashMap<String, String>>,
     /// GET requests by path (query included), and 304 answers by path.
@@ -100,6 +102,13 @@ async fn handler(State(site): State<Arc<Site>>, uri: Uri, req_headers: HeaderMap
     }
     if site.gone.lock().unwrap().contains(&path) {
         return respond(StatusCode::NOT_FOUND, &[], b"not found".to_vec());
+    }
+    if let Some(i) = path
+        .strip_prefix("/bench/")
+        .and_then(|p| p.strip_suffix(".html"))
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        return bench_page(i, site.bench_pages);
     }
     match path.as_str() {
         "/old/kokuho.html" => {
@@ -180,12 +189,46 @@ async fn handler(State(site): State<Arc<Site>>, uri: Uri, req_headers: HeaderMap
     respond(StatusCode::OK, &headers, bytes)
 }
 
+/// Page `i` of the generated benchmark site: fixture templates in rotation, each linking
+/// to pages `2i+1` and `2i+2` (a binary tree of `n` pages).
+fn bench_page(i: usize, n: usize) -> Response {
+    const TEMPLATES: &[&str] = &[
+        "faq/qa.html",
+        "soshiki/list.html",
+        "kurashi/kokuho.html",
+        "faq/table.html",
+        "soshiki/kokuho-iryo.html",
+        "faq/dl.html",
+    ];
+    if i >= n {
+        return respond(StatusCode::NOT_FOUND, &[], vec![]);
+    }
+    let t = std::fs::read_to_string(fixtures().join("site").join(TEMPLATES[i % TEMPLATES.len()]))
+        .unwrap();
+    let links: String = [2 * i + 1, 2 * i + 2]
+        .iter()
+        .filter(|c| **c < n)
+        .map(|c| format!("<li><a href=\"/bench/{c}.html\">ページ{c}</a></li>"))
+        .collect();
+    let body = t.replacen("</h1>", &format!("（{i}）</h1><ul>{links}</ul>"), 1);
+    respond(
+        StatusCode::OK,
+        &[(header::CONTENT_TYPE, "text/html; charset=UTF-8".into())],
+        body.into_bytes(),
+    )
+}
+
 /// Serves the fixture site on 127.0.0.1 (port 0); returns it with its base URL set.
 async fn serve() -> Arc<Site> {
+    serve_with(0).await
+}
+
+async fn serve_with(bench_pages: usize) -> Arc<Site> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let site = Arc::new(Site {
         base: format!("http://{addr}"),
+        bench_pages,
         ..Default::default()
     });
     let app = axum::Router::new()
@@ -205,6 +248,7 @@ fn config(site: &Site) -> CrawlConfig {
         recrawl_interval_secs: 0,
         concurrency: 4,
         checkpoint_pages: 5,
+        checkpoint_min_interval_ms: 0,
         sources: vec![SourceConfig {
             seeds: vec![format!("{}/index.html", site.base)],
             ..Default::default()
@@ -621,4 +665,79 @@ fn extraction_accuracy_on_fixtures() {
     println!(
         "extraction accuracy: FAQ pairs {faq_found}/{faq_expected}, contact rows {contact_found}/{contact_expected}"
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Throughput: `cargo test --test it -- --ignored --nocapture crawl_throughput`
+// (KOTAE_BENCH_PAGES=N to change the size; default 2000).
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark; run with --ignored --nocapture"]
+async fn crawl_throughput() {
+    let n: usize = std::env::var("KOTAE_BENCH_PAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    let site = serve_with(n).await;
+    let seed = format!("{}/bench/0.html", site.base);
+
+    // In process: the crawl library alone (no index update).
+    let data = tempfile::tempdir().unwrap();
+    let mut cfg = config(&site);
+    cfg.concurrency = 8;
+    cfg.max_depth = 64;
+    cfg.checkpoint_pages = 50;
+    cfg.checkpoint_min_interval_ms = 2000;
+    cfg.sources[0].seeds = vec![seed.clone()];
+    cfg.sources[0].path_prefixes = vec!["/bench/".into()];
+    let started = std::time::Instant::now();
+    let report = crawl(&cfg, data.path()).await;
+    let secs = started.elapsed().as_secs_f64();
+    assert_eq!(report.fetched, n, "{report:#?}");
+    println!(
+        "library: {} pages in {secs:.2} s = {:.0} pages/s ({} materials, {} faq, {} contact)",
+        report.fetched,
+        report.fetched as f64 / secs,
+        report.materials_written,
+        report.faq,
+        report.contacts
+    );
+
+    // The CLI under /usr/bin/time -v with a config file: crawl + index update, max RSS.
+    let data = tempfile::tempdir().unwrap();
+    let config_file = data.path().join("bench.toml");
+    std::fs::write(
+        &config_file,
+        format!(
+            "[crawl]\ndelay_ms = 0\nconcurrency = 8\nmax_depth = 64\n\n[[crawl.source]]\n\
+             seeds = [\"{seed}\"]\npath_prefixes = [\"/bench/\"]\n"
+        ),
+    )
+    .unwrap();
+    let exe = env!("CARGO_BIN_EXE_kotae").to_string();
+    let dir = data.path().to_path_buf();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("/usr/bin/time")
+            .arg("-v")
+            .arg(exe)
+            .arg("--data-dir")
+            .arg(dir)
+            .arg("--config")
+            .arg(config_file)
+            .arg("crawl")
+            .env("KOTAE_LOG", "warn")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    println!("cli: {}", stdout.trim());
+    for line in stderr.lines() {
+        if line.contains("Maximum resident set size") || line.contains("Elapsed (wall clock)") {
+            println!("cli: {}", line.trim());
+        }
+    }
 }
