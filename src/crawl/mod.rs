@@ -535,17 +535,15 @@ impl<'a> Crawler<'a> {
         if let Some(p) = host.state.pages.get(u.as_str())
             && fresh(p.fetched_at)
         {
+            // Links are stored empty for nofollow pages.
             let links: Vec<Url> = p.links.iter().filter_map(|l| Url::parse(l).ok()).collect();
-            let follow = p.status != PageStatus::Noindex || !links.is_empty();
             let target = match &p.status {
                 PageStatus::Canonical(t) | PageStatus::Duplicate(t) => Url::parse(t).ok(),
                 _ => None,
             };
             report.kept += 1;
-            if follow {
-                for l in links {
-                    self.enqueue(l, depth + 1);
-                }
+            for l in links {
+                self.enqueue(l, depth + 1);
             }
             if let Some(t) = target {
                 self.enqueue(t, depth);
@@ -763,12 +761,15 @@ impl<'a> Crawler<'a> {
                 .or_insert_with(|| url.to_string());
         }
         report.documents = report.documents.max(h.state.documents.len());
-        let old_ids: Vec<String> = h
+        let (old_ids, old_hash) = h
             .state
             .pages
             .get(url.as_str())
-            .map(|p| p.material_ids.clone())
+            .map(|p| (p.material_ids.clone(), p.hash.clone()))
             .unwrap_or_default();
+        if old_hash != digest && h.hashes.get(&old_hash).is_some_and(|o| *o == url.as_str()) {
+            h.hashes.remove(&old_hash);
+        }
         let mut new_ids = Vec::new();
         if status == PageStatus::Indexed {
             for m in ex.materials {

@@ -285,8 +285,12 @@ fn collect_links(doc: &Html, base: &Url, out: &mut Extracted) {
 }
 
 fn page_title(doc: &Html, root: ElementRef<'_>) -> String {
-    if let Some(h1) = root.select(&sel("h1")).next() {
-        let t = render_clean(h1).replace('\n', " ");
+    // The first <h1> with text of its own (a logo <h1><img alt> is not the title).
+    let h1 = root
+        .select(&sel("h1"))
+        .find(|h| !text::inside_boilerplate(*h, root) && h.text().any(|t| !t.trim().is_empty()));
+    if let Some(h1) = h1 {
+        let t = text::collapse_spaces(&h1.text().collect::<String>());
         if !t.is_empty() {
             return t;
         }
@@ -463,6 +467,52 @@ mod tests {
         assert_eq!(find_department(t).as_deref(), Some("健康福祉部 国保医療課"));
         let t = "【お問い合わせ先】：総務部 税務課";
         assert_eq!(find_department(t).as_deref(), Some("総務部 税務課"));
+    }
+
+    #[test]
+    fn logo_h1_is_not_the_title_and_article_headers_stay() {
+        let html = r#"<html><head><title>本文の題 | みどり県</title>
+            <meta name="robots" content="nofollow"><link rel="canonical" href="/a.html"></head>
+            <body><header><h1><a href="/"><img src="logo.png" alt="みどり県"></a></h1>
+            <nav><a href="/kurashi/">くらし</a></nav></header>
+            <main><div class="article-header"><h1>本文の題</h1></div><p>本文です。</p>
+            <p><a href="/doc/a.pdf">様式（PDF）</a> <a href="b.html#x">次へ</a></p></main>
+            <footer>みどり県庁</footer></body></html>"#;
+        let url = Url::parse("https://www.pref.example.jp/dir/page.html").unwrap();
+        let input = PageInput {
+            url: &url,
+            body: html.as_bytes(),
+            content_type: Some("text/html"),
+            last_modified: Some("Wed, 10 Apr 2024 00:00:00 GMT"),
+            x_robots_tag: None,
+            fetched_at: DateTime::parse_from_rfc3339("2024-05-01T00:00:00+09:00").unwrap(),
+        };
+        let ex = extract(&input);
+        assert_eq!(ex.title, "本文の題");
+        assert!(ex.nofollow && !ex.noindex);
+        assert_eq!(
+            ex.canonical.unwrap().as_str(),
+            "https://www.pref.example.jp/a.html"
+        );
+        assert_eq!(
+            ex.documents[0].as_str(),
+            "https://www.pref.example.jp/doc/a.pdf"
+        );
+        assert!(
+            ex.links
+                .iter()
+                .any(|l| l.as_str() == "https://www.pref.example.jp/dir/b.html")
+        );
+        let page = &ex.materials[0];
+        assert_eq!(
+            page.body.as_deref(),
+            Some("本文の題\n本文です。\n様式（PDF） 次へ")
+        );
+        assert_eq!(
+            page.source_id,
+            "https://www.pref.example.jp/dir/page.html#page"
+        );
+        assert_eq!(page.updated_at.to_rfc3339(), "2024-04-10T00:00:00+00:00");
     }
 
     #[test]

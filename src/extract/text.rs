@@ -120,8 +120,7 @@ pub fn is_boilerplate(el: ElementRef<'_>) -> bool {
         return true;
     }
     if name == "header" {
-        let h1 = Selector::parse("h1").ok();
-        return h1.is_none_or(|s| el.select(&s).next().is_none());
+        return !has_text_h1(el);
     }
     if let Some(role) = e.attr("role")
         && matches!(
@@ -140,7 +139,8 @@ pub fn is_boilerplate(el: ElementRef<'_>) -> bool {
         if n.split(['-', '_'])
             .any(|part| BOILERPLATE_PARTS.contains(&part))
         {
-            return true;
+            // An article header holding the page title (not a logo image) is content.
+            return !(n.contains("header") && has_text_h1(el));
         }
     }
     if name == "a"
@@ -163,6 +163,14 @@ pub fn is_boilerplate(el: ElementRef<'_>) -> bool {
         }
     }
     false
+}
+
+/// Returns whether `el` holds an `<h1>` with text of its own (not only a logo image).
+fn has_text_h1(el: ElementRef<'_>) -> bool {
+    Selector::parse("h1").ok().is_some_and(|s| {
+        el.select(&s)
+            .any(|h| h.text().any(|t| !t.trim().is_empty()))
+    })
 }
 
 /// Returns whether `el` or an ancestor below `root` is page furniture.
