@@ -412,16 +412,24 @@ fn crawl(data_dir: &Path, cfg: &kotae::crawl::CrawlConfig, index: bool) -> anyho
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     pb.enable_steady_tick(Duration::from_millis(200));
-    let opts = kotae::crawl::RunOptions {
-        data_dir: data_dir.to_path_buf(),
-        progress: pb,
-    };
+    let mut opts = kotae::crawl::RunOptions::new(data_dir);
+    opts.progress = pb;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     let started = std::time::Instant::now();
-    let report = rt.block_on(kotae::crawl::run(cfg, &opts))?;
+    let cancel = opts.cancel.clone();
+    let report = rt.block_on(async {
+        // Ctrl-C: finish the requests in flight, save the state, stop (the next run resumes).
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("stopping: finishing requests in flight and saving the crawl state");
+                cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        });
+        kotae::crawl::run(cfg, &opts).await
+    })?;
     let secs = started.elapsed().as_secs_f64();
     println!(
         "crawled in {secs:.1} s: {} fetched, {} not modified, {} kept, {} failed, {} robots-disallowed; \

@@ -22,6 +22,7 @@ pub mod url;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -114,6 +115,20 @@ pub struct RunOptions {
     pub data_dir: PathBuf,
     /// Progress display (use [`ProgressBar::hidden`] when there is no terminal).
     pub progress: ProgressBar,
+    /// Set to stop early (e.g. on Ctrl-C): requests in flight are finished and the state is
+    /// saved as an unfinished run, which the next crawl resumes.
+    pub cancel: Arc<AtomicBool>,
+}
+
+impl RunOptions {
+    /// Options for `data_dir` without a progress display.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            progress: ProgressBar::hidden(),
+            cancel: Arc::default(),
+        }
+    }
 }
 
 /// Crawls every source of `cfg` and writes the corpus and the state; returns what it did.
@@ -131,6 +146,9 @@ pub async fn run(cfg: &CrawlConfig, opts: &RunOptions) -> Result<CrawlReport, Cr
     let corpus = Corpus::open(opts.data_dir.join("corpus"))?;
     let mut report = CrawlReport::default();
     for src in &cfg.sources {
+        if opts.cancel.load(Ordering::Relaxed) {
+            break;
+        }
         let mut c = Crawler::new(cfg, src, &client, &corpus, opts)?;
         c.run(&mut report).await?;
     }
@@ -222,6 +240,7 @@ struct Crawler<'a> {
     corpus: &'a Corpus,
     state_dir: PathBuf,
     progress: ProgressBar,
+    cancel: Arc<AtomicBool>,
     hosts: HashMap<String, Host>,
     frontier: VecDeque<(Url, u32)>,
     seen: Arc<std::sync::Mutex<HashSet<String>>>,
@@ -253,6 +272,7 @@ impl<'a> Crawler<'a> {
             corpus,
             state_dir: opts.data_dir.join("crawl-state"),
             progress: opts.progress.clone(),
+            cancel: opts.cancel.clone(),
             hosts: HashMap::new(),
             frontier: VecDeque::new(),
             seen: Arc::default(),
@@ -303,7 +323,8 @@ impl<'a> Crawler<'a> {
         let mut inflight: JoinSet<Fetched> = JoinSet::new();
         let concurrency = self.cfg.concurrency.max(1);
         loop {
-            while inflight.len() < concurrency && self.started < self.max_pages {
+            let cancelled = self.cancel.load(Ordering::Relaxed);
+            while !cancelled && inflight.len() < concurrency && self.started < self.max_pages {
                 let Some((u, depth)) = self.frontier.pop_front() else {
                     break;
                 };
@@ -332,6 +353,10 @@ impl<'a> Crawler<'a> {
                 left = self.frontier.len(),
                 "page limit reached"
             );
+        }
+        if self.cancel.load(Ordering::Relaxed) {
+            info!("crawl stopped; the next run resumes");
+            return self.checkpoint();
         }
         for h in self.hosts.values_mut() {
             h.state.run_finished = true;

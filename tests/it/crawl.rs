@@ -12,7 +12,6 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::Response;
 use chrono::DateTime;
 use encoding_rs::{EUC_JP, ISO_2022_JP, SHIFT_JIS};
-use indicatif::ProgressBar;
 use kotae::crawl::state::{HostState, PageStatus};
 use kotae::crawl::{CrawlConfig, CrawlReport, RunOptions, SourceConfig};
 use kotae::extract::{self, PageInput};
@@ -258,11 +257,9 @@ fn config(site: &Site) -> CrawlConfig {
 }
 
 async fn crawl(cfg: &CrawlConfig, data: &Path) -> CrawlReport {
-    let opts = RunOptions {
-        data_dir: data.to_path_buf(),
-        progress: ProgressBar::hidden(),
-    };
-    kotae::crawl::run(cfg, &opts).await.unwrap()
+    kotae::crawl::run(cfg, &RunOptions::new(data))
+        .await
+        .unwrap()
 }
 
 fn host_key(site: &Site) -> String {
@@ -586,6 +583,56 @@ async fn a_killed_crawl_resumes_without_refetching() {
     }
     let state = HostState::load(&data.path().join("crawl-state"), &host_key(&site)).unwrap();
     assert!(state.run_finished);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_crawls_the_sources_of_a_config_file() {
+    let site = serve().await;
+    let data = tempfile::tempdir().unwrap();
+    let config_file = data.path().join("kotae.toml");
+    std::fs::write(
+        &config_file,
+        format!(
+            "[crawl]\ndelay_ms = 0\ntimeout_ms = 3000\n\n[[crawl.source]]\n\
+             seeds = [\"{}/index.html\"]\npath_prefixes = [\"/faq/\"]\nexclude = ['table']\n",
+            site.base
+        ),
+    )
+    .unwrap();
+    let exe = env!("CARGO_BIN_EXE_kotae");
+    let dir = data.path().to_path_buf();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(exe)
+            .arg("--data-dir")
+            .arg(&dir)
+            .arg("--config")
+            .arg(&config_file)
+            .args(["crawl", "--no-index"])
+            .env("KOTAE_LOG", "warn")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("9 faq"), "{stdout}");
+    let paths: Vec<String> = pages_by_path(&site, &corpus(&site, data.path()))
+        .into_keys()
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/faq/details.html",
+            "/faq/dl.html",
+            "/faq/qa.html",
+            "/index.html"
+        ]
+    );
 }
 
 // ---------------------------------------------------------------------------------------
