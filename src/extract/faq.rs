@@ -608,6 +608,37 @@ mod tests {
     }
 
     #[test]
+    fn marker_only_blocks_and_inline_pairs() {
+        let got = faqs(
+            "<body><div class=\"faq\"><div class=\"q\"><span>Q</span><p>住民票はどこで取れますか？</p></div>\
+             <div class=\"a\"><span>A</span><p>市役所の窓口で取得できます。</p><p>コンビニでも取得できます。</p></div></div>\
+             <p>Q. 印鑑登録は代理人でもできますか？<br>A. 委任状があればできます。</p></body>",
+            false,
+        );
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "住民票はどこで取れますか？".to_string(),
+                    "市役所の窓口で取得できます。\nコンビニでも取得できます。".to_string()
+                ),
+                (
+                    "印鑑登録は代理人でもできますか？".into(),
+                    "委任状があればできます。".into()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn question_headings_count_on_faq_pages_only() {
+        let html = "<body><h3>住民票はどこで取れますか？</h3><div><p>市役所の窓口です。</p></div>\
+                    <h3>手数料は？</h3><p>300円です。</p></body>";
+        assert_eq!(faqs(html, true).len(), 2);
+        assert!(faqs(html, false).is_empty());
+    }
+
+    #[test]
     fn plain_pages_without_markers_have_no_faqs() {
         let got = faqs(
             "<body><h2>概要</h2><p>この制度について説明します。</p><h2>対象者は？</h2><p>県民です。</p></body>",
