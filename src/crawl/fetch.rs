@@ -252,6 +252,9 @@ async fn one(client: &Client, url: &Url, cond: &Validators, max_body_bytes: u64)
             Err(e) => return skipped(format!("body read failed: {e}")),
         }
     }
+    if headers.content_type.is_none() && !crate::extract::is_html(None, &body) {
+        return skipped("not html: no content type");
+    }
     Hop::Done(Outcome::Ok {
         final_url: url.clone(),
         headers,

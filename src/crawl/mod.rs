@@ -650,6 +650,21 @@ impl<'a> Crawler<'a> {
         let key = host_key(&u);
         self.progress.inc(1);
         match outcome {
+            Outcome::Skipped { reason } if reason.starts_with("not html") => {
+                // A document behind a link without a file extension: record it.
+                debug!(url = %u, reason = %reason, "skipped");
+                let document = ["pdf", "msword", "officedocument", "ms-excel"]
+                    .iter()
+                    .any(|k| reason.contains(k));
+                if document && let Some(h) = self.hosts.get_mut(&key) {
+                    h.state
+                        .documents
+                        .entry(u.to_string())
+                        .or_insert_with(String::new);
+                    report.documents = report.documents.max(h.state.documents.len());
+                }
+                self.note(&key, &u, &reason, None, report);
+            }
             Outcome::Skipped { reason } => {
                 warn!(url = %u, reason = %reason, "skipped");
                 report.failed += 1;

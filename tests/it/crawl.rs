@@ -133,7 +133,7 @@ async fn handler(State(site): State<Arc<Site>>, uri: Uri, req_headers: HeaderMap
                 body.into_bytes(),
             );
         }
-        p if p.ends_with(".pdf") => {
+        p if p.ends_with(".pdf") || p == "/download" => {
             return respond(
                 StatusCode::OK,
                 &[(header::CONTENT_TYPE, "application/pdf".into())],
@@ -431,6 +431,14 @@ async fn crawl_fills_the_corpus_and_recrawl_keeps_304_and_drops_404() {
             .keys()
             .any(|d| d.ends_with("/docs/kokuho-guide.pdf"))
     );
+    // A PDF behind a link without extension is recorded too (after one request).
+    assert!(
+        state
+            .documents
+            .keys()
+            .any(|d| d.ends_with("/download?file=yoshiki1"))
+    );
+    assert_eq!(report.documents, 2);
     let status = |p: &str| {
         state
             .pages
