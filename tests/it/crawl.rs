@@ -724,7 +724,8 @@ fn extraction_accuracy_on_fixtures() {
 
 // ---------------------------------------------------------------------------------------
 // Throughput: `cargo test --test it -- --ignored --nocapture crawl_throughput`
-// (KOTAE_BENCH_PAGES=N to change the size; default 2000).
+// (KOTAE_BENCH_PAGES=N to change the size, default 2000; KOTAE_BENCH_NO_INDEX=1 to leave
+// the index update out of the CLI run).
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "benchmark; run with --ignored --nocapture"]
@@ -780,6 +781,12 @@ async fn crawl_throughput() {
             .arg("--config")
             .arg(config_file)
             .arg("crawl")
+            // KOTAE_BENCH_NO_INDEX=1: the crawl alone, without the index update.
+            .args(
+                std::env::var_os("KOTAE_BENCH_NO_INDEX")
+                    .map(|_| "--no-index")
+                    .into_iter(),
+            )
             .env("KOTAE_LOG", "warn")
             .output()
             .unwrap()
