@@ -455,7 +455,10 @@ fn crawl(data_dir: &Path, cfg: &kotae::crawl::CrawlConfig, index: bool) -> anyho
     }
     if index {
         let pb = spinner("updating the index");
-        let u = kotae::crawl::update_index(data_dir)?;
+        let u = kotae::crawl::update_index(data_dir).context(
+            "the corpus is updated but the index is not (run `kotae index` once no other \
+             kotae process holds the index)",
+        )?;
         pb.finish_and_clear();
         println!("index in line with the corpus: {} materials", u.materials);
     }
