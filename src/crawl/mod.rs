@@ -187,10 +187,54 @@ pub fn collection_name(key: &str) -> String {
     format!("crawl/{key}")
 }
 
+/// A host's materials in a vector (written to the corpus without a copy) with an id index.
+#[derive(Default)]
+struct MaterialSet {
+    items: Vec<Material>,
+    pos: HashMap<String, usize>,
+}
+
+impl MaterialSet {
+    fn new(items: Vec<Material>) -> Self {
+        let mut set = Self::default();
+        for m in items {
+            set.insert(m);
+        }
+        set
+    }
+
+    fn get(&self, id: &str) -> Option<&Material> {
+        self.pos.get(id).map(|&i| &self.items[i])
+    }
+
+    fn insert(&mut self, m: Material) {
+        match self.pos.get(&m.id) {
+            Some(&i) => self.items[i] = m,
+            None => {
+                self.pos.insert(m.id.clone(), self.items.len());
+                self.items.push(m);
+            }
+        }
+    }
+
+    fn remove(&mut self, id: &str) -> Option<Material> {
+        let i = self.pos.remove(id)?;
+        let m = self.items.swap_remove(i);
+        if let Some(moved) = self.items.get(i) {
+            self.pos.insert(moved.id.clone(), i);
+        }
+        Some(m)
+    }
+
+    fn as_slice(&self) -> &[Material] {
+        &self.items
+    }
+}
+
 struct Host {
     state: HostState,
     robots: Option<Arc<Robot>>,
-    materials: BTreeMap<String, Material>,
+    materials: MaterialSet,
     delay: Duration,
     next_slot: Instant,
     hashes: HashMap<String, String>,
@@ -394,12 +438,7 @@ impl<'a> Crawler<'a> {
             state.run_started_at = Some(self.now);
             state.run_finished = false;
         }
-        let materials: BTreeMap<String, Material> = self
-            .corpus
-            .read_collection(&collection_name(&key))?
-            .into_iter()
-            .map(|m| (m.id.clone(), m))
-            .collect();
+        let materials = MaterialSet::new(self.corpus.read_collection(&collection_name(&key))?);
         let hashes = state
             .pages
             .iter()
@@ -742,7 +781,7 @@ impl<'a> Crawler<'a> {
         Some(
             p.material_ids
                 .iter()
-                .filter(|id| h.materials.remove(*id).is_some())
+                .filter(|id| h.materials.remove(id).is_some())
                 .count(),
         )
     }
@@ -824,7 +863,7 @@ impl<'a> Crawler<'a> {
                         crate::material::MaterialKind::Contact => report.contacts += 1,
                         crate::material::MaterialKind::Page => {}
                     }
-                    h.materials.insert(m.id.clone(), m.clone());
+                    h.materials.insert(m.clone());
                 }
                 new_ids.push(m.id);
             }
@@ -871,8 +910,8 @@ impl<'a> Crawler<'a> {
             if !h.dirty {
                 continue;
             }
-            let all: Vec<Material> = h.materials.values().cloned().collect();
-            self.corpus.write_collection(&collection_name(key), &all)?;
+            self.corpus
+                .write_collection(&collection_name(key), h.materials.as_slice())?;
             h.state.save(&self.state_dir, key)?;
             h.dirty = false;
         }
