@@ -133,6 +133,22 @@ async fn handler(State(site): State<Arc<Site>>, uri: Uri, req_headers: HeaderMap
                 body.into_bytes(),
             );
         }
+        // No Content-Length: the limit must be enforced while streaming.
+        "/huge-chunked.html" => {
+            let (mut tx, body) = http_body_util::channel::Channel::<axum::body::Bytes>::new(2);
+            tokio::spawn(async move {
+                let chunk = "<p>長さの分からない巨大なページです。</p>\n".repeat(400);
+                for _ in 0..100 {
+                    if tx.send_data(chunk.clone().into()).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            return Response::builder()
+                .header(header::CONTENT_TYPE, "text/html; charset=UTF-8")
+                .body(Body::new(body))
+                .unwrap();
+        }
         p if p.ends_with(".pdf") || p == "/download" => {
             return respond(
                 StatusCode::OK,
@@ -349,14 +365,11 @@ async fn crawl_fills_the_corpus_and_recrawl_keeps_304_and_drops_404() {
         "fetched once despite 4 names"
     );
     assert!(site.hits("/sitemap-only.html") == 1);
-    for reason in [
-        "redirect loop",
-        "timeout",
-        "body over max_body_bytes",
-        "http 404",
-    ] {
+    for reason in ["redirect loop", "timeout", "http 404"] {
         assert!(report.reasons.contains_key(reason), "{reason}: {report:#?}");
     }
+    // Content-Length over the limit, and a chunked body cut off while streaming.
+    assert_eq!(report.reasons.get("body over max_body_bytes"), Some(&2));
     assert_eq!(report.noindex, 2, "{report:#?}");
     assert!(report.robots_disallowed >= 1);
     assert!(
