@@ -187,6 +187,25 @@ pub fn collection_name(key: &str) -> String {
     format!("crawl/{key}")
 }
 
+/// Builds the robots.txt rules from its fetch result (RFC 9309): a 2xx body is parsed, a 4xx
+/// allows everything, anything else (5xx, network failure) disallows everything.
+fn robots_from_response(agent: &str, fetched: Option<(u16, Vec<u8>)>) -> Option<Robot> {
+    match fetched {
+        Some((200..=299, body)) => Robot::new(agent, &body).ok(),
+        Some((400..=499, _)) => Robot::new(agent, b"").ok(),
+        _ => Robot::new(agent, b"User-agent: *\nDisallow: /\n").ok(),
+    }
+}
+
+/// Returns the delay between two requests to a host: the configured one, or robots.txt's
+/// `Crawl-delay` when larger (capped at 120 s).
+fn host_delay(configured: Duration, robot: &Robot) -> Duration {
+    match robot.delay {
+        Some(d) if d.is_finite() => configured.max(Duration::from_secs_f32(d.clamp(0.0, 120.0))),
+        _ => configured,
+    }
+}
+
 /// A host's materials in a vector (written to the corpus without a copy) with an id index.
 #[derive(Default)]
 struct MaterialSet {
@@ -461,20 +480,13 @@ impl<'a> Crawler<'a> {
                 .to_string();
             let fetched =
                 fetch::fetch_text(self.client, &robots_url, 512 * 1024, self.cfg.timeout_ms).await;
-            let robot = match fetched {
-                Some((200..=299, body)) => Robot::new(&agent, &body).ok(),
-                Some((400..=499, _)) => Robot::new(&agent, b"").ok(),
-                other => {
-                    let status = other.map(|o| o.0);
-                    warn!(url = %robots_url, status = ?status, reason = "robots.txt unreachable", "host disallowed");
-                    Robot::new(&agent, b"User-agent: *\nDisallow: /\n").ok()
-                }
-            };
+            if !matches!(fetched, Some((200..=499, _))) {
+                let status = fetched.as_ref().map(|o| o.0);
+                warn!(url = %robots_url, status = ?status, reason = "robots.txt unreachable", "host disallowed");
+            }
+            let robot = robots_from_response(&agent, fetched);
             if let Some(r) = &robot {
-                if let Some(d) = r.delay {
-                    let d = Duration::from_secs_f32(d.clamp(0.0, 120.0));
-                    delay = delay.max(d);
-                }
+                delay = host_delay(delay, r);
                 sitemaps = r.sitemaps.clone();
             }
             robots = robot.map(Arc::new);
@@ -918,5 +930,66 @@ impl<'a> Crawler<'a> {
         self.since_checkpoint = 0;
         self.last_checkpoint = Instant::now();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn robots_rules_delay_and_sitemaps() {
+        let txt =
+            b"User-agent: *\nDisallow: /private/\nCrawl-delay: 3\nSitemap: https://h/sitemap.xml\n";
+        let r = robots_from_response("kotae-crawler", Some((200, txt.to_vec()))).unwrap();
+        assert!(!r.allowed("https://h/private/a.html"));
+        assert!(r.allowed("https://h/faq/"));
+        assert_eq!(r.sitemaps, vec!["https://h/sitemap.xml"]);
+        assert_eq!(
+            host_delay(Duration::from_secs(1), &r),
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            host_delay(Duration::from_secs(5), &r),
+            Duration::from_secs(5)
+        );
+        let missing = robots_from_response("kotae-crawler", Some((404, vec![]))).unwrap();
+        assert!(missing.allowed("https://h/private/a.html"));
+        let down = robots_from_response("kotae-crawler", Some((503, vec![]))).unwrap();
+        assert!(!down.allowed("https://h/"));
+        assert!(
+            !robots_from_response("kotae-crawler", None)
+                .unwrap()
+                .allowed("https://h/")
+        );
+    }
+
+    #[test]
+    fn material_set_keeps_the_index_in_step() {
+        let m = |id: &str| Material {
+            id: id.into(),
+            source_id: id.into(),
+            kind: crate::material::MaterialKind::Page,
+            title: id.into(),
+            question: None,
+            answer: None,
+            body: None,
+            contact: None,
+            source: "s".into(),
+            url: None,
+            department: None,
+            category: None,
+            tags: vec![],
+            updated_at: Utc::now().fixed_offset(),
+            valid_until: None,
+        };
+        let mut set = MaterialSet::new(vec![m("a"), m("b"), m("c")]);
+        assert!(set.remove("a").is_some());
+        assert!(set.remove("a").is_none());
+        assert_eq!(set.get("c").map(|x| x.id.as_str()), Some("c"));
+        set.insert(m("d"));
+        let mut ids: Vec<&str> = set.as_slice().iter().map(|x| x.id.as_str()).collect();
+        ids.sort();
+        assert_eq!(ids, ["b", "c", "d"]);
     }
 }
