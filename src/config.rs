@@ -31,6 +31,9 @@ pub struct FileConfig {
     /// Statistics store settings.
     #[serde(default)]
     pub stats: Option<toml::Table>,
+    /// Crawler settings and sources (read by `crawl::CrawlConfig::from_table`).
+    #[serde(default)]
+    pub crawl: Option<toml::Table>,
 }
 
 impl FileConfig {

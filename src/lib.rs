@@ -8,9 +8,11 @@
 pub mod analysis;
 pub mod config;
 pub mod corpus;
+pub mod crawl;
 pub mod engine;
 pub mod error;
 pub mod eval;
+pub mod extract;
 pub mod http;
 pub mod import;
 pub mod index;

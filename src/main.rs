@@ -71,6 +71,28 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Crawl websites (--seed URL, or [crawl] sources in the config file) into the corpus,
+    /// then update the index.
+    Crawl {
+        /// Start URL (repeatable); its host is allowed, robots.txt and sitemaps followed.
+        #[arg(long = "seed", value_name = "URL")]
+        seeds: Vec<String>,
+        /// Overrides the per-host delay between requests, in milliseconds.
+        #[arg(long)]
+        delay_ms: Option<u64>,
+        /// Overrides the number of concurrent requests.
+        #[arg(long)]
+        concurrency: Option<usize>,
+        /// Overrides the number of requests per source.
+        #[arg(long)]
+        max_pages: Option<usize>,
+        /// Overrides the recrawl interval in seconds (0 revalidates every known page).
+        #[arg(long)]
+        recrawl_interval_secs: Option<u64>,
+        /// Do not update the index afterwards.
+        #[arg(long)]
+        no_index: bool,
+    },
     /// Evaluate retrieval quality on a localgovFAQ-shaped set.
     Eval {
         /// corpus.json ({id: "Question: …\nAnswer: …"}).
@@ -273,6 +295,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Crawl {
+            seeds,
+            delay_ms,
+            concurrency,
+            max_pages,
+            recrawl_interval_secs,
+            no_index,
+        } => {
+            let mut cfg = match file.crawl.clone() {
+                Some(t) => kotae::crawl::CrawlConfig::from_table(t)?,
+                None => kotae::crawl::CrawlConfig::default(),
+            };
+            cfg.add_seeds(seeds);
+            if let Some(d) = delay_ms {
+                cfg.delay_ms = d;
+            }
+            if let Some(n) = concurrency {
+                cfg.concurrency = n;
+            }
+            if let Some(n) = max_pages {
+                cfg.max_pages = n;
+            }
+            if let Some(s) = recrawl_interval_secs {
+                cfg.recrawl_interval_secs = s;
+            }
+            crawl(&data_dir, &cfg, !no_index)
+        }
         Command::Eval {
             corpus,
             queries,
@@ -365,6 +414,66 @@ fn eval(
         }
     }
     eprintln!("{} queries", queries.len());
+    Ok(())
+}
+
+fn crawl(data_dir: &Path, cfg: &kotae::crawl::CrawlConfig, index: bool) -> anyhow::Result<()> {
+    let pb = ProgressBar::new_spinner();
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} {elapsed} {pos} responses ({per_sec}) {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    pb.enable_steady_tick(Duration::from_millis(200));
+    let mut opts = kotae::crawl::RunOptions::new(data_dir);
+    opts.progress = pb;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let started = std::time::Instant::now();
+    let cancel = opts.cancel.clone();
+    let report = rt.block_on(async {
+        // Ctrl-C: finish the requests in flight, save the state, stop (the next run resumes).
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("stopping: finishing requests in flight and saving the crawl state");
+                cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        });
+        kotae::crawl::run(cfg, &opts).await
+    })?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "crawled in {secs:.1} s: {} fetched, {} not modified, {} kept, {} failed, {} robots-disallowed; \
+         {} pages indexed, {} materials written ({} faq, {} contact), {} removed ({} pages gone); \
+         {} noindex, {} duplicates, {} documents known but not indexed",
+        report.fetched,
+        report.not_modified,
+        report.kept,
+        report.failed,
+        report.robots_disallowed,
+        report.indexed_pages,
+        report.materials_written,
+        report.faq,
+        report.contacts,
+        report.removed_materials,
+        report.removed_pages,
+        report.noindex,
+        report.duplicates,
+        report.documents
+    );
+    for (reason, n) in &report.reasons {
+        println!("  {reason}: {n}");
+    }
+    if index {
+        let pb = spinner("updating the index");
+        let u = kotae::crawl::update_index(data_dir).context(
+            "the corpus is updated but the index is not (run `kotae index` once no other \
+             kotae process holds the index)",
+        )?;
+        pb.finish_and_clear();
+        println!("index in line with the corpus: {} materials", u.materials);
+    }
     Ok(())
 }
 

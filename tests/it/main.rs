@@ -2,6 +2,7 @@
 
 mod analysis;
 mod common;
+mod crawl;
 mod eval;
 mod http;
 mod search;
