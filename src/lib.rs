@@ -16,5 +16,6 @@ pub mod import;
 pub mod index;
 pub mod material;
 pub mod search;
+pub mod stats;
 
 pub use error::{Error, Result};
