@@ -1,0 +1,3 @@
+//! Integration tests, one binary: each area adds a module.
+
+mod stats;
