@@ -198,8 +198,9 @@ struct GapsBody {
 async fn knowledge_gaps(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<GapsBody>, ApiError> {
+) -> Result<Response, ApiError> {
     let p = params(raw.as_deref())?;
+    let csv = wants_csv(&p)?;
     let n = limit(&p, 20, 1000)?;
     let st = store(&state)?;
     let (zero, escalated, unused) = blocking(move || {
@@ -210,11 +211,18 @@ async fn knowledge_gaps(
         ))
     })
     .await?;
+    if csv {
+        return Ok(csv_response(
+            "knowledge-gaps",
+            metrics::gaps_csv(&zero, &escalated, &unused),
+        ));
+    }
     Ok(Json(GapsBody {
         zero_result_queries: zero,
         escalated_queries: escalated,
         shown_never_used: with_titles(&state, unused),
-    }))
+    })
+    .into_response())
 }
 
 #[derive(Serialize)]

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
-use super::store::{DailyCount, EscalationTiming, MaterialUsage, Store};
+use super::store::{DailyCount, EscalationTiming, MaterialUsage, QueryCount, Store};
 use super::{EscalationStatus, Outcome, StatsError, date_of_day, day_number};
 
 /// Group label of inquiries without a category.
@@ -326,6 +326,29 @@ pub fn materials_csv(rows: &[MaterialUsage]) -> String {
                 r.material_id.clone(),
                 r.shown.to_string(),
                 r.used.to_string(),
+            ])?;
+        }
+        Ok(())
+    })
+}
+
+/// Renders the knowledge-gap lists as one CSV (`report,key,count,shown,used`; `report` is
+/// `zero_result`, `escalated` or `shown_never_used`).
+pub fn gaps_csv(zero: &[QueryCount], escalated: &[QueryCount], unused: &[MaterialUsage]) -> String {
+    csv_string(|w| {
+        w.write_record(["report", "key", "count", "shown", "used"])?;
+        for (report, rows) in [("zero_result", zero), ("escalated", escalated)] {
+            for r in rows {
+                w.write_record([report, &r.query, &r.count.to_string(), "", ""])?;
+            }
+        }
+        for r in unused {
+            w.write_record([
+                "shown_never_used",
+                &r.material_id,
+                "",
+                &r.shown.to_string(),
+                &r.used.to_string(),
             ])?;
         }
         Ok(())

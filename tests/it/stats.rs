@@ -561,6 +561,23 @@ async fn escalation_flows_to_the_department_and_back_into_the_corpus() {
         (Some(1), Some(0))
     );
 
+    let (_, csv) = call_raw(
+        &f.app,
+        "GET",
+        "/api/metrics/knowledge-gaps?format=csv",
+        None,
+        None,
+    )
+    .await;
+    assert!(
+        csv.contains("\nzero_result,犬の登録 [電話番号],1,,\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("\nescalated,犬の登録 [電話番号],1,,\n"),
+        "{csv}"
+    );
+
     let (_, em) = call(&f.app, "GET", "/api/metrics/escalations", None, None).await;
     let d = &em["departments"][0];
     assert_eq!(d["department"], "生活衛生課");
