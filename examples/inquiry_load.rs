@@ -18,7 +18,11 @@ async fn main() -> anyhow::Result<()> {
     let per_client: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(500);
     let full = args.get(3).is_none_or(|s| s != "normal");
 
-    let dir = tempfile::tempdir()?;
+    // KOTAE_LOAD_DIR: where the temporary database goes (default: the system temp dir).
+    let dir = match std::env::var_os("KOTAE_LOAD_DIR") {
+        Some(d) => tempfile::tempdir_in(d)?,
+        None => tempfile::tempdir()?,
+    };
     let mut opts = StoreOptions::new(dir.path().join("kotae.db"));
     opts.synchronous_full = full;
     let store = Arc::new(Store::open(&opts)?);

@@ -108,6 +108,7 @@ pub struct MaterialUsage {
 pub struct Store {
     path: PathBuf,
     writer: Mutex<Connection>,
+    pending: Mutex<Vec<Job>>,
     readers: Mutex<Vec<Connection>>,
     opts: StoreOptions,
 }
@@ -143,6 +144,7 @@ impl Store {
         Ok(Self {
             path: opts.path.clone(),
             writer: Mutex::new(conn),
+            pending: Mutex::new(Vec::new()),
             readers: Mutex::new(Vec::new()),
             opts: opts.clone(),
         })
@@ -210,81 +212,25 @@ impl Store {
         for inq in inqs {
             inq.validate()?;
         }
+        // Group commit: queue the job, then take the write lock; whoever holds it commits
+        // every queued job in one transaction (one savepoint each, so that a failing job
+        // fails alone), which shares one fsync among concurrent writers.
+        let (reply, result) = std::sync::mpsc::sync_channel(1);
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Job {
+                inquiries: inqs.to_vec(),
+                reply,
+            });
         let retention_ms = i64::from(self.opts.contact_retention_days) * 86_400_000;
         self.write(|conn| {
-            let tx = conn.transaction()?;
-            let mut out = Vec::with_capacity(inqs.len());
-            {
-                let mut ins = tx.prepare_cached(
-                    "INSERT INTO inquiries (id, query_id, received_at, received_ms, jst_day, \
-                     channel, category, outcome, department, summary, recorded_ms) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                )?;
-                let mut mat = tx.prepare_cached(
-                    "INSERT OR IGNORE INTO inquiry_materials (inquiry_id, material_id, outcome) \
-                     VALUES (?1, ?2, ?3)",
-                )?;
-                let mut by_channel = tx.prepare_cached(
-                    "INSERT INTO daily_by_channel (jst_day, channel, outcome, n) \
-                     VALUES (?1, ?2, ?3, 1) ON CONFLICT DO UPDATE SET n = n + 1",
-                )?;
-                let mut by_category = tx.prepare_cached(
-                    "INSERT INTO daily_by_category (jst_day, category, outcome, n) \
-                     VALUES (?1, ?2, ?3, 1) ON CONFLICT DO UPDATE SET n = n + 1",
-                )?;
-                let mut esc = tx.prepare_cached(
-                    "INSERT INTO escalations (id, inquiry_id, department, status, question, \
-                     category, created_ms, contact, contact_expires_ms) \
-                     VALUES (?1, ?2, ?3, 'open', ?4, ?5, ?6, ?7, ?8)",
-                )?;
-                let now_ms = Utc::now().timestamp_millis();
-                for inq in inqs {
-                    let id = uuid::Uuid::new_v4().to_string();
-                    let day = jst_day(&inq.received_at);
-                    let summary = inq.summary.as_deref().map(redact);
-                    let category = inq.category.as_deref().map(str::trim);
-                    let department = inq.department.as_deref().map(str::trim);
-                    let outcome = inq.outcome.as_str();
-                    ins.execute(params![
-                        id,
-                        inq.query_id,
-                        inq.received_at.to_rfc3339(),
-                        inq.received_at.timestamp_millis(),
-                        day,
-                        inq.channel.as_str(),
-                        category,
-                        outcome,
-                        department,
-                        summary,
-                        now_ms,
-                    ])?;
-                    for m in &inq.material_ids {
-                        mat.execute(params![id, m, outcome])?;
-                    }
-                    by_channel.execute(params![day, inq.channel.as_str(), outcome])?;
-                    by_category.execute(params![day, category.unwrap_or(""), outcome])?;
-                    let mut escalation_id = None;
-                    if inq.outcome == Outcome::Escalated {
-                        let eid = uuid::Uuid::new_v4().to_string();
-                        let contact = inq.contact.as_deref().map(str::trim);
-                        esc.execute(params![
-                            eid,
-                            id,
-                            department,
-                            summary,
-                            category,
-                            now_ms,
-                            contact,
-                            contact.map(|_| now_ms + retention_ms),
-                        ])?;
-                        escalation_id = Some(eid);
-                    }
-                    out.push(Recorded { id, escalation_id });
-                }
-            }
-            tx.commit()?;
-            Ok(out)
-        })
+            commit_pending(conn, &self.pending, retention_ms);
+            Ok(())
+        })?;
+        result
+            .recv()
+            .map_err(|_| StatsError::Unavailable("the inquiry was not written".into()))?
     }
 
     /// Returns the inquiry `id`.
@@ -709,6 +655,132 @@ impl Store {
             Ok(rows)
         })
     }
+}
+
+/// A queued group-commit job.
+struct Job {
+    inquiries: Vec<NewInquiry>,
+    reply: std::sync::mpsc::SyncSender<Result<Vec<Recorded>>>,
+}
+
+/// Commits every queued job in one transaction and answers each.
+fn commit_pending(conn: &mut Connection, pending: &Mutex<Vec<Job>>, retention_ms: i64) {
+    let jobs = std::mem::take(&mut *pending.lock().unwrap_or_else(|e| e.into_inner()));
+    if jobs.is_empty() {
+        return;
+    }
+    let mut tx = match conn.transaction() {
+        Ok(tx) => tx,
+        Err(e) => {
+            for j in jobs {
+                let _ = j.reply.send(Err(StatsError::Unavailable(format!(
+                    "cannot begin a transaction: {e}"
+                ))));
+            }
+            return;
+        }
+    };
+    let mut results = Vec::with_capacity(jobs.len());
+    for j in &jobs {
+        let r = match tx.savepoint() {
+            Ok(mut sp) => match insert_inquiries(&sp, &j.inquiries, retention_ms) {
+                Ok(rec) => sp.commit().map(|()| rec).map_err(StatsError::from),
+                Err(e) => {
+                    let _ = sp.rollback();
+                    Err(e)
+                }
+            },
+            Err(e) => Err(e.into()),
+        };
+        results.push(r);
+    }
+    let committed = tx.commit();
+    for (j, r) in jobs.into_iter().zip(results) {
+        let r = match (&committed, r) {
+            (Ok(()), r) => r,
+            (Err(e), _) => Err(StatsError::Unavailable(format!("commit failed: {e}"))),
+        };
+        let _ = j.reply.send(r);
+    }
+}
+
+/// Inserts inquiries (redacting summaries), their materials, roll-up counts and
+/// escalations on `conn` (inside the caller's transaction).
+fn insert_inquiries(
+    conn: &Connection,
+    inqs: &[NewInquiry],
+    retention_ms: i64,
+) -> Result<Vec<Recorded>> {
+    let mut out = Vec::with_capacity(inqs.len());
+    {
+        let mut ins = conn.prepare_cached(
+            "INSERT INTO inquiries (id, query_id, received_at, received_ms, jst_day, \
+             channel, category, outcome, department, summary, recorded_ms) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )?;
+        let mut mat = conn.prepare_cached(
+            "INSERT OR IGNORE INTO inquiry_materials (inquiry_id, material_id, outcome) \
+             VALUES (?1, ?2, ?3)",
+        )?;
+        let mut by_channel = conn.prepare_cached(
+            "INSERT INTO daily_by_channel (jst_day, channel, outcome, n) \
+             VALUES (?1, ?2, ?3, 1) ON CONFLICT DO UPDATE SET n = n + 1",
+        )?;
+        let mut by_category = conn.prepare_cached(
+            "INSERT INTO daily_by_category (jst_day, category, outcome, n) \
+             VALUES (?1, ?2, ?3, 1) ON CONFLICT DO UPDATE SET n = n + 1",
+        )?;
+        let mut esc = conn.prepare_cached(
+            "INSERT INTO escalations (id, inquiry_id, department, status, question, \
+             category, created_ms, contact, contact_expires_ms) \
+             VALUES (?1, ?2, ?3, 'open', ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        let now_ms = Utc::now().timestamp_millis();
+        for inq in inqs {
+            let id = uuid::Uuid::new_v4().to_string();
+            let day = jst_day(&inq.received_at);
+            let summary = inq.summary.as_deref().map(redact);
+            let category = inq.category.as_deref().map(str::trim);
+            let department = inq.department.as_deref().map(str::trim);
+            let outcome = inq.outcome.as_str();
+            ins.execute(params![
+                id,
+                inq.query_id,
+                inq.received_at.to_rfc3339(),
+                inq.received_at.timestamp_millis(),
+                day,
+                inq.channel.as_str(),
+                category,
+                outcome,
+                department,
+                summary,
+                now_ms,
+            ])?;
+            for m in &inq.material_ids {
+                mat.execute(params![id, m, outcome])?;
+            }
+            by_channel.execute(params![day, inq.channel.as_str(), outcome])?;
+            by_category.execute(params![day, category.unwrap_or(""), outcome])?;
+            let mut escalation_id = None;
+            if inq.outcome == Outcome::Escalated {
+                let eid = uuid::Uuid::new_v4().to_string();
+                let contact = inq.contact.as_deref().map(str::trim);
+                esc.execute(params![
+                    eid,
+                    id,
+                    department,
+                    summary,
+                    category,
+                    now_ms,
+                    contact,
+                    contact.map(|_| now_ms + retention_ms),
+                ])?;
+                escalation_id = Some(eid);
+            }
+            out.push(Recorded { id, escalation_id });
+        }
+    }
+    Ok(out)
 }
 
 fn daily_query(c: &Connection, sql: &str, from_day: i64, to_day: i64) -> Result<Vec<DailyCount>> {

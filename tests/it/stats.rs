@@ -1024,3 +1024,25 @@ fn inquiries_survive_sigkill() {
     assert_eq!(v["series"][0]["escalated"], 10);
     drop(server);
 }
+
+#[test]
+fn concurrent_writers_share_commits_and_lose_nothing() {
+    let (_dir, store) = temp_store();
+    let data = generated();
+    std::thread::scope(|s| {
+        for t in 0..16 {
+            let (store, data) = (&store, &data);
+            s.spawn(move || {
+                for inq in data.iter().skip(t).step_by(16).take(40) {
+                    store.record_inquiry(inq).unwrap();
+                }
+            });
+        }
+    });
+    assert_eq!(store.count_inquiries().unwrap(), 16 * 40);
+    let mut a = store.daily_counts(None, i64::MIN, i64::MAX).unwrap();
+    let mut b = store.daily_counts_raw(None, i64::MIN, i64::MAX).unwrap();
+    a.sort_by_key(|d| (d.jst_day, d.outcome));
+    b.sort_by_key(|d| (d.jst_day, d.outcome));
+    assert_eq!(a, b);
+}
