@@ -3,7 +3,9 @@
 //! One write connection behind a mutex (SQLite allows one writer at a time anyway) and a
 //! small pool of read connections, so that metrics queries never wait for writes. Every
 //! operation that writes more than one row runs in one transaction: a failure leaves
-//! nothing half-written. With `synchronous = FULL` (the default) a committed record
+//! nothing half-written. Inquiries are group-committed: concurrent requests share one
+//! transaction (and one fsync), each in its own savepoint, and each answered only after the
+//! commit. With `synchronous = FULL` (the default) a committed record
 //! survives a process crash and a power loss; `NORMAL` survives a process crash only.
 
 use std::path::{Path, PathBuf};
