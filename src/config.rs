@@ -7,6 +7,19 @@
 //! ```toml
 //! addr = "127.0.0.1:7700"     # serve: listen address
 //! search_permits = 256         # serve: concurrent searches before 503
+//!
+//! [stats]
+//! contact_retention_days = 30  # caller contact details on open escalations
+//! synchronous = "full"         # or "normal"
+//!
+//! [[auth.tokens]]
+//! role = "operator"            # operator | department | manager | admin
+//! token_sha256 = "…"           # hex SHA-256 of the token (or token = "…")
+//!
+//! [[auth.tokens]]
+//! role = "department"
+//! department = "健康福祉部 国保医療課"
+//! token_sha256 = "…"
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -25,15 +38,53 @@ pub struct FileConfig {
     pub addr: Option<String>,
     /// Concurrent searches before 503.
     pub search_permits: Option<usize>,
-    /// Everything under `[auth]`, `[stats]`, `[crawl]` is read by those modules.
+    /// Bearer tokens (`[[auth.tokens]]`).
     #[serde(default)]
-    pub auth: Option<toml::Table>,
-    /// Statistics store settings.
+    pub auth: Option<AuthConfig>,
+    /// Statistics store settings (`[stats]`).
     #[serde(default)]
-    pub stats: Option<toml::Table>,
+    pub stats: Option<StatsConfig>,
     /// Crawler settings and sources (read by `crawl::CrawlConfig::from_table`).
     #[serde(default)]
     pub crawl: Option<toml::Table>,
+}
+
+/// `[auth]`: the bearer tokens; with none, `serve` listens on loopback only.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Tokens, each `{role, token | token_sha256, department?}`.
+    #[serde(default)]
+    pub tokens: Vec<TokenConfig>,
+}
+
+/// One `[[auth.tokens]]` entry. Prefer `token_sha256` (hex SHA-256 of the token) so that the
+/// file holds no secret; a plain `token` is hashed when read.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    /// `operator`, `department`, `manager` or `admin`.
+    pub role: String,
+    /// Department, for the `department` role.
+    pub department: Option<String>,
+    /// The token in plain text.
+    pub token: Option<String>,
+    /// The hex SHA-256 of the token.
+    pub token_sha256: Option<String>,
+}
+
+/// `[stats]`: the inquiry and search-log store.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatsConfig {
+    /// Database file (default `DATA_DIR/kotae.db`).
+    pub database: Option<PathBuf>,
+    /// `full` (default; durable across power loss) or `normal` (durable across crashes).
+    pub synchronous: Option<String>,
+    /// Days after which caller contact details on open escalations are deleted (default 30).
+    pub contact_retention_days: Option<u32>,
+    /// Capacity of the search-log queue, in records (default 10,000).
+    pub search_log_queue: Option<usize>,
 }
 
 impl FileConfig {
@@ -79,7 +130,15 @@ mod tests {
         std::fs::write(&p, "adr = \"x\"\n").unwrap();
         let e = FileConfig::read(&p).unwrap_err().to_string();
         assert!(e.contains("kotae.toml") && e.contains("adr"), "{e}");
-        std::fs::write(&p, "addr = \"127.0.0.1:9\"\n").unwrap();
+        std::fs::write(
+            &p,
+            "addr = \"127.0.0.1:9\"\n[stats]\ncontact_retention_days = 7\n\
+             [[auth.tokens]]\nrole = \"manager\"\ntoken = \"0123456789abcdef\"\n",
+        )
+        .unwrap();
+        let c = FileConfig::read(&p).unwrap();
+        assert_eq!(c.stats.unwrap().contact_retention_days, Some(7));
+        assert_eq!(c.auth.unwrap().tokens[0].role, "manager");
         assert_eq!(
             FileConfig::discover(None, dir.path())
                 .unwrap()

@@ -18,5 +18,6 @@ pub mod import;
 pub mod index;
 pub mod material;
 pub mod search;
+pub mod stats;
 
 pub use error::{Error, Result};

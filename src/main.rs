@@ -34,6 +34,9 @@ enum Command {
         /// Listen address, HOST:PORT (default 127.0.0.1:7700).
         #[arg(long, env = "KOTAE_ADDR")]
         addr: Option<String>,
+        /// Days after which caller contact details on open escalations are deleted.
+        #[arg(long, env = "KOTAE_CONTACT_RETENTION_DAYS")]
+        contact_retention_days: Option<u32>,
     },
     /// Build or rebuild the index from corpus/.
     Index {
@@ -175,11 +178,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let file = FileConfig::discover(cli.config.as_deref(), &data_dir)?;
     let data_dir = cli.data_dir.or(file.data_dir.clone()).unwrap_or(data_dir);
     match cli.command {
-        Command::Serve { addr } => {
+        Command::Serve {
+            addr,
+            contact_retention_days,
+        } => {
             let addr = addr
                 .or(file.addr.clone())
                 .unwrap_or_else(|| "127.0.0.1:7700".to_string());
-            serve(&data_dir, &addr, &file)
+            serve(&data_dir, &addr, &file, contact_retention_days)
         }
         Command::Index { rebuild } => {
             let engine = open_engine(&data_dir)?;
@@ -477,25 +483,130 @@ fn crawl(data_dir: &Path, cfg: &kotae::crawl::CrawlConfig, index: bool) -> anyho
     Ok(())
 }
 
-fn serve(data_dir: &Path, addr: &str, file: &FileConfig) -> anyhow::Result<()> {
+/// Builds the token table: `KOTAE_TOKENS` when set, else `[[auth.tokens]]`.
+fn auth_from(file: &FileConfig) -> anyhow::Result<kotae::http::auth::Auth> {
+    use kotae::http::auth::{Auth, Role, TokenEntry, parse_sha256};
+    if let Ok(env) = std::env::var("KOTAE_TOKENS")
+        && !env.trim().is_empty()
+    {
+        return Ok(Auth::new(Auth::parse_env(&env).context("KOTAE_TOKENS")?));
+    }
+    let mut entries = Vec::new();
+    for (i, t) in file
+        .auth
+        .as_ref()
+        .map(|a| a.tokens.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let ctx = || format!("[[auth.tokens]] entry {}", i + 1);
+        let role = Role::parse(&t.role).with_context(ctx)?;
+        let e = match (&t.token, &t.token_sha256) {
+            (Some(tok), None) => TokenEntry::new(role, t.department.clone(), tok),
+            (None, Some(h)) => {
+                parse_sha256(h).and_then(|h| TokenEntry::hashed(role, t.department.clone(), h))
+            }
+            _ => bail!("{}: give exactly one of `token` and `token_sha256`", ctx()),
+        }
+        .with_context(ctx)?;
+        entries.push(e);
+    }
+    Ok(Auth::new(entries))
+}
+
+/// Returns `addr` with its host replaced by 127.0.0.1 unless it is a loopback host.
+fn loopback_only(addr: &str) -> String {
+    let (host, port) = addr.rsplit_once(':').unwrap_or((addr, "7700"));
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        addr.to_string()
+    } else {
+        format!("127.0.0.1:{port}")
+    }
+}
+
+fn serve(
+    data_dir: &Path,
+    addr: &str,
+    file: &FileConfig,
+    contact_retention_days: Option<u32>,
+) -> anyhow::Result<()> {
+    use kotae::stats::{SearchLogger, Store, StoreOptions};
     let engine = Arc::new(open_engine(data_dir)?);
-    let mut state = kotae::http::AppState::new(engine.clone());
+    let auth = auth_from(file)?;
+    let stats_cfg = file.stats.clone().unwrap_or_default();
+    let mut opts = StoreOptions::new(
+        stats_cfg
+            .database
+            .clone()
+            .unwrap_or_else(|| data_dir.join("kotae.db")),
+    );
+    opts.synchronous_full = match stats_cfg.synchronous.as_deref() {
+        None | Some("full") => true,
+        Some("normal") => false,
+        Some(other) => bail!("[stats] synchronous must be \"full\" or \"normal\", got {other:?}"),
+    };
+    if let Some(d) = contact_retention_days.or(stats_cfg.contact_retention_days) {
+        opts.contact_retention_days = d;
+    }
+    let store = Arc::new(
+        Store::open(&opts)
+            .with_context(|| format!("cannot open the database {}", opts.path.display()))?,
+    );
+    store.purge_expired_contacts(chrono::Utc::now())?;
+    let logger = Arc::new(SearchLogger::start(
+        store.clone(),
+        stats_cfg
+            .search_log_queue
+            .unwrap_or(kotae::stats::search_log::DEFAULT_QUEUE_CAPACITY),
+    )?);
+    let mut state =
+        kotae::http::AppState::new(engine.clone()).with_stats(store.clone(), Some(logger.clone()));
     if let Some(n) = file.search_permits {
         state.search_permits = Arc::new(tokio::sync::Semaphore::new(n.max(1)));
     }
+    let addr = if auth.is_enabled() {
+        addr.to_string()
+    } else {
+        let a = loopback_only(addr);
+        println!(
+            "kotae: no API tokens configured (KOTAE_TOKENS or [[auth.tokens]]): the API is open, so it listens on loopback only ({a})"
+        );
+        a
+    };
+    state.auth = Arc::new(auth);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(addr)
+    let result = rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&addr)
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
         let local = listener.local_addr()?;
+        let purge_store = store.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                every.tick().await;
+                let s = purge_store.clone();
+                match tokio::task::spawn_blocking(move || s.purge_expired_contacts(chrono::Utc::now())).await {
+                    Ok(Ok(n)) if n > 0 => tracing::info!(n, "deleted expired caller contact details"),
+                    Ok(Err(e)) => tracing::warn!(error = %e, "cannot delete expired contact details"),
+                    _ => {}
+                }
+            }
+        });
         println!(
-            "kotae: serving {} materials from {} on http://{local}  (try http://{local}/api/search?q=国保)",
+            "kotae: serving {} materials from {} on http://{local}  (try http://{local}/api/search?q=国保); inquiries in {}",
             engine.materials().len(),
-            data_dir.display()
+            data_dir.display(),
+            store.path().display()
         );
         axum::serve(listener, kotae::http::app(state))
             .with_graceful_shutdown(async {
@@ -503,5 +614,7 @@ fn serve(data_dir: &Path, addr: &str, file: &FileConfig) -> anyhow::Result<()> {
             })
             .await
             .context("server error")
-    })
+    });
+    logger.shutdown();
+    result
 }

@@ -4,7 +4,11 @@
 //! [`ApiError`] with a JSON body `{code, message}`. Searches run on the blocking pool,
 //! bounded by a semaphore; when it is exhausted the API answers 503 with `Retry-After`.
 
+pub mod auth;
 pub mod error;
+pub mod escalations;
+pub mod inquiries;
+pub mod metrics;
 pub mod search;
 
 use std::sync::Arc;
@@ -35,6 +39,12 @@ pub struct AppState {
     pub search_permits: Arc<Semaphore>,
     /// Told about every search served, if set.
     pub on_search: Option<SearchObserver>,
+    /// Inquiries, escalations and statistics; `None`: those routes answer 503.
+    pub stats: Option<Arc<crate::stats::Store>>,
+    /// The search log writer (for its counters), if any.
+    pub search_log: Option<Arc<crate::stats::SearchLogger>>,
+    /// Bearer tokens and roles ([`auth::Auth::disabled`]: open API).
+    pub auth: Arc<auth::Auth>,
 }
 
 impl AppState {
@@ -44,6 +54,9 @@ impl AppState {
             engine,
             search_permits: Arc::new(Semaphore::new(DEFAULT_SEARCH_PERMITS)),
             on_search: None,
+            stats: None,
+            search_log: None,
+            auth: Arc::new(auth::Auth::disabled()),
         }
     }
 
@@ -78,7 +91,14 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(search::router())
+        .merge(inquiries::router())
+        .merge(escalations::router())
+        .merge(metrics::router())
         .fallback(fallback)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::middleware,
+        ))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send>| {
                 ApiError::internal("handler panicked").into_response()

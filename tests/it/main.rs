@@ -6,3 +6,4 @@ mod crawl;
 mod eval;
 mod http;
 mod search;
+mod stats;

@@ -1,0 +1,368 @@
+//! Bearer-token authentication and the role policy.
+//!
+//! Roles: `operator` (search, record inquiries), `department` (its own escalations),
+//! `manager` (metrics, promotion), `admin` (everything). Tokens come from the configuration
+//! file (`[[auth.tokens]]`) or `KOTAE_TOKENS`; only their SHA-256 is kept, and a presented
+//! token is hashed and compared with every stored hash in constant time. With no tokens
+//! the API is open (every request acts as `admin`) and `serve` listens on loopback only.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::{ApiError, AppState};
+
+/// Errors of token configuration.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AuthError {
+    /// An unknown role name.
+    #[error("unknown role {0:?}: use operator, department, manager or admin")]
+    UnknownRole(String),
+    /// A token entry is malformed.
+    #[error("bad token entry: {0}")]
+    BadEntry(String),
+}
+
+/// A role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Center operator: search, record inquiries, close escalations.
+    Operator,
+    /// A department: reads and answers its own escalations.
+    Department,
+    /// Center manager: metrics, escalations, promotion to materials.
+    Manager,
+    /// Everything.
+    Admin,
+}
+
+impl Role {
+    /// Parses `operator`, `department`, `manager` or `admin`.
+    ///
+    /// # Errors
+    /// [`AuthError::UnknownRole`].
+    pub fn parse(s: &str) -> Result<Self, AuthError> {
+        match s.trim() {
+            "operator" => Ok(Self::Operator),
+            "department" => Ok(Self::Department),
+            "manager" => Ok(Self::Manager),
+            "admin" => Ok(Self::Admin),
+            other => Err(AuthError::UnknownRole(other.to_string())),
+        }
+    }
+}
+
+/// Who is calling (put into the request extensions by [`middleware`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// Role.
+    pub role: Role,
+    /// Department, for the `department` role.
+    pub department: Option<String>,
+}
+
+impl Principal {
+    /// The principal of an API without tokens.
+    pub fn open_admin() -> Self {
+        Self {
+            role: Role::Admin,
+            department: None,
+        }
+    }
+
+    /// Returns whether the principal may act on escalations of `department`.
+    pub fn may_handle(&self, department: &str) -> bool {
+        match self.role {
+            Role::Department => self.department.as_deref() == Some(department),
+            _ => true,
+        }
+    }
+}
+
+/// One configured token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenEntry {
+    /// Role granted.
+    pub role: Role,
+    /// Department, for the `department` role.
+    pub department: Option<String>,
+    /// SHA-256 of the token.
+    pub sha256: [u8; 32],
+}
+
+impl TokenEntry {
+    /// An entry for the plain `token` (hashed at once).
+    ///
+    /// # Errors
+    /// [`AuthError::BadEntry`] for a short token or a department role without department.
+    pub fn new(role: Role, department: Option<String>, token: &str) -> Result<Self, AuthError> {
+        if token.len() < 16 {
+            return Err(AuthError::BadEntry(
+                "tokens must be at least 16 characters".into(),
+            ));
+        }
+        Self::hashed(role, department, hash(token))
+    }
+
+    /// An entry for a token given by its SHA-256.
+    ///
+    /// # Errors
+    /// [`AuthError::BadEntry`] for a department role without department.
+    pub fn hashed(
+        role: Role,
+        department: Option<String>,
+        sha256: [u8; 32],
+    ) -> Result<Self, AuthError> {
+        let department = department.filter(|d| !d.trim().is_empty());
+        if role == Role::Department && department.is_none() {
+            return Err(AuthError::BadEntry(
+                "a `department` token needs its department".into(),
+            ));
+        }
+        Ok(Self {
+            role,
+            department,
+            sha256,
+        })
+    }
+}
+
+/// Returns the SHA-256 of `token`.
+pub fn hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// Parses a hex SHA-256 (64 hex digits).
+///
+/// # Errors
+/// [`AuthError::BadEntry`].
+pub fn parse_sha256(hex_digits: &str) -> Result<[u8; 32], AuthError> {
+    let v = hex::decode(hex_digits.trim())
+        .map_err(|e| AuthError::BadEntry(format!("token_sha256: {e}")))?;
+    v.try_into()
+        .map_err(|_| AuthError::BadEntry("token_sha256 must be 64 hex digits".into()))
+}
+
+/// The configured tokens.
+#[derive(Debug, Clone, Default)]
+pub struct Auth {
+    tokens: Vec<TokenEntry>,
+}
+
+impl Auth {
+    /// No tokens: the API is open (see the module documentation).
+    pub fn disabled() -> Self {
+        Self::default()
+    }
+
+    /// Auth over `tokens`.
+    pub fn new(tokens: Vec<TokenEntry>) -> Self {
+        Self { tokens }
+    }
+
+    /// Parses `KOTAE_TOKENS`: comma-separated `ROLE:TOKEN` or `department:DEPARTMENT:TOKEN`.
+    ///
+    /// # Errors
+    /// [`AuthError`] naming the entry (never the token).
+    pub fn parse_env(s: &str) -> Result<Vec<TokenEntry>, AuthError> {
+        let mut out = Vec::new();
+        for (i, item) in s.split(',').map(str::trim).enumerate() {
+            if item.is_empty() {
+                continue;
+            }
+            let (head, token) = item
+                .rsplit_once(':')
+                .ok_or_else(|| AuthError::BadEntry(format!("entry {} is not ROLE:TOKEN", i + 1)))?;
+            let (role, dept) = match head.split_once(':') {
+                Some((r, d)) => (r, Some(d.trim().to_string())),
+                None => (head, None),
+            };
+            out.push(TokenEntry::new(Role::parse(role)?, dept, token.trim())?);
+        }
+        Ok(out)
+    }
+
+    /// Returns whether any token is configured.
+    pub fn is_enabled(&self) -> bool {
+        !self.tokens.is_empty()
+    }
+
+    /// Returns the principal of `token`, comparing its hash with every entry in constant
+    /// time.
+    pub fn authenticate(&self, token: &str) -> Option<Principal> {
+        let h = hash(token);
+        let mut found = None;
+        for e in &self.tokens {
+            if bool::from(e.sha256.ct_eq(&h)) && found.is_none() {
+                found = Some(Principal {
+                    role: e.role,
+                    department: e.department.clone(),
+                });
+            }
+        }
+        found
+    }
+}
+
+/// Returns the roles allowed to call `method path`, or `None` for a public route.
+///
+/// Routes not listed: `GET` needs any valid token, other methods `admin`.
+pub fn allowed_roles(method: &Method, path: &str) -> Option<&'static [Role]> {
+    use Role::*;
+    const ANY: &[Role] = &[Operator, Department, Manager, Admin];
+    if path == "/healthz" {
+        return None;
+    }
+    let post = method == Method::POST;
+    Some(
+        if path == "/api/inquiries" || path.starts_with("/api/inquiries/") {
+            &[Operator, Manager, Admin]
+        } else if path.starts_with("/api/metrics") {
+            &[Manager, Admin]
+        } else if path.starts_with("/api/escalations") {
+            if post && path.ends_with("/promote") {
+                &[Manager, Admin]
+            } else if post && path.ends_with("/answer") {
+                &[Department, Admin]
+            } else {
+                ANY
+            }
+        } else if path.starts_with("/api/search")
+            || path.starts_with("/api/materials")
+            || method == Method::GET
+        {
+            ANY
+        } else {
+            &[Admin]
+        },
+    )
+}
+
+/// Checks the bearer token against [`allowed_roles`] and adds the [`Principal`] to the
+/// request; answers 401 or 403 with a JSON error otherwise.
+pub async fn middleware(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let auth: Arc<Auth> = state.auth.clone();
+    if !auth.is_enabled() {
+        req.extensions_mut().insert(Principal::open_admin());
+        return next.run(req).await;
+    }
+    let Some(roles) = allowed_roles(req.method(), req.uri().path()) else {
+        return next.run(req).await;
+    };
+    let token = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim);
+    let Some(principal) = token.and_then(|t| auth.authenticate(t)) else {
+        let mut r = ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            code: "unauthorized",
+            message: "a valid bearer token is required".into(),
+        }
+        .into_response();
+        r.headers_mut().insert(
+            axum::http::header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer"),
+        );
+        return r;
+    };
+    if !roles.contains(&principal.role) {
+        return forbidden(format!(
+            "the {:?} role may not call {} {}",
+            principal.role,
+            req.method(),
+            req.uri().path()
+        ))
+        .into_response();
+    }
+    req.extensions_mut().insert(principal);
+    next.run(req).await
+}
+
+/// A 403 with `message`.
+pub fn forbidden(message: impl Into<String>) -> ApiError {
+    ApiError {
+        status: StatusCode::FORBIDDEN,
+        code: "forbidden",
+        message: message.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_tokens_are_hashed_and_matched() {
+        let entries = Auth::parse_env(
+            "operator:op-token-0123456789, department:健康福祉部 国保医療課:dept-token-0123456789",
+        )
+        .unwrap();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0].sha256, hash("op-token-0123456789"));
+        let auth = Auth::new(entries);
+        assert_eq!(
+            auth.authenticate("op-token-0123456789").unwrap().role,
+            Role::Operator
+        );
+        let d = auth.authenticate("dept-token-0123456789").unwrap();
+        assert_eq!(d.department.as_deref(), Some("健康福祉部 国保医療課"));
+        assert!(d.may_handle("健康福祉部 国保医療課") && !d.may_handle("環境農林水産部"));
+        assert!(auth.authenticate("op-token-012345678").is_none());
+        assert!(auth.authenticate("").is_none());
+    }
+
+    #[test]
+    fn bad_entries_are_refused_without_echoing_the_token() {
+        let e = Auth::parse_env("root:secret-secret-secret").unwrap_err();
+        assert_eq!(e, AuthError::UnknownRole("root".into()));
+        let e = Auth::parse_env("department:secret-secret-secret")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("secret"), "{e}");
+        assert!(Auth::parse_env("operator:short").is_err());
+    }
+
+    #[test]
+    fn policy() {
+        let r = |m: Method, p: &str| allowed_roles(&m, p);
+        assert_eq!(r(Method::GET, "/healthz"), None);
+        assert!(
+            !r(Method::GET, "/api/metrics/escalations")
+                .unwrap()
+                .contains(&Role::Operator)
+        );
+        assert!(
+            r(Method::POST, "/api/inquiries")
+                .unwrap()
+                .contains(&Role::Operator)
+        );
+        assert!(
+            !r(Method::POST, "/api/inquiries")
+                .unwrap()
+                .contains(&Role::Department)
+        );
+        assert!(
+            r(Method::POST, "/api/escalations/x/answer")
+                .unwrap()
+                .contains(&Role::Department)
+        );
+        assert!(
+            !r(Method::POST, "/api/escalations/x/promote")
+                .unwrap()
+                .contains(&Role::Department)
+        );
+        assert_eq!(r(Method::POST, "/api/unknown"), Some(&[Role::Admin][..]));
+    }
+}

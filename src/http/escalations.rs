@@ -1,0 +1,256 @@
+//! Escalations (エスカレーション): list, the department's answer, promotion of the answer to
+//! a `faq` material (collection `promoted`, indexed at once), closing.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+
+use super::auth::{Principal, Role, forbidden};
+use super::inquiries::{blocking, json_body, store};
+use super::{ApiError, AppState};
+use crate::material::{Material, MaterialKind};
+use crate::stats::{Escalation, EscalationStatus, MAX_ANSWER_CHARS, MAX_FIELD_CHARS};
+
+/// Corpus collection that promoted escalation answers are written to.
+pub const PROMOTED_COLLECTION: &str = "promoted";
+/// Most escalations listed at once.
+pub const MAX_LIST: usize = 1000;
+
+/// Routes of this resource.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/escalations", get(list))
+        .route("/api/escalations/{id}", get(one))
+        .route("/api/escalations/{id}/answer", post(answer))
+        .route("/api/escalations/{id}/promote", post(promote))
+        .route("/api/escalations/{id}/close", post(close))
+}
+
+/// Parses a query string into a map; a parameter given twice is an error.
+pub(crate) fn params(raw: Option<&str>) -> Result<HashMap<String, String>, ApiError> {
+    let mut out = HashMap::new();
+    for (k, v) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        if out.insert(k.to_string(), v.to_string()).is_some() {
+            return Err(ApiError::bad_request(
+                "bad_parameter",
+                format!("parameter `{k}` given more than once"),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Parses the optional `limit` parameter (1..=`max`).
+pub(crate) fn limit(
+    p: &HashMap<String, String>,
+    default: usize,
+    max: usize,
+) -> Result<usize, ApiError> {
+    match p.get("limit") {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| {
+                ApiError::bad_request("bad_limit", format!("`limit` must be between 1 and {max}"))
+            }),
+    }
+}
+
+#[derive(Serialize)]
+struct List {
+    escalations: Vec<Escalation>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<List>, ApiError> {
+    let store = store(&state)?;
+    let p = params(raw.as_deref())?;
+    let status = match p.get("status").map(String::as_str) {
+        None | Some("") => None,
+        Some(s) => Some(EscalationStatus::parse(s).ok_or_else(|| {
+            ApiError::bad_request(
+                "bad_status",
+                format!("unknown status {s:?}: use open, answered or closed"),
+            )
+        })?),
+    };
+    let mut department = p.get("department").filter(|d| !d.is_empty()).cloned();
+    if who.role == Role::Department {
+        match (&department, &who.department) {
+            (Some(asked), Some(own)) if asked != own => {
+                return Err(forbidden("a department sees only its own escalations"));
+            }
+            _ => department = who.department.clone(),
+        }
+    }
+    let n = limit(&p, 100, MAX_LIST)?;
+    let escalations =
+        blocking(move || Ok(store.escalations(department.as_deref(), status, n)?)).await?;
+    Ok(Json(List { escalations }))
+}
+
+/// Loads escalation `id` and checks that `who` may act on it.
+async fn load(state: &AppState, who: &Principal, id: String) -> Result<Escalation, ApiError> {
+    let store = store(state)?;
+    let e = blocking(move || Ok(store.escalation(&id)?)).await?;
+    if !who.may_handle(&e.department) {
+        return Err(forbidden("this escalation belongs to another department"));
+    }
+    Ok(e)
+}
+
+async fn one(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Json<Escalation>, ApiError> {
+    Ok(Json(load(&state, &who, id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnswerBody {
+    answer: Option<String>,
+    answered_by: Option<String>,
+}
+
+fn required(v: Option<String>, name: &str, max: usize) -> Result<String, ApiError> {
+    let v = v.map(|s| s.trim().to_string()).unwrap_or_default();
+    if v.is_empty() {
+        return Err(ApiError::bad_request(
+            "missing_field",
+            format!("`{name}` is required"),
+        ));
+    }
+    if v.chars().count() > max {
+        return Err(ApiError::bad_request(
+            "field_too_long",
+            format!("`{name}` is over the limit of {max} characters"),
+        ));
+    }
+    Ok(v)
+}
+
+async fn answer(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Escalation>, ApiError> {
+    let b: AnswerBody = json_body(&body)?;
+    let answer = required(b.answer, "answer", MAX_ANSWER_CHARS)?;
+    let by = required(b.answered_by, "answered_by", MAX_FIELD_CHARS)?;
+    load(&state, &who, id.clone()).await?;
+    let store = store(&state)?;
+    Ok(Json(
+        blocking(move || Ok(store.answer_escalation(&id, &answer, &by)?)).await?,
+    ))
+}
+
+async fn close(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Json<Escalation>, ApiError> {
+    load(&state, &who, id.clone()).await?;
+    let store = store(&state)?;
+    Ok(Json(
+        blocking(move || Ok(store.close_escalation(&id)?)).await?,
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct PromoteBody {
+    question: Option<String>,
+    answer: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Promoted {
+    escalation: Escalation,
+    material: Material,
+}
+
+/// Builds the `faq` material of an answered escalation (question and answer may be edited
+/// by the caller).
+pub fn material_from(e: &Escalation, question: String, answer: String) -> Material {
+    let mut m = Material {
+        id: String::new(),
+        source_id: format!("escalation/{}", e.id),
+        kind: MaterialKind::Faq,
+        title: String::new(),
+        question: Some(question),
+        answer: Some(answer),
+        body: None,
+        contact: None,
+        source: "escalation".into(),
+        url: None,
+        department: Some(e.department.clone()),
+        category: e.category.clone(),
+        tags: vec!["escalation".into()],
+        updated_at: Utc::now()
+            .with_timezone(&chrono_tz::Asia::Tokyo)
+            .fixed_offset(),
+        valid_until: None,
+    };
+    m.ensure_id();
+    m
+}
+
+async fn promote(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Promoted>, ApiError> {
+    let b: PromoteBody = if body.iter().all(u8::is_ascii_whitespace) {
+        PromoteBody::default()
+    } else {
+        json_body(&body)?
+    };
+    let st = store(&state)?;
+    let eid = id.clone();
+    let e = blocking(move || Ok(st.promotable(&eid)?)).await?;
+    let question = b
+        .question
+        .map(|q| q.trim().to_string())
+        .filter(|q| !q.is_empty())
+        .or_else(|| e.question.clone())
+        .ok_or_else(|| ApiError {
+            status: axum::http::StatusCode::CONFLICT,
+            code: "no_question",
+            message: "the inquiry has no summary or search query; give `question`".into(),
+        })?;
+    let answer = b
+        .answer
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty())
+        .or_else(|| e.answer.clone())
+        .unwrap_or_default();
+    let m = material_from(&e, question, answer);
+    m.validate()
+        .map_err(|err| ApiError::bad_request("invalid_material", err.to_string()))?;
+    let engine = state.engine.clone();
+    let st = store(&state)?;
+    let (escalation, material) = blocking(move || {
+        engine.upsert(PROMOTED_COLLECTION, vec![m.clone()])?;
+        let esc = st.mark_promoted(&id, &m.id)?;
+        Ok((esc, m))
+    })
+    .await?;
+    Ok(Json(Promoted {
+        escalation,
+        material,
+    }))
+}

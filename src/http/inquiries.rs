@@ -1,0 +1,259 @@
+//! `POST /api/inquiries` and `GET /api/inquiries/{id}`, plus the helpers shared by the
+//! statistics resources (store access, JSON bodies, error mapping, search-log wiring).
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use super::{ApiError, AppState, SearchObserver};
+use crate::stats::{Channel, NewInquiry, Outcome, SearchLogger, SearchRecord, StatsError, Store};
+
+/// Most material ids of a search kept in the search log.
+pub const LOGGED_TOP_IDS: usize = 10;
+
+/// Routes of this resource.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/inquiries", post(create))
+        .route("/api/inquiries/{id}", get(read))
+}
+
+impl AppState {
+    /// Adds the statistics store and, if given, the search log (chained after any search
+    /// observer already set).
+    pub fn with_stats(mut self, store: Arc<Store>, logger: Option<Arc<SearchLogger>>) -> Self {
+        self.stats = Some(store);
+        if let Some(logger) = logger {
+            let previous = self.on_search.take();
+            let l = logger.clone();
+            let obs: SearchObserver = Arc::new(move |req, resp| {
+                if let Some(p) = &previous {
+                    p(req, resp);
+                }
+                l.log(SearchRecord {
+                    query_id: resp.query_id.clone(),
+                    query: req.q.clone(),
+                    hits: resp.total,
+                    took_ms: resp.took_ms,
+                    top_ids: resp
+                        .hits
+                        .iter()
+                        .take(LOGGED_TOP_IDS)
+                        .map(|h| h.id.clone())
+                        .collect(),
+                    at: Utc::now(),
+                });
+            });
+            self.on_search = Some(obs);
+            self.search_log = Some(logger);
+        }
+        self
+    }
+}
+
+impl From<StatsError> for ApiError {
+    fn from(e: StatsError) -> Self {
+        match e {
+            StatsError::Invalid { code, message } => ApiError::bad_request(code, message),
+            StatsError::NotFound(m) => ApiError::not_found(m),
+            StatsError::Conflict(m) => ApiError {
+                status: StatusCode::CONFLICT,
+                code: "conflict",
+                message: m,
+            },
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+/// Returns the store, or 503 when the service runs without one.
+pub(crate) fn store(state: &AppState) -> Result<Arc<Store>, ApiError> {
+    state.stats.clone().ok_or_else(|| ApiError {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        code: "stats_disabled",
+        message: "the statistics store is not enabled".into(),
+    })
+}
+
+/// Runs store work on the blocking pool.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(ApiError::internal)?
+}
+
+/// Parses a JSON body, answering 400 `bad_json` with serde's message otherwise.
+pub(crate) fn json_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_request("bad_json", e.to_string()))
+}
+
+/// The request body of `POST /api/inquiries` (all strings, checked by hand for precise
+/// error codes).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Body {
+    query_id: Option<String>,
+    received_at: Option<String>,
+    channel: Option<String>,
+    category: Option<String>,
+    outcome: Option<String>,
+    #[serde(default)]
+    material_ids: Vec<String>,
+    department: Option<String>,
+    summary: Option<String>,
+    contact: Option<String>,
+}
+
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+/// Checks a request body and builds the inquiry (material existence is checked apart).
+fn inquiry_from(body: Body, now: DateTime<Utc>) -> Result<NewInquiry, ApiError> {
+    let channel = match body.channel.as_deref().map(str::trim) {
+        None | Some("") => {
+            return Err(ApiError::bad_request(
+                "bad_channel",
+                "`channel` is required: phone, fax, email, letter, visit or web",
+            ));
+        }
+        Some(c) => Channel::parse(c).ok_or_else(|| {
+            ApiError::bad_request(
+                "bad_channel",
+                format!("unknown channel {c:?}: use phone, fax, email, letter, visit or web"),
+            )
+        })?,
+    };
+    let outcome = match body.outcome.as_deref().map(str::trim) {
+        None | Some("") => {
+            return Err(ApiError::bad_request(
+                "bad_outcome",
+                "`outcome` is required: answered, escalated, koucho or transfer",
+            ));
+        }
+        Some(o) => Outcome::parse(o).ok_or_else(|| {
+            ApiError::bad_request(
+                "bad_outcome",
+                format!("unknown outcome {o:?}: use answered, escalated, koucho or transfer"),
+            )
+        })?,
+    };
+    let received_at = match non_empty(body.received_at) {
+        None => now.fixed_offset(),
+        Some(s) => DateTime::parse_from_rfc3339(&s).map_err(|e| {
+            ApiError::bad_request(
+                "bad_received_at",
+                format!("`received_at` must be RFC 3339 (2026-04-01T09:30:00+09:00): {e}"),
+            )
+        })?,
+    };
+    if received_at.with_timezone(&Utc) > now + chrono::Duration::days(1) {
+        return Err(ApiError::bad_request(
+            "bad_received_at",
+            "`received_at` is more than a day in the future",
+        ));
+    }
+    let inq = NewInquiry {
+        query_id: non_empty(body.query_id),
+        received_at,
+        channel,
+        category: non_empty(body.category),
+        outcome,
+        material_ids: body
+            .material_ids
+            .into_iter()
+            .map(|m| m.trim().to_string())
+            .collect(),
+        department: non_empty(body.department),
+        summary: non_empty(body.summary),
+        contact: non_empty(body.contact),
+    };
+    inq.validate()?;
+    Ok(inq)
+}
+
+async fn create(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+    let store = store(&state)?;
+    let body: Body = json_body(&body)?;
+    let inq = inquiry_from(body, Utc::now())?;
+    for id in &inq.material_ids {
+        if state.engine.get(id).is_none() {
+            return Err(ApiError::bad_request(
+                "unknown_material",
+                format!("no material with id {id:?}"),
+            ));
+        }
+    }
+    let rec = blocking(move || Ok(store.record_inquiry(&inq)?)).await?;
+    Ok((StatusCode::CREATED, Json(rec)).into_response())
+}
+
+async fn read(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<crate::stats::Inquiry>, ApiError> {
+    let store = store(&state)?;
+    Ok(Json(blocking(move || Ok(store.inquiry(&id)?)).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(json: &str) -> Body {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn codes_name_the_problem() {
+        let now = Utc::now();
+        let code = |j: &str| inquiry_from(body(j), now).unwrap_err().code;
+        assert_eq!(
+            code(r#"{"channel":"phone","outcome":"solved"}"#),
+            "bad_outcome"
+        );
+        assert_eq!(
+            code(r#"{"channel":"pigeon","outcome":"transfer"}"#),
+            "bad_channel"
+        );
+        assert_eq!(code(r#"{"outcome":"transfer"}"#), "bad_channel");
+        assert_eq!(
+            code(r#"{"channel":"phone","outcome":"escalated"}"#),
+            "missing_department"
+        );
+        assert_eq!(
+            code(r#"{"channel":"phone","outcome":"answered"}"#),
+            "missing_material"
+        );
+        assert_eq!(
+            code(r#"{"channel":"phone","outcome":"koucho","received_at":"yesterday"}"#),
+            "bad_received_at"
+        );
+        let long = "あ".repeat(crate::stats::MAX_SUMMARY_CHARS + 1);
+        assert_eq!(
+            code(&format!(
+                r#"{{"channel":"phone","outcome":"koucho","summary":"{long}"}}"#
+            )),
+            "summary_too_long"
+        );
+        let ok = inquiry_from(
+            body(r#"{"channel":"fax","outcome":"transfer","received_at":"2026-03-31T15:30:00Z"}"#),
+            now,
+        )
+        .unwrap();
+        assert_eq!(
+            crate::stats::jst_date(&ok.received_at).to_string(),
+            "2026-04-01"
+        );
+    }
+}

@@ -1,0 +1,265 @@
+//! `GET /api/metrics/…`: first-answer rate (一次回答率), escalations per department,
+//! knowledge gaps, material usage and the search-log counters. JSON, or CSV with
+//! `?format=csv` (UTF-8 with a byte-order mark, for Excel).
+//!
+//! First-answer rate: `rate = answered / (answered + escalated)` per period in Japan time;
+//! `koucho` and `transfer` are counted and reported but excluded from the rate (see
+//! [`crate::stats`]).
+
+use std::collections::HashMap;
+
+use axum::extract::{RawQuery, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::escalations::{limit, params};
+use super::inquiries::{blocking, store};
+use super::{ApiError, AppState};
+use crate::stats::metrics::{self, RateQuery, RateRow};
+use crate::stats::store::{MaterialUsage, QueryCount};
+use crate::stats::{Granularity, GroupBy};
+
+/// The definition reported with every first-answer-rate response.
+pub const RATE_DEFINITION: &str = "rate = answered / (answered + escalated), by the JST date \
+     the inquiry was received; koucho and transfer are counted but excluded from the rate";
+
+/// Routes of this resource.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/metrics/first-answer-rate", get(first_answer_rate))
+        .route("/api/metrics/escalations", get(escalations))
+        .route("/api/metrics/knowledge-gaps", get(knowledge_gaps))
+        .route("/api/metrics/materials", get(materials))
+        .route("/api/metrics/search-log", get(search_log))
+}
+
+fn wants_csv(p: &HashMap<String, String>) -> Result<bool, ApiError> {
+    match p.get("format").map(String::as_str) {
+        None | Some("" | "json") => Ok(false),
+        Some("csv") => Ok(true),
+        Some(f) => Err(ApiError::bad_request(
+            "bad_format",
+            format!("unknown format {f:?}: use json or csv"),
+        )),
+    }
+}
+
+fn csv_response(name: &str, body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.csv\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn date(p: &HashMap<String, String>, name: &str) -> Result<Option<NaiveDate>, ApiError> {
+    match p.get(name).map(|s| s.trim()) {
+        None | Some("") => Ok(None),
+        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| {
+                ApiError::bad_request(
+                    "bad_date",
+                    format!("`{name}` must be a JST date YYYY-MM-DD, got {s:?}"),
+                )
+            }),
+    }
+}
+
+/// Builds a [`RateQuery`] from the query string.
+///
+/// # Errors
+/// 400 naming the bad parameter.
+pub fn rate_query(p: &HashMap<String, String>) -> Result<RateQuery, ApiError> {
+    let granularity = match p.get("granularity").map(String::as_str) {
+        None | Some("") => Granularity::Month,
+        Some(g) => Granularity::parse(g).ok_or_else(|| {
+            ApiError::bad_request(
+                "bad_granularity",
+                format!("unknown granularity {g:?}: use day, week, month or fiscal_year"),
+            )
+        })?,
+    };
+    let group_by = match p.get("group_by").map(String::as_str) {
+        None | Some("") => None,
+        Some(g) => Some(GroupBy::parse(g).ok_or_else(|| {
+            ApiError::bad_request(
+                "bad_group_by",
+                format!("unknown group_by {g:?}: use channel or category"),
+            )
+        })?),
+    };
+    let (from, to) = (date(p, "from")?, date(p, "to")?);
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        return Err(ApiError::bad_request("bad_date", "`from` is after `to`"));
+    }
+    Ok(RateQuery {
+        from,
+        to,
+        granularity,
+        group_by,
+    })
+}
+
+#[derive(Serialize)]
+struct RateBody {
+    definition: &'static str,
+    series: Vec<RateRow>,
+}
+
+async fn first_answer_rate(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let p = params(raw.as_deref())?;
+    let csv = wants_csv(&p)?;
+    let q = rate_query(&p)?;
+    let st = store(&state)?;
+    let series = blocking(move || Ok(metrics::first_answer_rate(&st, &q)?)).await?;
+    Ok(if csv {
+        csv_response("first-answer-rate", metrics::rates_csv(&series))
+    } else {
+        Json(RateBody {
+            definition: RATE_DEFINITION,
+            series,
+        })
+        .into_response()
+    })
+}
+
+#[derive(Serialize)]
+struct EscalationsBody {
+    departments: Vec<metrics::DepartmentEscalations>,
+}
+
+async fn escalations(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let p = params(raw.as_deref())?;
+    let csv = wants_csv(&p)?;
+    let st = store(&state)?;
+    let departments = blocking(move || {
+        Ok(metrics::escalations_by_department(
+            &st.escalation_timings()?,
+        ))
+    })
+    .await?;
+    Ok(if csv {
+        csv_response("escalations", metrics::escalations_csv(&departments))
+    } else {
+        Json(EscalationsBody { departments }).into_response()
+    })
+}
+
+/// A material usage row with the material's title, when it still exists.
+#[derive(Serialize)]
+struct MaterialRow {
+    #[serde(flatten)]
+    usage: MaterialUsage,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<String>,
+}
+
+fn with_titles(state: &AppState, rows: Vec<MaterialUsage>) -> Vec<MaterialRow> {
+    rows.into_iter()
+        .map(|usage| {
+            let title = state.engine.get(&usage.material_id).map(|m| {
+                if m.title.is_empty() {
+                    m.question.clone().unwrap_or_default()
+                } else {
+                    m.title.clone()
+                }
+            });
+            MaterialRow { usage, title }
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct GapsBody {
+    zero_result_queries: Vec<QueryCount>,
+    escalated_queries: Vec<QueryCount>,
+    shown_never_used: Vec<MaterialRow>,
+}
+
+async fn knowledge_gaps(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let p = params(raw.as_deref())?;
+    let csv = wants_csv(&p)?;
+    let n = limit(&p, 20, 1000)?;
+    let st = store(&state)?;
+    let (zero, escalated, unused) = blocking(move || {
+        Ok((
+            st.zero_result_queries(n)?,
+            st.escalated_queries(n)?,
+            st.material_usage(true, n)?,
+        ))
+    })
+    .await?;
+    if csv {
+        return Ok(csv_response(
+            "knowledge-gaps",
+            metrics::gaps_csv(&zero, &escalated, &unused),
+        ));
+    }
+    Ok(Json(GapsBody {
+        zero_result_queries: zero,
+        escalated_queries: escalated,
+        shown_never_used: with_titles(&state, unused),
+    })
+    .into_response())
+}
+
+#[derive(Serialize)]
+struct MaterialsBody {
+    materials: Vec<MaterialRow>,
+}
+
+async fn materials(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let p = params(raw.as_deref())?;
+    let csv = wants_csv(&p)?;
+    let n = limit(&p, 100, 100_000)?;
+    let st = store(&state)?;
+    let rows = blocking(move || Ok(st.material_usage(false, n)?)).await?;
+    Ok(if csv {
+        csv_response("materials", metrics::materials_csv(&rows))
+    } else {
+        Json(MaterialsBody {
+            materials: with_titles(&state, rows),
+        })
+        .into_response()
+    })
+}
+
+async fn search_log(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let st = store(&state)?;
+    let logged = blocking(move || Ok(st.count_searches()?)).await?;
+    let (queued_written, dropped, failed) = state
+        .search_log
+        .as_ref()
+        .map_or((0, 0, 0), |l| (l.written(), l.dropped(), l.failed()));
+    Ok(Json(serde_json::json!({
+        "logged": logged,
+        "written_since_start": queued_written,
+        "dropped_since_start": dropped,
+        "failed_since_start": failed,
+    })))
+}

@@ -1,0 +1,426 @@
+//! The reports: first-answer rate per period and group, escalations per department, and
+//! their CSV forms for the monthly report.
+//!
+//! Periods are labelled in Japan time: `2026-04-01` (day), `2026-W14` (ISO week, ISO
+//! week-numbering year), `2026-04` (month), `FY2026` (fiscal year 2026-04-01 to
+//! 2027-03-31). See the [module documentation](super) for the rate's definition.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+
+use super::store::{DailyCount, EscalationTiming, MaterialUsage, QueryCount, Store};
+use super::{EscalationStatus, Outcome, StatsError, date_of_day, day_number};
+
+/// Group label of inquiries without a category.
+pub const NO_CATEGORY: &str = "(none)";
+
+/// Length of the periods of a series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Granularity {
+    /// Calendar day (JST).
+    Day,
+    /// ISO week (Monday to Sunday, JST).
+    Week,
+    /// Calendar month (JST).
+    Month,
+    /// Japanese fiscal year (年度), from 1 April.
+    FiscalYear,
+}
+
+impl Granularity {
+    /// Parses `day`, `week`, `month` or `fiscal_year`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "day" => Some(Self::Day),
+            "week" => Some(Self::Week),
+            "month" => Some(Self::Month),
+            "fiscal_year" => Some(Self::FiscalYear),
+            _ => None,
+        }
+    }
+
+    /// Returns the label of the period holding JST date `d`.
+    pub fn label(self, d: NaiveDate) -> String {
+        match self {
+            Self::Day => d.format("%Y-%m-%d").to_string(),
+            Self::Week => {
+                let w = d.iso_week();
+                format!("{}-W{:02}", w.year(), w.week())
+            }
+            Self::Month => format!("{}-{:02}", d.year(), d.month()),
+            Self::FiscalYear => format!("FY{}", fiscal_year(d)),
+        }
+    }
+}
+
+/// Returns the Japanese fiscal year (年度) of `d`: the calendar year of the April it starts in.
+pub fn fiscal_year(d: NaiveDate) -> i32 {
+    if d.month() >= 4 {
+        d.year()
+    } else {
+        d.year() - 1
+    }
+}
+
+/// What a series is broken down by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    /// Channel (phone, fax, email, letter, visit, web).
+    Channel,
+    /// Category; inquiries without one are grouped as [`NO_CATEGORY`].
+    Category,
+}
+
+impl GroupBy {
+    /// Parses `channel` or `category`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "channel" => Some(Self::Channel),
+            "category" => Some(Self::Category),
+            _ => None,
+        }
+    }
+}
+
+/// A first-answer-rate query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateQuery {
+    /// First JST day counted (inclusive); `None`: from the start.
+    pub from: Option<NaiveDate>,
+    /// Last JST day counted (inclusive); `None`: to the end.
+    pub to: Option<NaiveDate>,
+    /// Period length.
+    pub granularity: Granularity,
+    /// Breakdown.
+    pub group_by: Option<GroupBy>,
+}
+
+/// One row of a first-answer-rate series.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RateRow {
+    /// Period label.
+    pub period: String,
+    /// Channel or category, when grouped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Inquiries answered by the center.
+    pub answered: u64,
+    /// Inquiries escalated to a department.
+    pub escalated: u64,
+    /// 広聴事案 (not in the rate).
+    pub koucho: u64,
+    /// Switchboard transfers (not in the rate).
+    pub transfer: u64,
+    /// `answered / (answered + escalated)`; `null` when both are 0.
+    pub rate: Option<f64>,
+}
+
+impl RateRow {
+    fn add(&mut self, outcome: Outcome, n: u64) {
+        match outcome {
+            Outcome::Answered => self.answered += n,
+            Outcome::Escalated => self.escalated += n,
+            Outcome::Koucho => self.koucho += n,
+            Outcome::Transfer => self.transfer += n,
+        }
+    }
+
+    fn finish(&mut self) {
+        let d = self.answered + self.escalated;
+        self.rate = (d > 0).then(|| self.answered as f64 / d as f64);
+    }
+}
+
+/// Folds daily counts into a series: one row per period (and group), in period order.
+pub fn series(
+    counts: &[DailyCount],
+    granularity: Granularity,
+    group_by: Option<GroupBy>,
+) -> Vec<RateRow> {
+    let mut rows: BTreeMap<(String, String), RateRow> = BTreeMap::new();
+    let mut labels: HashMap<i64, String> = HashMap::new();
+    for c in counts {
+        let period = labels
+            .entry(c.jst_day)
+            .or_insert_with(|| granularity.label(date_of_day(c.jst_day)))
+            .clone();
+        let group = match group_by {
+            None => None,
+            Some(GroupBy::Category) if c.group.is_empty() => Some(NO_CATEGORY.to_string()),
+            Some(_) => Some(c.group.clone()),
+        };
+        rows.entry((period.clone(), group.clone().unwrap_or_default()))
+            .or_insert_with(|| RateRow {
+                period,
+                group,
+                answered: 0,
+                escalated: 0,
+                koucho: 0,
+                transfer: 0,
+                rate: None,
+            })
+            .add(c.outcome, c.n);
+    }
+    rows.into_values()
+        .map(|mut r| {
+            r.finish();
+            r
+        })
+        .collect()
+}
+
+/// Runs a first-answer-rate query on the store (daily roll-ups, folded in memory).
+///
+/// # Errors
+/// SQLite errors.
+pub fn first_answer_rate(store: &Store, q: &RateQuery) -> Result<Vec<RateRow>, StatsError> {
+    let from = q.from.map_or(i64::MIN, day_number);
+    let to = q.to.map_or(i64::MAX, day_number);
+    let counts = store.daily_counts(q.group_by, from, to)?;
+    Ok(series(&counts, q.granularity, q.group_by))
+}
+
+/// Escalations of one department.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DepartmentEscalations {
+    /// Department.
+    pub department: String,
+    /// All escalations.
+    pub count: u64,
+    /// Still waiting for an answer.
+    pub open: u64,
+    /// Answered (and not yet closed).
+    pub answered: u64,
+    /// Closed.
+    pub closed: u64,
+    /// Median time from escalation to the department's answer, in hours, over answered
+    /// escalations; `null` when none was answered.
+    pub median_hours_to_answer: Option<f64>,
+}
+
+/// Returns the median of `v` (sorted in place); `None` for an empty slice.
+pub fn median(v: &mut [f64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    Some(if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        (v[m - 1] + v[m]) / 2.0
+    })
+}
+
+/// Summarises escalation timings per department, by department name.
+pub fn escalations_by_department(timings: &[EscalationTiming]) -> Vec<DepartmentEscalations> {
+    let mut by: BTreeMap<&str, (DepartmentEscalations, Vec<f64>)> = BTreeMap::new();
+    for t in timings {
+        let (d, hours) = by.entry(&t.department).or_insert_with(|| {
+            (
+                DepartmentEscalations {
+                    department: t.department.clone(),
+                    count: 0,
+                    open: 0,
+                    answered: 0,
+                    closed: 0,
+                    median_hours_to_answer: None,
+                },
+                Vec::new(),
+            )
+        });
+        d.count += 1;
+        match t.status {
+            EscalationStatus::Open => d.open += 1,
+            EscalationStatus::Answered => d.answered += 1,
+            EscalationStatus::Closed => d.closed += 1,
+        }
+        if let Some(a) = t.answered_ms {
+            hours.push((a - t.created_ms) as f64 / 3_600_000.0);
+        }
+    }
+    by.into_values()
+        .map(|(mut d, mut h)| {
+            d.median_hours_to_answer = median(&mut h);
+            d
+        })
+        .collect()
+}
+
+fn csv_string(write: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>) -> String {
+    // A UTF-8 byte-order mark, so that Excel opens the Japanese text correctly.
+    let mut w = csv::Writer::from_writer("\u{feff}".as_bytes().to_vec());
+    let ok = write(&mut w).is_ok();
+    let bytes = w.into_inner().unwrap_or_default();
+    if ok {
+        String::from_utf8(bytes).unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
+
+fn opt_f64(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:.4}")).unwrap_or_default()
+}
+
+/// Renders a first-answer-rate series as CSV (header `period,group,answered,escalated,koucho,transfer,rate`).
+pub fn rates_csv(rows: &[RateRow]) -> String {
+    csv_string(|w| {
+        w.write_record([
+            "period",
+            "group",
+            "answered",
+            "escalated",
+            "koucho",
+            "transfer",
+            "rate",
+        ])?;
+        for r in rows {
+            w.write_record([
+                r.period.clone(),
+                r.group.clone().unwrap_or_default(),
+                r.answered.to_string(),
+                r.escalated.to_string(),
+                r.koucho.to_string(),
+                r.transfer.to_string(),
+                opt_f64(r.rate),
+            ])?;
+        }
+        Ok(())
+    })
+}
+
+/// Renders escalation metrics as CSV.
+pub fn escalations_csv(rows: &[DepartmentEscalations]) -> String {
+    csv_string(|w| {
+        w.write_record([
+            "department",
+            "count",
+            "open",
+            "answered",
+            "closed",
+            "median_hours_to_answer",
+        ])?;
+        for r in rows {
+            w.write_record([
+                r.department.clone(),
+                r.count.to_string(),
+                r.open.to_string(),
+                r.answered.to_string(),
+                r.closed.to_string(),
+                opt_f64(r.median_hours_to_answer),
+            ])?;
+        }
+        Ok(())
+    })
+}
+
+/// Renders material usage as CSV.
+pub fn materials_csv(rows: &[MaterialUsage]) -> String {
+    csv_string(|w| {
+        w.write_record(["material_id", "shown", "used"])?;
+        for r in rows {
+            w.write_record([
+                r.material_id.clone(),
+                r.shown.to_string(),
+                r.used.to_string(),
+            ])?;
+        }
+        Ok(())
+    })
+}
+
+/// Renders the knowledge-gap lists as one CSV (`report,key,count,shown,used`; `report` is
+/// `zero_result`, `escalated` or `shown_never_used`).
+pub fn gaps_csv(zero: &[QueryCount], escalated: &[QueryCount], unused: &[MaterialUsage]) -> String {
+    csv_string(|w| {
+        w.write_record(["report", "key", "count", "shown", "used"])?;
+        for (report, rows) in [("zero_result", zero), ("escalated", escalated)] {
+            for r in rows {
+                w.write_record([report, &r.query, &r.count.to_string(), "", ""])?;
+            }
+        }
+        for r in unused {
+            w.write_record([
+                "shown_never_used",
+                &r.material_id,
+                "",
+                &r.shown.to_string(),
+                &r.used.to_string(),
+            ])?;
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn labels_periods_in_the_japanese_way() {
+        assert_eq!(Granularity::Day.label(d(2026, 4, 1)), "2026-04-01");
+        assert_eq!(Granularity::Week.label(d(2026, 4, 1)), "2026-W14");
+        // 2027-01-01 is a Friday of ISO week 2026-W53.
+        assert_eq!(Granularity::Week.label(d(2027, 1, 1)), "2026-W53");
+        assert_eq!(Granularity::Month.label(d(2026, 4, 1)), "2026-04");
+        assert_eq!(Granularity::FiscalYear.label(d(2026, 4, 1)), "FY2026");
+        assert_eq!(Granularity::FiscalYear.label(d(2027, 3, 31)), "FY2026");
+        assert_eq!(Granularity::FiscalYear.label(d(2026, 3, 31)), "FY2025");
+    }
+
+    #[test]
+    fn rate_excludes_koucho_and_transfer() {
+        let day = day_number(d(2026, 4, 1));
+        let c = |o, n| DailyCount {
+            jst_day: day,
+            group: String::new(),
+            outcome: o,
+            n,
+        };
+        let rows = series(
+            &[
+                c(Outcome::Answered, 3),
+                c(Outcome::Escalated, 1),
+                c(Outcome::Koucho, 10),
+                c(Outcome::Transfer, 7),
+            ],
+            Granularity::Month,
+            None,
+        );
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].period, "2026-04");
+        assert_eq!(rows[0].rate, Some(0.75));
+        assert_eq!((rows[0].koucho, rows[0].transfer), (10, 7));
+        let only_koucho = series(&[c(Outcome::Koucho, 2)], Granularity::Day, None);
+        assert_eq!(only_koucho[0].rate, None);
+    }
+
+    #[test]
+    fn median_of_even_and_odd() {
+        assert_eq!(median(&mut []), None);
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&mut [4.0, 1.0, 2.0, 3.0]), Some(2.5));
+    }
+
+    #[test]
+    fn csv_has_a_bom_and_a_header() {
+        let csv = rates_csv(&[RateRow {
+            period: "2026-04".into(),
+            group: Some("電話".into()),
+            answered: 1,
+            escalated: 1,
+            koucho: 0,
+            transfer: 0,
+            rate: Some(0.5),
+        }]);
+        assert!(csv.starts_with("\u{feff}period,group,answered"));
+        assert!(csv.contains("2026-04,電話,1,1,0,0,0.5000"));
+    }
+}

@@ -1,0 +1,393 @@
+//! Inquiry records, escalations, the search log and the statistics over them
+//! (一次回答率, knowledge gaps).
+//!
+//! Everything is kept in one [`Store`]: SQLite in WAL mode by default (`DATA_DIR/kotae.db`),
+//! schema from the embedded SQL migrations in `src/stats/migrations/`. The store's methods
+//! speak only the types of this module, so that a PostgreSQL backend (for several service
+//! instances) can be added behind the same type later.
+//!
+//! # First-answer rate (一次回答率)
+//!
+//! `rate = answered / (answered + escalated)`, counted by the day the inquiry came in
+//! (`received_at`) in Japan time (JST, `Asia/Tokyo`). `koucho` (広聴事案: complaints,
+//! requests and proposals registered for the 府民の声 system) and `transfer` (代表電話の交換:
+//! switchboard transfers) are counted and reported but are not inquiries the center could
+//! answer from its materials, so they are excluded from the rate. This is the definition of
+//! the first-contact resolution rate of contact-center practice (an inquiry resolved without
+//! a hand-off, over the inquiries that were either resolved or handed off). Japanese fiscal
+//! years (年度) start on 1 April: `FY2026` is 2026-04-01 to 2027-03-31 JST.
+
+pub mod metrics;
+pub mod redact;
+pub mod search_log;
+pub mod store;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+pub use metrics::{Granularity, GroupBy};
+pub use search_log::SearchLogger;
+pub use store::{Store, StoreOptions};
+
+/// Maximum length of an inquiry summary, in characters.
+pub const MAX_SUMMARY_CHARS: usize = 4000;
+/// Maximum length of a department's answer, in characters.
+pub const MAX_ANSWER_CHARS: usize = 20_000;
+/// Maximum length of short fields (category, department, answered_by, contact), in characters.
+pub const MAX_FIELD_CHARS: usize = 200;
+/// Maximum number of material ids on one inquiry.
+pub const MAX_MATERIAL_IDS: usize = 50;
+
+/// Errors of the statistics store.
+#[derive(Debug, thiserror::Error)]
+pub enum StatsError {
+    /// SQLite failed.
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The database was written by a newer kotae.
+    #[error("database schema version {found} is newer than this kotae knows ({known})")]
+    TooNew {
+        /// Version found in the database.
+        found: i64,
+        /// Latest version known to this build.
+        known: i64,
+    },
+    /// The input is invalid; `code` is the API error code.
+    #[error("{message}")]
+    Invalid {
+        /// Stable machine-readable code.
+        code: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// No such record.
+    #[error("{0}")]
+    NotFound(String),
+    /// The record is not in a state that allows the operation.
+    #[error("{0}")]
+    Conflict(String),
+    /// The store is shutting down or a background thread is gone.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl StatsError {
+    /// An [`StatsError::Invalid`] with `code` and `message`.
+    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+        StatsError::Invalid {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// How an inquiry came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    /// Telephone.
+    Phone,
+    /// FAX.
+    Fax,
+    /// E-mail.
+    Email,
+    /// Letter.
+    Letter,
+    /// Counter visit (来庁).
+    Visit,
+    /// Web form.
+    Web,
+}
+
+impl Channel {
+    /// All channels, in report order.
+    pub const ALL: [Channel; 6] = [
+        Channel::Phone,
+        Channel::Fax,
+        Channel::Email,
+        Channel::Letter,
+        Channel::Visit,
+        Channel::Web,
+    ];
+
+    /// Returns the lowercase name (`phone`, `fax`, `email`, `letter`, `visit`, `web`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Phone => "phone",
+            Channel::Fax => "fax",
+            Channel::Email => "email",
+            Channel::Letter => "letter",
+            Channel::Visit => "visit",
+            Channel::Web => "web",
+        }
+    }
+
+    /// Parses a lowercase name; returns `None` for anything else.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// What became of an inquiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Answered by the center from answer materials (一次回答).
+    Answered,
+    /// Handed to the responsible department (エスカレーション).
+    Escalated,
+    /// A complaint, request or proposal registered for the 府民の声 system (広聴事案).
+    Koucho,
+    /// A switchboard transfer (代表電話の交換), not an inquiry about content.
+    Transfer,
+}
+
+impl Outcome {
+    /// All outcomes, in report order.
+    pub const ALL: [Outcome; 4] = [
+        Outcome::Answered,
+        Outcome::Escalated,
+        Outcome::Koucho,
+        Outcome::Transfer,
+    ];
+
+    /// Returns the lowercase name (`answered`, `escalated`, `koucho`, `transfer`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Answered => "answered",
+            Outcome::Escalated => "escalated",
+            Outcome::Koucho => "koucho",
+            Outcome::Transfer => "transfer",
+        }
+    }
+
+    /// Parses a lowercase name; returns `None` for anything else.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+}
+
+/// State of an escalation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EscalationStatus {
+    /// Waiting for the department's answer.
+    Open,
+    /// The department has answered.
+    Answered,
+    /// Done (with or without an answer; promoted escalations are closed).
+    Closed,
+}
+
+impl EscalationStatus {
+    /// Returns the lowercase name (`open`, `answered`, `closed`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EscalationStatus::Open => "open",
+            EscalationStatus::Answered => "answered",
+            EscalationStatus::Closed => "closed",
+        }
+    }
+
+    /// Parses a lowercase name; returns `None` for anything else.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Open, Self::Answered, Self::Closed]
+            .into_iter()
+            .find(|o| o.as_str() == s)
+    }
+}
+
+/// A validated inquiry to record (see [`Store::record_inquiry`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewInquiry {
+    /// The search this inquiry followed, if any.
+    pub query_id: Option<String>,
+    /// When the inquiry came in.
+    pub received_at: DateTime<FixedOffset>,
+    /// How it came in.
+    pub channel: Channel,
+    /// Category (分類), free text.
+    pub category: Option<String>,
+    /// What became of it.
+    pub outcome: Outcome,
+    /// Materials used to answer (or consulted).
+    pub material_ids: Vec<String>,
+    /// Responsible department (required for `escalated`).
+    pub department: Option<String>,
+    /// What was asked and said, redacted before it is stored.
+    pub summary: Option<String>,
+    /// Caller contact details for the department's call-back; kept only on the escalation
+    /// and deleted when it is answered or closed, or after the retention period.
+    pub contact: Option<String>,
+}
+
+impl NewInquiry {
+    /// Checks the rules of the record: `answered` needs a material id, `escalated` a
+    /// department; sizes within the limits. Material existence is checked by the caller.
+    ///
+    /// # Errors
+    /// [`StatsError::Invalid`] with the API error code.
+    pub fn validate(&self) -> Result<(), StatsError> {
+        let too_long = |name: &str, v: &Option<String>, max: usize| -> Result<(), StatsError> {
+            match v {
+                Some(s) if s.chars().count() > max => Err(StatsError::invalid(
+                    if name == "summary" {
+                        "summary_too_long"
+                    } else {
+                        "field_too_long"
+                    },
+                    format!("`{name}` is over the limit of {max} characters"),
+                )),
+                _ => Ok(()),
+            }
+        };
+        too_long("summary", &self.summary, MAX_SUMMARY_CHARS)?;
+        too_long("category", &self.category, MAX_FIELD_CHARS)?;
+        too_long("department", &self.department, MAX_FIELD_CHARS)?;
+        too_long("contact", &self.contact, MAX_FIELD_CHARS)?;
+        too_long("query_id", &self.query_id, 100)?;
+        if self.material_ids.len() > MAX_MATERIAL_IDS {
+            return Err(StatsError::invalid(
+                "too_many_materials",
+                format!("at most {MAX_MATERIAL_IDS} material ids per inquiry"),
+            ));
+        }
+        if self.material_ids.iter().any(|m| m.trim().is_empty()) {
+            return Err(StatsError::invalid(
+                "unknown_material",
+                "material ids must not be empty",
+            ));
+        }
+        match self.outcome {
+            Outcome::Answered if self.material_ids.is_empty() => Err(StatsError::invalid(
+                "missing_material",
+                "an `answered` inquiry needs at least one material id",
+            )),
+            Outcome::Escalated
+                if self
+                    .department
+                    .as_deref()
+                    .is_none_or(|d| d.trim().is_empty()) =>
+            {
+                Err(StatsError::invalid(
+                    "missing_department",
+                    "an `escalated` inquiry needs a department",
+                ))
+            }
+            _ if self.contact.is_some() && self.outcome != Outcome::Escalated => {
+                Err(StatsError::invalid(
+                    "unexpected_contact",
+                    "caller contact details are kept only for `escalated` inquiries",
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A stored inquiry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Inquiry {
+    /// Id.
+    pub id: String,
+    /// The search this inquiry followed, if any.
+    pub query_id: Option<String>,
+    /// When the inquiry came in (RFC 3339, as given).
+    pub received_at: String,
+    /// How it came in.
+    pub channel: Channel,
+    /// Category.
+    pub category: Option<String>,
+    /// Outcome.
+    pub outcome: Outcome,
+    /// Materials used.
+    pub material_ids: Vec<String>,
+    /// Responsible department.
+    pub department: Option<String>,
+    /// Redacted summary.
+    pub summary: Option<String>,
+}
+
+/// An escalation as returned by the API.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Escalation {
+    /// Id.
+    pub id: String,
+    /// The escalated inquiry.
+    pub inquiry_id: String,
+    /// Responsible department.
+    pub department: String,
+    /// State.
+    pub status: EscalationStatus,
+    /// What was asked (the inquiry's redacted summary, else its redacted search query).
+    pub question: Option<String>,
+    /// Category of the inquiry.
+    pub category: Option<String>,
+    /// When the escalation was opened (RFC 3339, UTC).
+    pub created_at: String,
+    /// Caller contact details (only while open).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
+    /// The department's answer.
+    pub answer: Option<String>,
+    /// Who answered.
+    pub answered_by: Option<String>,
+    /// When the department answered (RFC 3339, UTC).
+    pub answered_at: Option<String>,
+    /// When the escalation was closed (RFC 3339, UTC).
+    pub closed_at: Option<String>,
+    /// Id of the `faq` material made from this escalation.
+    pub promoted_material_id: Option<String>,
+}
+
+/// One search served, for the search log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchRecord {
+    /// Id of the search.
+    pub query_id: String,
+    /// The query as typed (redacted before it is stored).
+    pub query: String,
+    /// Number of matching materials.
+    pub hits: u64,
+    /// Time spent in the engine, in milliseconds.
+    pub took_ms: f64,
+    /// Ids of the materials shown, best first.
+    pub top_ids: Vec<String>,
+    /// When it was served.
+    pub at: DateTime<Utc>,
+}
+
+/// Returns the JST calendar date of `t`.
+pub fn jst_date<Tz: chrono::TimeZone>(t: &DateTime<Tz>) -> NaiveDate {
+    t.with_timezone(&chrono_tz::Asia::Tokyo).date_naive()
+}
+
+/// Returns the JST calendar date of `t` as days since 1970-01-01 (the `jst_day` column).
+pub fn jst_day<Tz: chrono::TimeZone>(t: &DateTime<Tz>) -> i64 {
+    day_number(jst_date(t))
+}
+
+/// Returns `d` as days since 1970-01-01.
+pub fn day_number(d: NaiveDate) -> i64 {
+    (d - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()).num_days()
+}
+
+/// Returns the date `n` days after 1970-01-01.
+pub fn date_of_day(n: i64) -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default() + chrono::Duration::days(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jst_day_boundary_is_15_00_utc() {
+        let t = DateTime::parse_from_rfc3339("2026-03-31T15:30:00Z").unwrap();
+        assert_eq!(jst_date(&t), NaiveDate::from_ymd_opt(2026, 4, 1).unwrap());
+        let t = DateTime::parse_from_rfc3339("2026-03-31T14:59:59Z").unwrap();
+        assert_eq!(jst_date(&t), NaiveDate::from_ymd_opt(2026, 3, 31).unwrap());
+        let d = NaiveDate::from_ymd_opt(2026, 4, 1).unwrap();
+        assert_eq!(date_of_day(day_number(d)), d);
+    }
+}
