@@ -19,10 +19,20 @@ fn analysis(c: &mut Criterion) {
     g.sample_size(10);
     g.throughput(Throughput::Elements(chars));
     g.bench_function("morph tokens, characters", |b| {
-        b.iter(|| texts.iter().map(|t| analyzer.morph_tokens(t).len()).sum::<usize>())
+        b.iter(|| {
+            texts
+                .iter()
+                .map(|t| analyzer.morph_tokens(t).len())
+                .sum::<usize>()
+        })
     });
     g.bench_function("bigram tokens, characters", |b| {
-        b.iter(|| texts.iter().map(|t| analyzer.bigram_tokens(t).len()).sum::<usize>())
+        b.iter(|| {
+            texts
+                .iter()
+                .map(|t| analyzer.bigram_tokens(t).len())
+                .sum::<usize>()
+        })
     });
     g.finish();
 }

@@ -29,13 +29,24 @@ pub fn load() -> BenchData {
             .into_iter()
             .map(|q| q.1)
             .collect();
-        return BenchData { materials, queries, label: "localgovFAQ" };
+        return BenchData {
+            materials,
+            queries,
+            label: "localgovFAQ",
+        };
     }
     eprintln!("../shared/data/localgovfaq absent: using the built-in default corpus");
     let corpus = kotae::corpus::Corpus::open(root.join("corpus")).expect("corpus dir");
     let materials = corpus.load_all().expect("default corpus");
-    let queries = materials.iter().filter_map(|m| m.question.clone()).collect();
-    BenchData { materials, queries, label: "default corpus" }
+    let queries = materials
+        .iter()
+        .filter_map(|m| m.question.clone())
+        .collect();
+    BenchData {
+        materials,
+        queries,
+        label: "default corpus",
+    }
 }
 
 /// Returns the analyzer with the built-in dictionaries.

@@ -57,7 +57,9 @@ fn main() {
             let r = t.elapsed().as_secs_f64() * 1e3;
             std::hint::black_box(ids.len());
             let t = Instant::now();
-            let resp = engine.search(&SearchRequest::new(q.clone())).expect("search");
+            let resp = engine
+                .search(&SearchRequest::new(q.clone()))
+                .expect("search");
             let s = t.elapsed().as_secs_f64() * 1e3;
             std::hint::black_box(resp.hits.len());
             if pass > 0 {
