@@ -198,6 +198,14 @@ pub fn normalize(input: &str) -> Normalized {
             push(&mut out, ' ');
             continue;
         }
+        // Fast path: hiragana, katakana (not the half-width forms), CJK unified ideographs
+        // and 、。 are NFKC-invariant and in no table below.
+        if matches!(c, '\u{3041}'..='\u{3096}' | '\u{30A1}'..='\u{30FA}' | 'ー' | '、' | '。')
+            || (matches!(c, '\u{4E00}'..='\u{9FFF}') && fold_variant_kanji(c) == c)
+        {
+            push(&mut out, c);
+            continue;
+        }
         let c0 = fold_variant_kanji(fold_dash(c));
         for n in std::iter::once(c0).nfkc() {
             let n = fold_dash(n);

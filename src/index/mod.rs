@@ -12,6 +12,7 @@
 //! the reader reloaded before the call returns, so an approved CMS edit is searchable as soon
 //! as the webhook answers.
 
+pub mod docmeta;
 pub mod schema;
 
 use std::path::{Path, PathBuf};
@@ -48,6 +49,7 @@ pub struct MaterialIndex {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: schema::Fields,
+    docmeta: docmeta::DocMetaCache,
 }
 
 impl std::fmt::Debug for MaterialIndex {
@@ -84,6 +86,7 @@ impl MaterialIndex {
                 reader,
                 writer: Mutex::new(writer),
                 fields,
+                docmeta: docmeta::DocMetaCache::default(),
             },
             created,
         ))
@@ -97,6 +100,11 @@ impl MaterialIndex {
     /// Returns the reader (reloaded after every commit).
     pub fn reader(&self) -> &IndexReader {
         &self.reader
+    }
+
+    /// Returns the per-segment document metadata cache.
+    pub fn docmeta(&self) -> &docmeta::DocMetaCache {
+        &self.docmeta
     }
 
     /// Returns the field handles.

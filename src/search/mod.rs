@@ -14,10 +14,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use serde::Serialize;
-use tantivy::columnar::StrColumn;
-use tantivy::{DocId, SegmentOrdinal, SegmentReader};
+use tantivy::DocId;
 
 use crate::analysis::{Analyzer, normalize};
+use crate::index::docmeta::{NO_DEPARTMENT, SegmentDocs};
 use crate::index::{MaterialIndex, schema};
 use crate::material::{Contact, Material, MaterialKind};
 
@@ -353,45 +353,6 @@ pub fn plan(analyzer: &Analyzer, fields: &schema::Fields, q: &str, w: &Weights) 
     }
 }
 
-/// Per-segment fast-field columns used after scoring.
-struct Columns {
-    id: Option<StrColumn>,
-    kind: Option<StrColumn>,
-    department: Option<StrColumn>,
-    valid_until: Option<tantivy::columnar::Column<i64>>,
-}
-
-impl Columns {
-    fn open(reader: &SegmentReader) -> tantivy::Result<Self> {
-        let ff = reader.fast_fields();
-        Ok(Self {
-            id: ff.str(schema::ID)?,
-            kind: ff.str(schema::KIND)?,
-            department: ff.str(schema::DEPARTMENT)?,
-            valid_until: ff.i64(schema::VALID_UNTIL).ok(),
-        })
-    }
-}
-
-fn first_ord(col: &Option<StrColumn>, doc: DocId) -> Option<u64> {
-    col.as_ref().and_then(|c| c.term_ords(doc).next())
-}
-
-fn ord_of(col: &Option<StrColumn>, value: &str) -> tantivy::Result<Option<u64>> {
-    match col {
-        None => Ok(None),
-        Some(c) => Ok(c.dictionary().term_ord(value.as_bytes())?),
-    }
-}
-
-fn str_of(col: &Option<StrColumn>, ord: u64) -> Option<String> {
-    let mut buf = String::new();
-    match col {
-        Some(c) if c.ord_to_str(ord, &mut buf).unwrap_or(false) => Some(buf),
-        _ => None,
-    }
-}
-
 /// The ranked, filtered candidates of one query.
 struct Ranked {
     /// (score, segment, doc) of the requested page, best first.
@@ -402,69 +363,59 @@ struct Ranked {
 
 /// Scores, filters (kind, department, validity), counts facets and cuts the page.
 fn rank(
+    index: &MaterialIndex,
     searcher: &tantivy::Searcher,
     plan: &QueryPlan,
     req: &SearchRequest,
     now: i64,
     with_facets: bool,
     rerank: Option<&Rerank<'_>>,
-) -> tantivy::Result<(Ranked, Vec<Columns>)> {
+) -> tantivy::Result<(Ranked, Vec<Arc<SegmentDocs>>)> {
     let scores = bm25f::score(searcher, &plan.groups)?;
-    let mut cols = Vec::with_capacity(scores.len());
+    let cols = index.docmeta().for_searcher(searcher)?;
     let mut candidates: Vec<(f32, usize, DocId)> = Vec::new();
-    let mut kind_counts: HashMap<(usize, u64), u64> = HashMap::new();
-    let mut dep_counts: HashMap<(usize, u64), u64> = HashMap::new();
+    let mut kind_counts: BTreeMap<MaterialKind, u64> = BTreeMap::new();
+    let mut dep_counts: HashMap<u32, u64> = HashMap::new();
+    let want_dep = match &req.department {
+        Some(d) => match index.docmeta().department_id(d) {
+            Some(id) => Some(id),
+            None => {
+                return Ok((
+                    Ranked {
+                        page: Vec::new(),
+                        total: 0,
+                        facets: Facets::default(),
+                    },
+                    cols,
+                ));
+            }
+        },
+        None => None,
+    };
     for (si, seg_scores) in scores.iter().enumerate() {
-        let c = Columns::open(searcher.segment_reader(si as SegmentOrdinal))?;
-        let want_kind = match req.kind {
-            Some(k) => match ord_of(&c.kind, k.as_str())? {
-                Some(o) => Some(o),
-                None => {
-                    cols.push(c);
-                    continue;
-                }
-            },
-            None => None,
-        };
-        let want_dep = match &req.department {
-            Some(d) => match ord_of(&c.department, d)? {
-                Some(o) => Some(o),
-                None => {
-                    cols.push(c);
-                    continue;
-                }
-            },
-            None => None,
-        };
+        let c = &cols[si];
         for (doc, &s) in seg_scores.iter().enumerate() {
-            if s <= 0.0 {
+            if s <= 0.0 || c.valid_until[doc] < now {
                 continue;
             }
-            let doc = doc as DocId;
-            if let Some(v) = &c.valid_until
-                && v.first(doc).is_some_and(|t| t < now)
-            {
+            let kind = c.kinds[doc];
+            if req.kind.is_some() && kind != req.kind {
                 continue;
             }
-            let kind = first_ord(&c.kind, doc);
-            if want_kind.is_some() && kind != want_kind {
-                continue;
-            }
-            let dep = first_ord(&c.department, doc);
-            if want_dep.is_some() && dep != want_dep {
+            let dep = c.departments[doc];
+            if want_dep.is_some_and(|w| w != dep) {
                 continue;
             }
             if with_facets {
                 if let Some(k) = kind {
-                    *kind_counts.entry((si, k)).or_default() += 1;
+                    *kind_counts.entry(k).or_default() += 1;
                 }
-                if let Some(d) = dep {
-                    *dep_counts.entry((si, d)).or_default() += 1;
+                if dep != NO_DEPARTMENT {
+                    *dep_counts.entry(dep).or_default() += 1;
                 }
             }
-            candidates.push((s, si, doc));
+            candidates.push((s, si, doc as DocId));
         }
-        cols.push(c);
     }
     let total = candidates.len() as u64;
     let better = |a: &(f32, usize, DocId), b: &(f32, usize, DocId)| {
@@ -498,14 +449,12 @@ fn rank(
     candidates.sort_unstable_by(better);
     let page: Vec<_> = candidates.into_iter().skip(req.offset).collect();
     let mut facets = Facets::default();
-    for ((si, ord), n) in kind_counts {
-        if let Some(name) = str_of(&cols[si].kind, ord) {
-            *facets.kind.entry(name).or_default() += n;
-        }
+    for (k, n) in kind_counts {
+        facets.kind.insert(k.as_str().to_string(), n);
     }
-    for ((si, ord), n) in dep_counts {
-        if let Some(name) = str_of(&cols[si].department, ord).filter(|d| !d.is_empty()) {
-            *facets.department.entry(name).or_default() += n;
+    for (d, n) in dep_counts {
+        if let Some(name) = index.docmeta().department_name(d) {
+            facets.department.insert(name, n);
         }
     }
     Ok((
@@ -524,7 +473,7 @@ fn rank(
 /// language models", SIGIR 2001; Abdul-Jaleel et al., "UMass at TREC 2004"), at most
 /// `w.fb_terms` terms, at query weight `w.fb_weight` × that score.
 fn with_feedback(
-    searcher: &tantivy::Searcher,
+    index: &MaterialIndex,
     analyzer: &Analyzer,
     materials: &HashMap<String, Arc<Material>>,
     mut plan: QueryPlan,
@@ -540,7 +489,8 @@ fn with_feedback(
         offset: 0,
         ..req.clone()
     };
-    let (ranked, cols) = rank(searcher, &plan, &first, now, false, None)?;
+    let searcher = index.reader().searcher();
+    let (ranked, cols) = rank(index, &searcher, &plan, &first, now, false, None)?;
     let Some(top_score) = ranked.page.first().map(|p| p.0) else {
         return Ok(plan);
     };
@@ -604,9 +554,12 @@ impl Rerank<'_> {
     }
 }
 
-fn id_of(cols: &[Columns], si: usize, doc: DocId) -> Option<String> {
-    let ord = first_ord(&cols[si].id, doc)?;
-    str_of(&cols[si].id, ord)
+fn id_of(cols: &[Arc<SegmentDocs>], si: usize, doc: DocId) -> Option<String> {
+    cols.get(si)?
+        .ids
+        .get(doc as usize)
+        .filter(|s| !s.is_empty())
+        .cloned()
 }
 
 /// Runs the ranking only: returns up to `k` ids with scores (no snippets, no facets).
@@ -628,14 +581,14 @@ pub fn rank_ids(
         ..SearchRequest::default()
     };
     let now = chrono::Utc::now().timestamp();
-    let p = with_feedback(&searcher, analyzer, materials, p, &req, now, w)?;
+    let p = with_feedback(index, analyzer, materials, p, &req, now, w)?;
     let rr = Rerank {
         materials,
         query_bigrams: content_bigrams(q),
         depth: w.rerank_depth,
         weight: w.rerank,
     };
-    let (ranked, cols) = rank(&searcher, &p, &req, now, false, Some(&rr))?;
+    let (ranked, cols) = rank(index, &searcher, &p, &req, now, false, Some(&rr))?;
     Ok(ranked
         .page
         .into_iter()
@@ -666,14 +619,14 @@ pub fn search(
     let p = plan(analyzer, index.fields(), &req.q, w);
     let searcher = index.reader().searcher();
     let now = chrono::Utc::now().timestamp();
-    let p = with_feedback(&searcher, analyzer, materials, p, req, now, w)?;
+    let p = with_feedback(index, analyzer, materials, p, req, now, w)?;
     let rr = Rerank {
         materials,
         query_bigrams: content_bigrams(&req.q),
         depth: w.rerank_depth,
         weight: w.rerank,
     };
-    let (ranked, cols) = rank(&searcher, &p, req, now, true, Some(&rr))?;
+    let (ranked, cols) = rank(index, &searcher, &p, req, now, true, Some(&rr))?;
     let hits = ranked
         .page
         .into_iter()
