@@ -374,8 +374,8 @@ fn rank(
     let scores = bm25f::score(searcher, &plan.groups)?;
     let cols = index.docmeta().for_searcher(searcher)?;
     let mut candidates: Vec<(f32, usize, DocId)> = Vec::new();
-    let mut kind_counts: BTreeMap<MaterialKind, u64> = BTreeMap::new();
-    let mut dep_counts: HashMap<u32, u64> = HashMap::new();
+    let mut kind_counts = [0u64; 3];
+    let mut dep_counts: Vec<u64> = Vec::new();
     let want_dep = match &req.department {
         Some(d) => match index.docmeta().department_id(d) {
             Some(id) => Some(id),
@@ -408,10 +408,14 @@ fn rank(
             }
             if with_facets {
                 if let Some(k) = kind {
-                    *kind_counts.entry(k).or_default() += 1;
+                    kind_counts[k as usize] += 1;
                 }
                 if dep != NO_DEPARTMENT {
-                    *dep_counts.entry(dep).or_default() += 1;
+                    let d = dep as usize;
+                    if d >= dep_counts.len() {
+                        dep_counts.resize(d + 1, 0);
+                    }
+                    dep_counts[d] += 1;
                 }
             }
             candidates.push((s, si, doc as DocId));
@@ -449,11 +453,17 @@ fn rank(
     candidates.sort_unstable_by(better);
     let page: Vec<_> = candidates.into_iter().skip(req.offset).collect();
     let mut facets = Facets::default();
-    for (k, n) in kind_counts {
-        facets.kind.insert(k.as_str().to_string(), n);
+    for k in [MaterialKind::Faq, MaterialKind::Page, MaterialKind::Contact] {
+        if kind_counts[k as usize] > 0 {
+            facets
+                .kind
+                .insert(k.as_str().to_string(), kind_counts[k as usize]);
+        }
     }
-    for (d, n) in dep_counts {
-        if let Some(name) = index.docmeta().department_name(d) {
+    for (d, &n) in dep_counts.iter().enumerate() {
+        if n > 0
+            && let Some(name) = index.docmeta().department_name(d as u32)
+        {
             facets.department.insert(name, n);
         }
     }

@@ -7,8 +7,10 @@
 
 use std::collections::HashSet;
 
-use crate::analysis::normalize::{is_ideograph, is_kana, katakana_to_hiragana};
-use crate::analysis::{Token, normalize};
+use crate::analysis::normalize::{fold_variant_kanji, is_ideograph, is_kana, katakana_to_hiragana};
+use unicode_normalization::UnicodeNormalization;
+
+use crate::analysis::Token;
 
 /// Default snippet length, in characters of the original text.
 pub const SNIPPET_CHARS: usize = 120;
@@ -16,7 +18,9 @@ pub const SNIPPET_CHARS: usize = 120;
 /// What to highlight: the query's bigram-field terms.
 #[derive(Debug, Default, Clone)]
 pub struct Highlighter {
-    bigrams: HashSet<String>,
+    /// Bigrams packed as `(first << 32) | second`, sorted (binary search beats hashing for
+    /// the few dozen bigrams of a query).
+    bigrams: Vec<u64>,
     unigrams: HashSet<char>,
     words: HashSet<String>,
 }
@@ -38,13 +42,15 @@ impl Highlighter {
                     h.unigrams.insert(chars[0]);
                 }
                 (true, 2) => {
-                    h.bigrams.insert(t.to_string());
+                    h.bigrams.push(pack(chars[0], chars[1]));
                 }
                 _ => {
                     h.words.insert(t.to_string());
                 }
             }
         }
+        h.bigrams.sort_unstable();
+        h.bigrams.dedup();
         h
     }
 
@@ -60,60 +66,50 @@ impl Highlighter {
         } else {
             text
         };
-        let norm = normalize(text);
-        // (folded char, original start, original end) for alphanumeric chars; None breaks runs.
-        let mut chars: Vec<Option<(char, usize, usize)>> = Vec::new();
-        for (i, c) in norm.text.char_indices() {
-            let Some((s, e)) = norm.original_span(i, i + c.len_utf8()) else {
-                continue;
-            };
-            if c == 'ー' {
-                continue;
-            }
-            if c.is_alphanumeric() {
-                chars.push(Some((katakana_to_hiragana(c), s, e)));
-            } else {
-                chars.push(None);
-            }
-        }
         let mut marked: Vec<(usize, usize)> = Vec::new();
-        let mut i = 0;
-        while i < chars.len() {
-            let Some((c, s, e)) = chars[i] else {
-                i += 1;
-                continue;
-            };
-            if c.is_ascii_alphanumeric() {
-                let mut j = i;
-                let mut word = String::new();
-                while let Some(Some((c2, _, _))) = chars.get(j) {
-                    if !c2.is_ascii_alphanumeric() {
-                        break;
-                    }
-                    word.push(*c2);
-                    j += 1;
-                }
-                if self.words.contains(&word)
-                    && let Some(Some((_, _, end))) = chars.get(j - 1)
-                {
-                    marked.push((s, *end));
-                }
-                i = j;
-                continue;
-            }
-            if self.unigrams.contains(&c) {
+        // Previous folded character and its start byte (for bigrams).
+        let mut prev: Option<(char, usize)> = None;
+        // Current ASCII word: start byte, end byte, folded text.
+        let mut word: Option<(usize, usize)> = None;
+        let mut word_text = String::new();
+        let flush_word = |word: &mut Option<(usize, usize)>,
+                          word_text: &mut String,
+                          marked: &mut Vec<(usize, usize)>| {
+            if let Some((s, e)) = word.take()
+                && self.words.contains(word_text.as_str())
+            {
                 marked.push((s, e));
             }
-            if let Some(Some((c2, _, e2))) = chars.get(i + 1) {
-                let mut bg = String::with_capacity(8);
-                bg.push(c);
-                bg.push(*c2);
-                if self.bigrams.contains(&bg) {
-                    marked.push((s, *e2));
+            word_text.clear();
+        };
+        for (i, c) in text.char_indices() {
+            let end = i + c.len_utf8();
+            match fold(c) {
+                Folded::Skip => {}
+                Folded::Separator => {
+                    flush_word(&mut word, &mut word_text, &mut marked);
+                    prev = None;
+                }
+                Folded::Char(f) if f.is_ascii_alphanumeric() => {
+                    prev = None;
+                    word = Some((word.map_or(i, |w| w.0), end));
+                    word_text.push(f);
+                }
+                Folded::Char(f) => {
+                    flush_word(&mut word, &mut word_text, &mut marked);
+                    if !self.unigrams.is_empty() && self.unigrams.contains(&f) {
+                        marked.push((i, end));
+                    }
+                    if let Some((p, ps)) = prev
+                        && self.bigrams.binary_search(&pack(p, f)).is_ok()
+                    {
+                        marked.push((ps, end));
+                    }
+                    prev = Some((f, i));
                 }
             }
-            i += 1;
         }
+        flush_word(&mut word, &mut word_text, &mut marked);
         // Merge overlapping or touching marks.
         marked.sort_unstable();
         let mut merged: Vec<(usize, usize)> = Vec::new();
@@ -124,6 +120,53 @@ impl Highlighter {
             }
         }
         render(text, &merged, max_chars)
+    }
+}
+
+fn pack(a: char, b: char) -> u64 {
+    (u64::from(a as u32) << 32) | u64::from(b as u32)
+}
+
+/// One character after the snippet's character filter.
+enum Folded {
+    /// A character to match (kana folded to hiragana, ASCII lowercased, NFKC applied).
+    Char(char),
+    /// Ignored, without breaking a run: the long-vowel mark and combining voiced marks.
+    Skip,
+    /// Breaks runs: punctuation, spaces, symbols.
+    Separator,
+}
+
+/// Folds one character as the index does (NFKC, old kanji, kana → hiragana, lowercase),
+/// without allocating for the common cases.
+fn fold(c: char) -> Folded {
+    let f = match c {
+        _ if c.is_ascii() => c.to_ascii_lowercase(),
+        'ー' | 'ｰ' | '\u{3099}' | '\u{309A}' | 'ﾞ' | 'ﾟ' => return Folded::Skip,
+        // Hiragana, katakana and CJK ideographs: always letters.
+        '\u{3041}'..='\u{3096}' | '\u{30A1}'..='\u{30FA}' => {
+            return Folded::Char(katakana_to_hiragana(c));
+        }
+        '\u{4E00}'..='\u{9FFF}' => return Folded::Char(fold_variant_kanji(c)),
+        // CJK punctuation (、。「」 …) other than 々〆〇.
+        '\u{3000}'..='\u{3004}' | '\u{3008}'..='\u{3020}' | '\u{3030}' => return Folded::Separator,
+        // Full-width ASCII.
+        '\u{FF01}'..='\u{FF5E}' => {
+            char::from_u32(c as u32 - 0xFEE0).map_or(c, |a| a.to_ascii_lowercase())
+        }
+        _ if is_kana(c) || is_ideograph(c) => katakana_to_hiragana(fold_variant_kanji(c)),
+        _ => {
+            let mut n = std::iter::once(c).nfkc();
+            match (n.next(), n.next()) {
+                (Some(x), None) => katakana_to_hiragana(x.to_ascii_lowercase()),
+                _ => return Folded::Separator,
+            }
+        }
+    };
+    if f.is_alphanumeric() {
+        Folded::Char(f)
+    } else {
+        Folded::Separator
     }
 }
 

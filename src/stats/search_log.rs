@@ -113,6 +113,9 @@ impl Drop for SearchLogger {
     }
 }
 
+/// How long the writer gathers records before one commit.
+const BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(50);
+
 fn writer(store: &Store, rx: &Receiver<Msg>, written: &AtomicU64, failed: &AtomicU64) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut acks = Vec::new();
@@ -122,8 +125,12 @@ fn writer(store: &Store, rx: &Receiver<Msg>, written: &AtomicU64, failed: &Atomi
             Ok(m) => handle(m, &mut batch, &mut acks, &mut stop),
             Err(_) => stop = true,
         }
-        while !stop && batch.len() < MAX_BATCH {
-            match rx.try_recv() {
+        // Group commit: gather what arrives within BATCH_WINDOW (one fsync for many
+        // searches instead of one each); a flush or stop request ends the wait at once.
+        let deadline = std::time::Instant::now() + BATCH_WINDOW;
+        while !stop && acks.is_empty() && batch.len() < MAX_BATCH {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(left) {
                 Ok(m) => handle(m, &mut batch, &mut acks, &mut stop),
                 Err(_) => break,
             }
