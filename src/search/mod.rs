@@ -27,6 +27,10 @@ pub use snippet::Highlighter;
 pub const MAX_QUERY_BYTES: usize = 1024;
 /// Largest accepted `limit`.
 pub const MAX_LIMIT: usize = 100;
+/// Number of departments listed in the department facet (the ones with the most matches;
+/// a city has 150+ departments, an operator's filter list needs the top few, as
+/// Meilisearch's `maxValuesPerFacet`).
+pub const MAX_DEPARTMENT_FACETS: usize = 20;
 /// Largest accepted `offset`.
 pub const MAX_OFFSET: usize = 10_000;
 
@@ -239,7 +243,8 @@ pub struct Hit {
 pub struct Facets {
     /// Count per kind.
     pub kind: BTreeMap<String, u64>,
-    /// Count per department (materials without one are not counted).
+    /// Count per department, for the [`MAX_DEPARTMENT_FACETS`] departments with the most
+    /// matches (materials without a department are not counted).
     pub department: BTreeMap<String, u64>,
 }
 
@@ -460,10 +465,21 @@ fn rank(
                 .insert(k.as_str().to_string(), kind_counts[k as usize]);
         }
     }
-    for (d, &n) in dep_counts.iter().enumerate() {
-        if n > 0
-            && let Some(name) = index.docmeta().department_name(d as u32)
-        {
+    // The MAX_DEPARTMENT_FACETS departments with the most matches (ties by interned id).
+    let mut deps: Vec<(u64, usize)> = dep_counts
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .map(|(d, &n)| (n, d))
+        .collect();
+    if deps.len() > MAX_DEPARTMENT_FACETS {
+        deps.select_nth_unstable_by(MAX_DEPARTMENT_FACETS - 1, |a, b| {
+            b.0.cmp(&a.0).then(a.1.cmp(&b.1))
+        });
+        deps.truncate(MAX_DEPARTMENT_FACETS);
+    }
+    for (n, d) in deps {
+        if let Some(name) = index.docmeta().department_name(d as u32) {
             facets.department.insert(name, n);
         }
     }

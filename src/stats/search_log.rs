@@ -116,7 +116,30 @@ impl Drop for SearchLogger {
 /// How long the writer gathers records before one commit.
 const BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(50);
 
+/// Lowers the calling thread to the idle scheduling class (Linux `SCHED_IDLE`), so that the
+/// search-log writer only uses CPU no search needs: measured on localgovFAQ over HTTP, the
+/// writer at normal priority raised the p99 of a one-at-a-time search from 0.8 ms to 3–4 ms
+/// on a 2-core machine. Under sustained full load the queue then fills and records are
+/// dropped and counted, as the search log's contract allows.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        use thread_priority::{
+            NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy,
+            set_thread_priority_and_policy, thread_native_id,
+        };
+        if let Err(e) = set_thread_priority_and_policy(
+            thread_native_id(),
+            ThreadPriority::Min,
+            ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle),
+        ) {
+            tracing::debug!(error = ?e, "cannot lower the search-log writer's priority");
+        }
+    }
+}
+
 fn writer(store: &Store, rx: &Receiver<Msg>, written: &AtomicU64, failed: &AtomicU64) {
+    lower_priority();
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut acks = Vec::new();
     let mut stop = false;
