@@ -247,15 +247,9 @@ impl Analyzer {
                 let surface = t.surface.to_string();
                 let (s, e) = (chunk_start + t.byte_start, chunk_start + t.byte_end);
                 let details = t.details();
-                let pos = details
-                    .iter()
-                    .take(4)
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(",");
-                if STOP_TAG_PREFIXES.iter().any(|p| pos.starts_with(p)) {
+                let Some(pos) = content_pos(&details) else {
                     continue;
-                }
+                };
                 let base = details
                     .get(6)
                     .copied()
@@ -302,14 +296,7 @@ impl Analyzer {
         }
         let whole = out.last().map(|t| t.term.clone());
         for mut p in parts {
-            let details = p.details();
-            let pos = details
-                .iter()
-                .take(4)
-                .copied()
-                .collect::<Vec<_>>()
-                .join(",");
-            if STOP_TAG_PREFIXES.iter().any(|x| pos.starts_with(x)) {
+            if content_pos(&p.details()).is_none() {
                 continue;
             }
             let Some(term) = morph_term(&p.surface) else {
@@ -334,6 +321,18 @@ impl Analyzer {
         let text = truncate(text);
         bigram_tokens_normalized(&normalize(text))
     }
+}
+
+/// Returns the part of speech (`品詞,細分類1,細分類2,細分類3`) of a token's IPADIC details,
+/// or `None` when it has a stop tag.
+fn content_pos(details: &[&str]) -> Option<String> {
+    let pos = details
+        .iter()
+        .take(4)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(",");
+    (!STOP_TAG_PREFIXES.iter().any(|p| pos.starts_with(p))).then_some(pos)
 }
 
 fn truncate(text: &str) -> &str {

@@ -31,20 +31,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/escalations/{id}/close", post(close))
 }
 
-/// Parses a query string into a map; a parameter given twice is an error.
-pub(crate) fn params(raw: Option<&str>) -> Result<HashMap<String, String>, ApiError> {
-    let mut out = HashMap::new();
-    for (k, v) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
-        if out.insert(k.to_string(), v.to_string()).is_some() {
-            return Err(ApiError::bad_request(
-                "bad_parameter",
-                format!("parameter `{k}` given more than once"),
-            ));
-        }
-    }
-    Ok(out)
-}
-
 /// Parses the optional `limit` parameter (1..=`max`).
 pub(crate) fn limit(
     p: &HashMap<String, String>,
@@ -75,7 +61,7 @@ async fn list(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<List>, ApiError> {
     let store = store(&state)?;
-    let p = params(raw.as_deref())?;
+    let p = super::query_params(raw.as_deref())?;
     let status = match p.get("status").map(String::as_str) {
         None | Some("") => None,
         Some(s) => Some(EscalationStatus::parse(s).ok_or_else(|| {

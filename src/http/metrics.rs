@@ -16,8 +16,9 @@ use axum::{Json, Router};
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::escalations::{limit, params};
+use super::escalations::limit;
 use super::inquiries::{blocking, store};
+use super::query_params as params;
 use super::{ApiError, AppState};
 use crate::stats::metrics::{self, RateQuery, RateRow};
 use crate::stats::store::{MaterialUsage, QueryCount};

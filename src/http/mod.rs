@@ -11,6 +11,7 @@ pub mod inquiries;
 pub mod metrics;
 pub mod search;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
@@ -84,6 +85,20 @@ impl AppState {
         .map_err(ApiError::internal)?
         .map_err(ApiError::from)
     }
+}
+
+/// Parses a query string into a map; a parameter given twice is an error.
+pub(crate) fn query_params(raw: Option<&str>) -> Result<HashMap<String, String>, ApiError> {
+    let mut out = HashMap::new();
+    for (k, v) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        if out.insert(k.to_string(), v.to_string()).is_some() {
+            return Err(ApiError::bad_request(
+                "bad_parameter",
+                format!("parameter `{k}` given more than once"),
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// Builds the router with all routes.

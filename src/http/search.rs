@@ -17,20 +17,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/materials/{id}", get(material))
 }
 
-/// Parses the query string by hand so that every malformed parameter gets a JSON error.
-fn parse_params(raw: Option<&str>) -> Result<HashMap<String, String>, ApiError> {
-    let mut out = HashMap::new();
-    for (k, v) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
-        if out.insert(k.to_string(), v.to_string()).is_some() {
-            return Err(ApiError::bad_request(
-                "bad_parameter",
-                format!("parameter `{k}` given more than once"),
-            ));
-        }
-    }
-    Ok(out)
-}
-
 fn number(params: &HashMap<String, String>, name: &str, default: usize) -> Result<usize, ApiError> {
     match params.get(name) {
         None => Ok(default),
@@ -45,7 +31,7 @@ fn number(params: &HashMap<String, String>, name: &str, default: usize) -> Resul
 
 /// Builds a validated [`SearchRequest`] from the query string.
 pub fn request_from_query(raw: Option<&str>) -> Result<SearchRequest, ApiError> {
-    let p = parse_params(raw)?;
+    let p = super::query_params(raw)?;
     let q = p.get("q").cloned().unwrap_or_default();
     let kind = match p.get("kind").map(String::as_str) {
         None | Some("") => None,
