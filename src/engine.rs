@@ -46,6 +46,8 @@ pub struct Engine {
     materials: RwLock<Arc<HashMap<String, Arc<Material>>>>,
     weights: RwLock<Weights>,
     manifest: Option<PathBuf>,
+    /// Fingerprint of the indexed material set (see [`fingerprint`]).
+    fp: std::sync::Mutex<[u8; 32]>,
     /// A temporary data directory removed on drop (see [`Engine::ephemeral`]).
     cleanup: Option<PathBuf>,
 }
@@ -66,17 +68,26 @@ impl std::fmt::Debug for Engine {
     }
 }
 
-/// Returns a fingerprint of a material list (SHA-256 over the JSON lines, sorted by id).
-fn fingerprint(materials: &[Material]) -> String {
-    let mut sorted: Vec<&Material> = materials.iter().collect();
-    sorted.sort_by(|a, b| a.id.cmp(&b.id));
-    let mut h = Sha256::new();
-    h.update(b"kotae-index-v1\n");
-    for m in sorted {
-        h.update(serde_json::to_vec(m).unwrap_or_default());
-        h.update(b"\n");
+/// Returns the SHA-256 of one material's JSON.
+fn material_hash(m: &Material) -> [u8; 32] {
+    Sha256::digest(serde_json::to_vec(m).unwrap_or_default()).into()
+}
+
+fn xor_into(acc: &mut [u8; 32], h: &[u8; 32]) {
+    for (a, b) in acc.iter_mut().zip(h) {
+        *a ^= b;
     }
-    hex::encode(h.finalize())
+}
+
+/// Returns the fingerprint of a material set: the XOR of the SHA-256 of each material's JSON
+/// and of a format tag. XOR makes it independent of order and updatable per material, so an
+/// upsert costs O(changed materials), not a pass over the corpus.
+fn fingerprint<'a>(materials: impl IntoIterator<Item = &'a Material>) -> [u8; 32] {
+    let mut acc: [u8; 32] = Sha256::digest(b"kotae-index-v2").into();
+    for m in materials {
+        xor_into(&mut acc, &material_hash(m));
+    }
+    acc
 }
 
 impl Engine {
@@ -104,9 +115,12 @@ impl Engine {
         )?;
         let materials = corpus.load_all()?;
         let fp = fingerprint(&materials);
+        let fp_hex = hex::encode(fp);
         let manifest = (!opts.in_memory).then(|| index_dir.join("kotae-manifest.txt"));
         let stale = match &manifest {
-            Some(p) => created || std::fs::read_to_string(p).ok().as_deref() != Some(fp.as_str()),
+            Some(p) => {
+                created || std::fs::read_to_string(p).ok().as_deref() != Some(fp_hex.as_str())
+            }
             None => true,
         };
         let engine = Self {
@@ -117,6 +131,7 @@ impl Engine {
             materials: RwLock::new(Arc::new(HashMap::new())),
             weights: RwLock::new(Weights::default()),
             manifest,
+            fp: std::sync::Mutex::new(fp),
             cleanup: None,
         };
         if stale {
@@ -125,7 +140,7 @@ impl Engine {
                 "building the index from the corpus"
             );
             engine.index.rebuild(&materials, |_| {})?;
-            engine.write_manifest(&fp);
+            engine.write_manifest(&fp_hex);
         }
         engine.set_materials(materials);
         Ok(engine)
@@ -158,13 +173,12 @@ impl Engine {
     }
 
     fn refresh_manifest(&self) {
-        if self.manifest.is_some() {
-            let all: Vec<Material> = self.materials().values().map(|m| (**m).clone()).collect();
-            self.write_manifest(&fingerprint(&all));
-        }
+        let fp = *self.fp.lock().unwrap_or_else(|e| e.into_inner());
+        self.write_manifest(&hex::encode(fp));
     }
 
     fn set_materials(&self, materials: Vec<Material>) {
+        *self.fp.lock().unwrap_or_else(|e| e.into_inner()) = fingerprint(&materials);
         let map: HashMap<String, Arc<Material>> = materials
             .into_iter()
             .map(|m| (m.id.clone(), Arc::new(m)))
@@ -259,11 +273,20 @@ impl Engine {
         }
         let stats = self.corpus.upsert(collection, materials.clone())?;
         self.index.apply(&materials, &[])?;
-        let mut map = (*self.materials()).clone();
-        for m in materials {
-            map.insert(m.id.clone(), Arc::new(m));
+        {
+            // Read-modify-write under the write lock, so concurrent upserts cannot lose
+            // each other's materials.
+            let mut guard = self.materials.write().unwrap_or_else(|e| e.into_inner());
+            let mut fp = self.fp.lock().unwrap_or_else(|e| e.into_inner());
+            let mut map = (**guard).clone();
+            for m in materials {
+                xor_into(&mut fp, &material_hash(&m));
+                if let Some(old) = map.insert(m.id.clone(), Arc::new(m)) {
+                    xor_into(&mut fp, &material_hash(&old));
+                }
+            }
+            *guard = Arc::new(map);
         }
-        *self.materials.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(map);
         self.refresh_manifest();
         Ok(stats)
     }
@@ -276,11 +299,17 @@ impl Engine {
     pub fn remove(&self, collection: &str, ids: &[String]) -> Result<usize> {
         let n = self.corpus.remove(collection, ids)?;
         self.index.apply(&[], ids)?;
-        let mut map = (*self.materials()).clone();
-        for id in ids {
-            map.remove(id);
+        {
+            let mut guard = self.materials.write().unwrap_or_else(|e| e.into_inner());
+            let mut fp = self.fp.lock().unwrap_or_else(|e| e.into_inner());
+            let mut map = (**guard).clone();
+            for id in ids {
+                if let Some(old) = map.remove(id) {
+                    xor_into(&mut fp, &material_hash(&old));
+                }
+            }
+            *guard = Arc::new(map);
         }
-        *self.materials.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(map);
         self.refresh_manifest();
         Ok(n)
     }
@@ -343,5 +372,35 @@ impl From<std::io::Error> for Error {
             context: "i/o".into(),
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn faq(source_id: &str, answer: &str) -> Material {
+        serde_json::from_value(serde_json::json!({
+            "source_id": source_id, "kind": "faq", "question": format!("{source_id}の質問"),
+            "answer": answer, "source": "t", "updated_at": "2026-04-01T09:00:00+09:00"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn incremental_fingerprint_matches_a_full_recount() {
+        let dir = tempfile::tempdir().unwrap();
+        let analyzer = Arc::new(Analyzer::builtin().unwrap());
+        let e = Engine::open_with(&EngineOptions::new(dir.path()), analyzer).unwrap();
+        e.upsert("a", vec![faq("1", "一"), faq("2", "二")]).unwrap();
+        e.upsert("a", vec![faq("2", "二改"), faq("3", "三")])
+            .unwrap();
+        let id1 = crate::material::material_id("t", "1");
+        e.remove("a", &[id1]).unwrap();
+        let manifest =
+            std::fs::read_to_string(dir.path().join("index/kotae-manifest.txt")).unwrap();
+        let recount = hex::encode(fingerprint(&e.corpus().load_all().unwrap()));
+        assert_eq!(manifest, recount);
+        assert_eq!(e.materials().len(), 2);
     }
 }

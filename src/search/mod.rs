@@ -610,7 +610,11 @@ pub fn rank_ids(
     let p = with_feedback(index, analyzer, materials, p, &req, now, w)?;
     let rr = Rerank {
         materials,
-        query_bigrams: content_bigrams(q),
+        query_bigrams: if w.rerank > 0.0 {
+            content_bigrams(q)
+        } else {
+            Default::default()
+        },
         depth: w.rerank_depth,
         weight: w.rerank,
     };
@@ -648,7 +652,11 @@ pub fn search(
     let p = with_feedback(index, analyzer, materials, p, req, now, w)?;
     let rr = Rerank {
         materials,
-        query_bigrams: content_bigrams(&req.q),
+        query_bigrams: if w.rerank > 0.0 {
+            content_bigrams(&req.q)
+        } else {
+            Default::default()
+        },
         depth: w.rerank_depth,
         weight: w.rerank,
     };
