@@ -608,6 +608,13 @@ fn serve(
             data_dir.display(),
             store.path().display()
         );
+        // Responses go out in one write per connection; without TCP_NODELAY a response
+        // split by hyper could wait for the client's delayed ACK.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+            }
+        });
         axum::serve(listener, kotae::http::app(state))
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
