@@ -31,7 +31,7 @@ pub enum Error {
     #[error("{0}")]
     NotFound(String),
     /// An I/O error with context.
-    #[error("{context}: {source}")]
+    #[error("{context}")]
     Io {
         /// What was being done.
         context: String,

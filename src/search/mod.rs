@@ -295,8 +295,20 @@ pub fn plan(analyzer: &Analyzer, fields: &schema::Fields, q: &str, w: &Weights) 
     let norm = normalize(q);
     let mut morph_terms = Vec::new();
     let mut bigram_terms = Vec::new();
-    let bigrams = crate::analysis::bigram_tokens_normalized(&norm);
-    let mut hl_terms: Vec<String> = bigrams.iter().map(|t| t.term.clone()).collect();
+    // Hiragana-only bigrams (です, ので, ください) are function words: neither searched nor
+    // highlighted, unless the whole query is kana.
+    let all_kana = norm
+        .text
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .all(crate::analysis::normalize::is_kana);
+    let keep = |t: &str| all_kana || !t.chars().all(|c| matches!(c, '\u{3041}'..='\u{309F}'));
+    let bigrams: Vec<String> = crate::analysis::bigram_tokens_normalized(&norm)
+        .into_iter()
+        .map(|t| t.term)
+        .filter(|t| keep(t))
+        .collect();
+    let mut hl_terms: Vec<String> = bigrams.clone();
     if w.use_morph {
         for t in analyzer.morph_tokens_normalized(&norm) {
             let qw = if t.noun { 1.0 } else { w.non_noun };
@@ -304,17 +316,7 @@ pub fn plan(analyzer: &Analyzer, fields: &schema::Fields, q: &str, w: &Weights) 
         }
     }
     if w.use_bigram {
-        let all_kana = norm
-            .text
-            .chars()
-            .filter(|c| c.is_alphanumeric())
-            .all(crate::analysis::normalize::is_kana);
-        let keep = |t: &str| all_kana || !t.chars().all(|c| matches!(c, '\u{3041}'..='\u{309F}'));
-        add_counted(
-            &mut bigram_terms,
-            bigrams.into_iter().map(|t| t.term).filter(|t| keep(t)),
-            1.0,
-        );
+        add_counted(&mut bigram_terms, bigrams, 1.0);
     }
     if w.use_synonyms {
         let syn = analyzer.synonyms();
