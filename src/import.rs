@@ -351,11 +351,26 @@ pub fn parse_contact_block(answer: &str) -> Option<Contact> {
     let block = block.split_once('】').map_or(block.as_str(), |x| x.1);
     // The block ends at the next 【…】 heading.
     let block = block.split('【').next().unwrap_or("");
-    let items: Vec<&str> = block
-        .split(['。', '\n'])
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .collect();
+    // Items are separated by 。 or newlines; bullets (●, ・) and dash-framed captions
+    // (-特定健診について-) are decoration; notes (※…) are not part of the contact; an item
+    // with 電話 in the middle (国保年金課年金担当電話06-…) holds an organisation and a phone.
+    let mut items: Vec<&str> = Vec::new();
+    for raw in block.split(['。', '\n']) {
+        let item = raw.trim().trim_start_matches(['●', '・', '○', '◎']).trim();
+        if item.is_empty()
+            || item.starts_with('※')
+            || (item.starts_with('-') && item.ends_with('-'))
+        {
+            continue;
+        }
+        match item.find("電話") {
+            Some(i) if i > 0 && !item.starts_with('■') => {
+                items.push(item[..i].trim());
+                items.push(&item[i..]);
+            }
+            _ => items.push(item),
+        }
+    }
     let mut c = Contact::default();
     let mut orgs: Vec<&str> = Vec::new();
     let mut address: Vec<&str> = Vec::new();
@@ -434,12 +449,24 @@ fn extract_contacts_into(out: &mut Imported, source: &str, updated: DateTime<Fix
             continue;
         };
         out.contact_blocks_seen += 1;
-        let key = format!(
-            "{}|{}|{}",
-            c.department.as_deref().unwrap_or(""),
-            c.group.as_deref().unwrap_or(""),
-            c.phone.as_deref().unwrap_or("")
-        );
+        // A phone number identifies a desk: blocks naming it with different wording
+        // (健康福祉局健康増進課 / 健康福祉局健康増進課母子保健担当) are one contact.
+        let digits: String = c
+            .phone
+            .as_deref()
+            .unwrap_or("")
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect();
+        let key = if digits.len() >= 9 {
+            format!("tel:{digits}")
+        } else {
+            format!(
+                "{}|{}",
+                c.department.as_deref().unwrap_or(""),
+                c.group.as_deref().unwrap_or("")
+            )
+        };
         seen.entry(key).or_insert(c);
     }
     for (key, c) in seen {
@@ -488,6 +515,22 @@ mod tests {
                 .as_deref()
                 .unwrap()
                 .starts_with("午前8時30分~午後5時15分 休日: 土・日曜日")
+        );
+    }
+
+    #[test]
+    fn contact_block_decorations_notes_and_inline_phone() {
+        let a = "説明。【お問い合わせ】。●市民協働局市民サービス部国保年金課年金担当電話０６－６４８９－６４２８。※詳しくは年金事務所へ。";
+        let c = parse_contact_block(a).unwrap();
+        assert_eq!(
+            c.department.as_deref(),
+            Some("市民協働局市民サービス部国保年金課年金担当")
+        );
+        assert_eq!(c.phone.as_deref(), Some("06-6489-6428"));
+        let b = "【お問い合わせ】。-特定健診について-。健康福祉局健康増進課。電話06-4869-3053。";
+        assert_eq!(
+            parse_contact_block(b).unwrap().department.as_deref(),
+            Some("健康福祉局健康増進課")
         );
     }
 
