@@ -341,6 +341,7 @@ pub fn plan(analyzer: &Analyzer, fields: &schema::Fields, q: &str, w: &Weights) 
             k1: w.k1_morph,
             weight: 1.0,
             terms: morph_terms,
+            alternatives: Vec::new(),
         });
     }
     if !bigram_terms.is_empty() {
@@ -352,12 +353,67 @@ pub fn plan(analyzer: &Analyzer, fields: &schema::Fields, q: &str, w: &Weights) 
             k1: w.k1_bigram,
             weight: w.bigram,
             terms: bigram_terms,
+            alternatives: Vec::new(),
         });
     }
     QueryPlan {
         groups,
         highlighter: Highlighter::from_terms(hl_terms.iter().map(String::as_str)),
     }
+}
+
+/// At most this many bigrams stand in for a one-character query term.
+const MAX_UNIGRAM_EXPANSION: usize = 1024;
+
+/// Replaces each one-character CJK term of the bigram group (a query such as 税, whose
+/// character the index holds only inside bigrams like 車税 or 税務) by the set of indexed
+/// bigrams containing it, scored as one term. The bigram term dictionaries are scanned
+/// (tens of thousands of terms: about a millisecond, only for such queries).
+fn expand_unigrams(
+    searcher: &tantivy::Searcher,
+    fields: &schema::Fields,
+    plan: &mut QueryPlan,
+) -> tantivy::Result<()> {
+    use crate::analysis::normalize::{is_ideograph, is_kana};
+    for g in &mut plan.groups {
+        if g.fields.first().map(|f| f.field) != Some(fields.title_bigram) {
+            continue;
+        }
+        let (unigrams, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut g.terms)
+            .into_iter()
+            .partition(|(t, _)| {
+                let mut cs = t.chars();
+                matches!((cs.next(), cs.next()), (Some(c), None) if is_ideograph(c) || is_kana(c))
+            });
+        g.terms = rest;
+        if unigrams.is_empty() {
+            continue;
+        }
+        for (u, qw) in unigrams {
+            let c = u.chars().next().unwrap_or_default();
+            let mut set: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+            set.insert(u.clone());
+            'scan: for f in &g.fields {
+                for seg in searcher.segment_readers() {
+                    let ii = seg.inverted_index(f.field)?;
+                    let mut stream = ii.terms().stream()?;
+                    while stream.advance() {
+                        if let Ok(t) = std::str::from_utf8(stream.key())
+                            && t.chars().count() == 2
+                            && t.contains(c)
+                        {
+                            set.insert(t.to_string());
+                            if set.len() >= MAX_UNIGRAM_EXPANSION {
+                                break 'scan;
+                            }
+                        }
+                    }
+                }
+            }
+            g.alternatives.push((set.into_iter().collect(), qw));
+        }
+    }
+    Ok(())
 }
 
 /// The ranked, filtered candidates of one query.
@@ -609,7 +665,8 @@ pub fn rank_ids(
         ..SearchRequest::default()
     };
     let now = chrono::Utc::now().timestamp();
-    let p = with_feedback(index, analyzer, materials, p, &req, now, w)?;
+    let mut p = with_feedback(index, analyzer, materials, p, &req, now, w)?;
+    expand_unigrams(&searcher, index.fields(), &mut p)?;
     let rr = Rerank {
         materials,
         query_bigrams: if w.rerank > 0.0 {
@@ -651,7 +708,8 @@ pub fn search(
     let p = plan(analyzer, index.fields(), &req.q, w);
     let searcher = index.reader().searcher();
     let now = chrono::Utc::now().timestamp();
-    let p = with_feedback(index, analyzer, materials, p, req, now, w)?;
+    let mut p = with_feedback(index, analyzer, materials, p, req, now, w)?;
+    expand_unigrams(&searcher, index.fields(), &mut p)?;
     let rr = Rerank {
         materials,
         query_bigrams: if w.rerank > 0.0 {

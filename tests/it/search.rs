@@ -204,3 +204,27 @@ fn synonyms_reload_without_reindex() {
         after.hits[0].title
     );
 }
+
+#[test]
+fn one_character_query_finds_the_character_inside_words() {
+    let (_dir, engine) = default_engine(false);
+    // 税 is indexed only inside words such as 自動車税 and 県税: the bigram expansion finds them.
+    let resp = engine.search(&req("税")).unwrap();
+    let mut r = req("税");
+    r.limit = 100;
+    let all: Vec<String> = engine
+        .search(&r)
+        .unwrap()
+        .hits
+        .into_iter()
+        .map(|h| h.source_id)
+        .collect();
+    assert!(all.contains(&"faq-0058".to_string()), "{all:?}");
+    assert!(resp.total >= 20, "{}", resp.total);
+    assert!(
+        resp.hits[0].snippet.contains("<mark>税</mark>")
+            || resp.hits[0].snippet.contains("税</mark>"),
+        "{}",
+        resp.hits[0].snippet
+    );
+}
