@@ -47,6 +47,27 @@ pub struct Imported {
     pub contact_blocks_seen: usize,
 }
 
+impl Imported {
+    fn push(&mut self, m: Material) {
+        match m.kind {
+            MaterialKind::Contact => self.contacts.push(m),
+            _ => self.materials.push(m),
+        }
+    }
+
+    fn finish(
+        mut self,
+        opts: &ImportOptions,
+        source: &str,
+        updated: DateTime<FixedOffset>,
+    ) -> Self {
+        if opts.extract_contacts {
+            extract_contacts_into(&mut self, source, updated);
+        }
+        self
+    }
+}
+
 fn now() -> DateTime<FixedOffset> {
     chrono::Utc::now().fixed_offset()
 }
@@ -126,15 +147,9 @@ pub fn read_file(path: &Path, source: &str, opts: &ImportOptions) -> Result<Impo
                 ));
             }
         };
-        match m.kind {
-            MaterialKind::Contact => out.contacts.push(m),
-            _ => out.materials.push(m),
-        }
+        out.push(m);
     }
-    if opts.extract_contacts {
-        extract_contacts_into(&mut out, source, updated);
-    }
-    Ok(out)
+    Ok(out.finish(opts, source, updated))
 }
 
 /// Parses one localgovFAQ record: `"Question: …\nAnswer: …\n"`; `＜改＞` (an original line
@@ -153,25 +168,12 @@ pub fn localgov_record(
         return None;
     }
     let department = parse_contact_block(&answer).and_then(|c| c.department);
-    let mut m = Material {
-        id: String::new(),
-        source_id: key.to_string(),
-        kind: MaterialKind::Faq,
-        title: String::new(),
+    Some(Material {
         question: Some(question),
         answer: Some(answer),
-        body: None,
-        contact: None,
-        source: source.to_string(),
-        url: None,
         department,
-        category: None,
-        tags: vec![],
-        updated_at: updated,
-        valid_until: None,
-    };
-    m.ensure_id();
-    Some(m)
+        ..Material::new(MaterialKind::Faq, source, key, updated)
+    })
 }
 
 fn str_field(obj: &serde_json::Map<String, Value>, names: &[&str]) -> Option<String> {
@@ -327,15 +329,9 @@ fn read_csv(
         }
         let m = json_record(&row.to_string(), &obj, source, opts.kind, updated)
             .map_err(|e| invalid(path, format!("row {row}: {e}")))?;
-        match m.kind {
-            MaterialKind::Contact => out.contacts.push(m),
-            _ => out.materials.push(m),
-        }
+        out.push(m);
     }
-    if opts.extract_contacts {
-        extract_contacts_into(&mut out, source, updated);
-    }
-    Ok(out)
+    Ok(out.finish(opts, source, updated))
 }
 
 /// Parses the `【お問い合わせ】` block of an FAQ answer (localgovFAQ style: items separated
@@ -471,24 +467,17 @@ fn extract_contacts_into(out: &mut Imported, source: &str, updated: DateTime<Fix
     }
     for (key, c) in seen {
         let mut m = Material {
-            id: String::new(),
-            source_id: format!("contact:{key}"),
-            kind: MaterialKind::Contact,
-            title: String::new(),
-            question: None,
-            answer: None,
-            body: None,
             department: c.department.clone(),
             contact: Some(c),
-            source: source.to_string(),
-            url: None,
             category: Some("組織・連絡先".into()),
-            tags: vec![],
-            updated_at: updated,
-            valid_until: None,
+            ..Material::new(
+                MaterialKind::Contact,
+                source,
+                format!("contact:{key}"),
+                updated,
+            )
         };
         m.title = m.display_title();
-        m.ensure_id();
         out.contacts.push(m);
     }
 }

@@ -177,6 +177,34 @@ pub enum MaterialError {
 }
 
 impl Material {
+    /// Returns an empty material of `kind` from record `source_id` of `source`, with its
+    /// stable id ([`material_id`]) filled in; callers set the kind's text fields.
+    pub fn new(
+        kind: MaterialKind,
+        source: impl Into<String>,
+        source_id: impl Into<String>,
+        updated_at: DateTime<FixedOffset>,
+    ) -> Self {
+        let (source, source_id) = (source.into(), source_id.into());
+        Self {
+            id: material_id(&source, &source_id),
+            source_id,
+            kind,
+            title: String::new(),
+            question: None,
+            answer: None,
+            body: None,
+            contact: None,
+            source,
+            url: None,
+            department: None,
+            category: None,
+            tags: vec![],
+            updated_at,
+            valid_until: None,
+        }
+    }
+
     /// Fills `id` from `source` and `source_id` when it is empty.
     pub fn ensure_id(&mut self) {
         if self.id.is_empty() {

@@ -193,21 +193,9 @@ pub fn extract(input: &PageInput<'_>) -> Extracted {
         .unwrap_or(input.fetched_at);
     let url = input.url.as_str();
     let base_material = |kind: MaterialKind, key: String| Material {
-        id: String::new(),
-        source_id: format!("{url}#{key}"),
-        kind,
-        title: String::new(),
-        question: None,
-        answer: None,
-        body: None,
-        contact: None,
-        source: url.to_string(),
         url: Some(url.to_string()),
         department: out.department.clone(),
-        category: None,
-        tags: vec![],
-        updated_at,
-        valid_until: None,
+        ..Material::new(kind, url, format!("{url}#{key}"), updated_at)
     };
     let body = render_clean(root);
     let mut materials = Vec::new();
@@ -239,9 +227,6 @@ pub fn extract(input: &PageInput<'_>) -> Extracted {
         }
         m.contact = Some(c);
         materials.push(m);
-    }
-    for m in &mut materials {
-        m.ensure_id();
     }
     out.materials = materials;
     out

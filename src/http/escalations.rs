@@ -172,27 +172,22 @@ struct Promoted {
 /// Builds the `faq` material of an answered escalation (question and answer may be edited
 /// by the caller).
 pub fn material_from(e: &Escalation, question: String, answer: String) -> Material {
-    let mut m = Material {
-        id: String::new(),
-        source_id: format!("escalation/{}", e.id),
-        kind: MaterialKind::Faq,
-        title: String::new(),
+    let updated_at = Utc::now()
+        .with_timezone(&chrono_tz::Asia::Tokyo)
+        .fixed_offset();
+    Material {
         question: Some(question),
         answer: Some(answer),
-        body: None,
-        contact: None,
-        source: "escalation".into(),
-        url: None,
         department: Some(e.department.clone()),
         category: e.category.clone(),
         tags: vec!["escalation".into()],
-        updated_at: Utc::now()
-            .with_timezone(&chrono_tz::Asia::Tokyo)
-            .fixed_offset(),
-        valid_until: None,
-    };
-    m.ensure_id();
-    m
+        ..Material::new(
+            MaterialKind::Faq,
+            "escalation",
+            format!("escalation/{}", e.id),
+            updated_at,
+        )
+    }
 }
 
 async fn promote(
