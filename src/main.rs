@@ -375,6 +375,7 @@ fn eval(
             "morph only",
             Weights {
                 use_bigram: false,
+                unigram: 0.0,
                 use_synonyms: false,
                 ..d
             },
@@ -383,12 +384,17 @@ fn eval(
             "bigram only",
             Weights {
                 use_morph: false,
+                unigram: 0.0,
                 use_synonyms: false,
                 ..d
             },
         ));
         variants.push((
-            "morph + bigram, no synonyms",
+            "morph + bigram (no ideograph unigrams)",
+            Weights { unigram: 0.0, ..d },
+        ));
+        variants.push((
+            "no synonyms",
             Weights {
                 use_synonyms: false,
                 ..d
@@ -399,6 +405,7 @@ fn eval(
             Weights {
                 title_morph: d.body_morph,
                 title_bigram: d.body_bigram,
+                title_unigram: d.body_unigram,
                 ..d
             },
         ));

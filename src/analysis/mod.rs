@@ -321,6 +321,36 @@ impl Analyzer {
         let text = truncate(text);
         bigram_tokens_normalized(&normalize(text))
     }
+
+    /// Returns the unigram-field tokens of `text`: one token per ideograph.
+    pub fn unigram_tokens(&self, text: &str) -> Vec<Token> {
+        let text = truncate(text);
+        unigram_tokens_normalized(&normalize(text))
+    }
+}
+
+/// Returns the unigram-field tokens of normalized text: every ideograph (kanji) on its
+/// own, with its original offsets. Kana and Latin carry little meaning alone and are left out.
+pub fn unigram_tokens_normalized(norm: &Normalized) -> Vec<Token> {
+    let mut out = Vec::new();
+    let mut prev = None;
+    for (i, c) in norm.text.char_indices() {
+        let c = if c == '々' { prev.unwrap_or(c) } else { c };
+        if !normalize::is_ideograph(c) || c == '々' {
+            prev = None;
+            continue;
+        }
+        prev = Some(c);
+        if let Some((s, e)) = norm.original_span(i, i + c.len_utf8()) {
+            out.push(Token {
+                term: c.to_string(),
+                start: s,
+                end: e,
+                noun: true,
+            });
+        }
+    }
+    out
 }
 
 /// Returns the part of speech (`品詞,細分類1,細分類2,細分類3`) of a token's IPADIC details,
@@ -525,6 +555,16 @@ mod tests {
         let toks = bigram_tokens_normalized(&normalize("税 の"));
         let terms: Vec<&str> = toks.iter().map(|t| t.term.as_str()).collect();
         assert_eq!(terms, ["税", "の"]);
+    }
+
+    #[test]
+    fn unigrams_are_kanji_only_with_original_offsets() {
+        let src = "時々髙橋さんのカード";
+        let toks = unigram_tokens_normalized(&normalize(src));
+        let terms: Vec<&str> = toks.iter().map(|t| t.term.as_str()).collect();
+        assert_eq!(terms, ["時", "時", "高", "橋"]);
+        assert_eq!(&src[toks[1].start..toks[1].end], "々");
+        assert_eq!(&src[toks[2].start..toks[2].end], "髙");
     }
 
     #[test]

@@ -11,11 +11,14 @@ use super::{Analyzer, Token};
 pub const MORPH: &str = "ja_morph";
 /// Name of the character-bigram tokenizer.
 pub const BIGRAM: &str = "ja_bigram";
+/// Name of the ideograph-unigram tokenizer.
+pub const UNIGRAM: &str = "ja_unigram";
 
 #[derive(Clone, Copy)]
 enum Stream {
     Morph,
     Bigram,
+    Unigram,
 }
 
 /// A tantivy tokenizer over one of the analyzer's streams.
@@ -39,6 +42,7 @@ impl Tokenizer for JaTokenizer {
         let tokens = match self.stream {
             Stream::Morph => self.analyzer.morph_tokens(text),
             Stream::Bigram => self.analyzer.bigram_tokens(text),
+            Stream::Unigram => self.analyzer.unigram_tokens(text),
         };
         JaTokenStream {
             tokens,
@@ -85,8 +89,15 @@ pub fn register(manager: &TokenizerManager, analyzer: Arc<Analyzer>) {
     manager.register(
         BIGRAM,
         JaTokenizer {
-            analyzer,
+            analyzer: analyzer.clone(),
             stream: Stream::Bigram,
+        },
+    );
+    manager.register(
+        UNIGRAM,
+        JaTokenizer {
+            analyzer,
+            stream: Stream::Unigram,
         },
     );
 }

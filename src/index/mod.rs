@@ -2,8 +2,9 @@
 //!
 //! Schema (field names in [`schema`]): `id`, `kind`, `department` as raw strings (indexed,
 //! fast, for lookups, filters and facets); `valid_until` as i64 seconds (fast, for expiry
-//! filtering; materials without an end store `i64::MAX`); four text fields
-//! `title_morph`, `body_morph`, `title_bigram`, `body_bigram` with term frequencies (no
+//! filtering; materials without an end store `i64::MAX`); six text fields
+//! `title_morph`, `body_morph`, `title_bigram`, `body_bigram`, `title_unigram`,
+//! `body_unigram` with term frequencies (no
 //! positions: kotae builds no phrase queries, and positions would double the postings).
 //! The text itself is not stored: the engine keeps materials in memory, loaded from the
 //! corpus.
@@ -185,6 +186,8 @@ impl MaterialIndex {
         doc.add_text(f.title_bigram, &title);
         doc.add_text(f.body_morph, body);
         doc.add_text(f.body_bigram, body);
+        doc.add_text(f.title_unigram, &title);
+        doc.add_text(f.body_unigram, body);
         doc
     }
 }

@@ -4,7 +4,7 @@ use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 
-use crate::analysis::tokenizer::{BIGRAM, MORPH};
+use crate::analysis::tokenizer::{BIGRAM, MORPH, UNIGRAM};
 
 /// Material id (raw string).
 pub const ID: &str = "id";
@@ -22,6 +22,10 @@ pub const BODY_MORPH: &str = "body_morph";
 pub const TITLE_BIGRAM: &str = "title_bigram";
 /// Body/answer text, character bigrams.
 pub const BODY_BIGRAM: &str = "body_bigram";
+/// Title/question text, single ideographs.
+pub const TITLE_UNIGRAM: &str = "title_unigram";
+/// Body/answer text, single ideographs.
+pub const BODY_UNIGRAM: &str = "body_unigram";
 
 fn text(tokenizer: &str) -> TextOptions {
     TextOptions::default().set_indexing_options(
@@ -43,6 +47,8 @@ pub fn build() -> Schema {
     b.add_text_field(BODY_MORPH, text(MORPH));
     b.add_text_field(TITLE_BIGRAM, text(BIGRAM));
     b.add_text_field(BODY_BIGRAM, text(BIGRAM));
+    b.add_text_field(TITLE_UNIGRAM, text(UNIGRAM));
+    b.add_text_field(BODY_UNIGRAM, text(UNIGRAM));
     b.build()
 }
 
@@ -65,6 +71,10 @@ pub struct Fields {
     pub title_bigram: Field,
     /// See [`BODY_BIGRAM`].
     pub body_bigram: Field,
+    /// See [`TITLE_UNIGRAM`].
+    pub title_unigram: Field,
+    /// See [`BODY_UNIGRAM`].
+    pub body_unigram: Field,
 }
 
 impl Fields {
@@ -83,6 +93,8 @@ impl Fields {
             body_morph: f(BODY_MORPH),
             title_bigram: f(TITLE_BIGRAM),
             body_bigram: f(BODY_BIGRAM),
+            title_unigram: f(TITLE_UNIGRAM),
+            body_unigram: f(BODY_UNIGRAM),
         }
     }
 }

@@ -46,10 +46,6 @@ pub struct TermGroup {
     pub weight: f32,
     /// Query terms with their query weights.
     pub terms: Vec<(String, f32)>,
-    /// Term sets scored as one term (their frequencies added, df = documents with any of
-    /// them), with their query weights: a one-character query expanded to every bigram
-    /// holding that character.
-    pub alternatives: Vec<(Vec<String>, f32)>,
 }
 
 /// Dense per-segment scores: `scores[segment][doc]`, 0 for non-matching documents.
@@ -69,7 +65,7 @@ pub fn score(searcher: &Searcher, groups: &[TermGroup]) -> tantivy::Result<Segme
     let mut touched: Vec<Vec<DocId>> = vec![Vec::new(); segs.len()];
     let n_docs = searcher.num_docs().max(1) as f32;
     for g in groups {
-        if (g.terms.is_empty() && g.alternatives.is_empty()) || g.weight <= 0.0 {
+        if g.terms.is_empty() || g.weight <= 0.0 {
             continue;
         }
         // Per field: average length, and per segment the inverted index and norms.
@@ -90,39 +86,32 @@ pub fn score(searcher: &Searcher, groups: &[TermGroup]) -> tantivy::Result<Segme
             inv.push(seg_inv);
             norms.push(seg_norms);
         }
-        let sets = g
-            .terms
-            .iter()
-            .map(|(t, w)| (std::slice::from_ref(t), w))
-            .chain(g.alternatives.iter().map(|(v, w)| (v.as_slice(), w)));
-        for (set, qw) in sets {
+        for (term, qw) in &g.terms {
             let mut df = 0usize;
             for (fi, f) in g.fields.iter().enumerate() {
                 if f.weight <= 0.0 {
                     continue;
                 }
+                let t = Term::from_field_text(f.field, term);
                 for (si, s) in segs.iter().enumerate() {
-                    for term in set {
-                        let t = Term::from_field_text(f.field, term);
-                        let Some(mut postings) =
-                            inv[fi][si].read_postings(&t, IndexRecordOption::WithFreqs)?
-                        else {
-                            continue;
-                        };
-                        let alive = s.alive_bitset();
-                        let mut doc = postings.doc();
-                        while doc != TERMINATED {
-                            if alive.is_none_or(|a| a.is_alive(doc)) {
-                                let len = norms[fi][si].fieldnorm(doc) as f32;
-                                let norm = 1.0 - f.b + f.b * len / avglen[fi];
-                                let slot = &mut scratch[si][doc as usize];
-                                if *slot == 0.0 {
-                                    touched[si].push(doc);
-                                }
-                                *slot += f.weight * postings.term_freq() as f32 / norm.max(1e-3);
+                    let Some(mut postings) =
+                        inv[fi][si].read_postings(&t, IndexRecordOption::WithFreqs)?
+                    else {
+                        continue;
+                    };
+                    let alive = s.alive_bitset();
+                    let mut doc = postings.doc();
+                    while doc != TERMINATED {
+                        if alive.is_none_or(|a| a.is_alive(doc)) {
+                            let len = norms[fi][si].fieldnorm(doc) as f32;
+                            let norm = 1.0 - f.b + f.b * len / avglen[fi];
+                            let slot = &mut scratch[si][doc as usize];
+                            if *slot == 0.0 {
+                                touched[si].push(doc);
                             }
-                            doc = postings.advance();
+                            *slot += f.weight * postings.term_freq() as f32 / norm.max(1e-3);
                         }
+                        doc = postings.advance();
                     }
                 }
             }

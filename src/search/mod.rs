@@ -1,11 +1,12 @@
-//! Search: request → analyzed query → tantivy BM25 over four fields → ranked hits with
-//! snippets and facets. No HTTP types here.
+//! Search: request → analyzed query → BM25F over tantivy's postings of six fields → ranked
+//! hits with snippets and facets. No HTTP types here.
 //!
 //! # Ranking
-//! BM25F (see [`bm25f`]) over two field groups: morphological terms in the title/question
-//! and body/answer fields, and character bigrams in the same fields (at a lower group
-//! weight), with synonym alternatives at a lower query weight. The weights in [`Weights::default`] were chosen on the localgovFAQ evaluation set
-//! (see `kotae eval` and the ablation table in the README).
+//! BM25F (see [`bm25f`]) over three field groups: morphological terms in the title/question
+//! and body/answer fields, character bigrams in the same fields, and single kanji in the same
+//! fields (the last two at lower group weights), with synonym alternatives at a lower query
+//! weight. The weights in [`Weights::default`] were chosen on the localgovFAQ evaluation set
+//! (see `kotae eval`, and the ablation table and held-out check in the README).
 
 pub mod bm25f;
 pub mod snippet;
@@ -49,6 +50,14 @@ pub struct Weights {
     pub bigram: f32,
     /// BM25 saturation k1 of the morph group.
     pub k1_morph: f32,
+    /// Multiplier of the ideograph-unigram group's score (0 = off).
+    pub unigram: f32,
+    /// Weight of the title/question field in the unigram group.
+    pub title_unigram: f32,
+    /// Weight of the body/answer field in the unigram group.
+    pub body_unigram: f32,
+    /// BM25 saturation k1 of the unigram group.
+    pub k1_unigram: f32,
     /// BM25 saturation k1 of the bigram group.
     pub k1_bigram: f32,
     /// Length normalisation b of the title fields.
@@ -87,10 +96,14 @@ impl Default for Weights {
             body_morph: 0.5,
             title_bigram: 1.0,
             body_bigram: 1.0,
-            bigram: 0.3,
+            bigram: 0.2,
             k1_morph: 1.2,
-            k1_bigram: 2.0,
-            b_title: 0.9,
+            k1_bigram: 1.0,
+            unigram: 0.3,
+            k1_unigram: 4.0,
+            title_unigram: 2.0,
+            body_unigram: 0.5,
+            b_title: 1.0,
             b_body: 0.5,
             synonym: 0.7,
             non_noun: 0.3,
@@ -134,6 +147,10 @@ impl Weights {
                 "fb_weight" => w.fb_weight = f()?,
                 "k1_morph" => w.k1_morph = f()?,
                 "k1_bigram" => w.k1_bigram = f()?,
+                "unigram" => w.unigram = f()?,
+                "k1_unigram" => w.k1_unigram = f()?,
+                "title_unigram" => w.title_unigram = f()?,
+                "body_unigram" => w.body_unigram = f()?,
                 "b_title" => w.b_title = f()?,
                 "b_body" => w.b_body = f()?,
                 "use_morph" => w.use_morph = b()?,
@@ -290,7 +307,7 @@ fn add_counted(into: &mut Vec<(String, f32)>, terms: impl IntoIterator<Item = St
     }
 }
 
-/// Analyzes `q` into BM25F term groups (morph and bigram) with synonym alternatives.
+/// Analyzes `q` into BM25F term groups (morph, bigram, unigram) with synonym alternatives.
 pub fn plan(analyzer: &Analyzer, fields: &schema::Fields, q: &str, w: &Weights) -> QueryPlan {
     let norm = normalize(q);
     let mut morph_terms = Vec::new();
@@ -341,7 +358,6 @@ pub fn plan(analyzer: &Analyzer, fields: &schema::Fields, q: &str, w: &Weights) 
             k1: w.k1_morph,
             weight: 1.0,
             terms: morph_terms,
-            alternatives: Vec::new(),
         });
     }
     if !bigram_terms.is_empty() {
@@ -353,67 +369,33 @@ pub fn plan(analyzer: &Analyzer, fields: &schema::Fields, q: &str, w: &Weights) 
             k1: w.k1_bigram,
             weight: w.bigram,
             terms: bigram_terms,
-            alternatives: Vec::new(),
         });
+    }
+    if w.unigram > 0.0 {
+        let mut uni = Vec::new();
+        add_counted(
+            &mut uni,
+            crate::analysis::unigram_tokens_normalized(&norm)
+                .into_iter()
+                .map(|t| t.term),
+            1.0,
+        );
+        if !uni.is_empty() {
+            groups.push(bm25f::TermGroup {
+                fields: vec![
+                    spec(fields.title_unigram, w.title_unigram, w.b_title),
+                    spec(fields.body_unigram, w.body_unigram, w.b_body),
+                ],
+                k1: w.k1_unigram,
+                weight: w.unigram,
+                terms: uni,
+            });
+        }
     }
     QueryPlan {
         groups,
         highlighter: Highlighter::from_terms(hl_terms.iter().map(String::as_str)),
     }
-}
-
-/// At most this many bigrams stand in for a one-character query term.
-const MAX_UNIGRAM_EXPANSION: usize = 1024;
-
-/// Replaces each one-character CJK term of the bigram group (a query such as 税, whose
-/// character the index holds only inside bigrams like 車税 or 税務) by the set of indexed
-/// bigrams containing it, scored as one term. The bigram term dictionaries are scanned
-/// (tens of thousands of terms: about a millisecond, only for such queries).
-fn expand_unigrams(
-    searcher: &tantivy::Searcher,
-    fields: &schema::Fields,
-    plan: &mut QueryPlan,
-) -> tantivy::Result<()> {
-    use crate::analysis::normalize::{is_ideograph, is_kana};
-    for g in &mut plan.groups {
-        if g.fields.first().map(|f| f.field) != Some(fields.title_bigram) {
-            continue;
-        }
-        let (unigrams, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut g.terms)
-            .into_iter()
-            .partition(|(t, _)| {
-                let mut cs = t.chars();
-                matches!((cs.next(), cs.next()), (Some(c), None) if is_ideograph(c) || is_kana(c))
-            });
-        g.terms = rest;
-        if unigrams.is_empty() {
-            continue;
-        }
-        for (u, qw) in unigrams {
-            let c = u.chars().next().unwrap_or_default();
-            let mut set: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
-            set.insert(u.clone());
-            'scan: for f in &g.fields {
-                for seg in searcher.segment_readers() {
-                    let ii = seg.inverted_index(f.field)?;
-                    let mut stream = ii.terms().stream()?;
-                    while stream.advance() {
-                        if let Ok(t) = std::str::from_utf8(stream.key())
-                            && t.chars().count() == 2
-                            && t.contains(c)
-                        {
-                            set.insert(t.to_string());
-                            if set.len() >= MAX_UNIGRAM_EXPANSION {
-                                break 'scan;
-                            }
-                        }
-                    }
-                }
-            }
-            g.alternatives.push((set.into_iter().collect(), qw));
-        }
-    }
-    Ok(())
 }
 
 /// The ranked, filtered candidates of one query.
@@ -665,8 +647,7 @@ pub fn rank_ids(
         ..SearchRequest::default()
     };
     let now = chrono::Utc::now().timestamp();
-    let mut p = with_feedback(index, analyzer, materials, p, &req, now, w)?;
-    expand_unigrams(&searcher, index.fields(), &mut p)?;
+    let p = with_feedback(index, analyzer, materials, p, &req, now, w)?;
     let rr = Rerank {
         materials,
         query_bigrams: if w.rerank > 0.0 {
@@ -708,8 +689,7 @@ pub fn search(
     let p = plan(analyzer, index.fields(), &req.q, w);
     let searcher = index.reader().searcher();
     let now = chrono::Utc::now().timestamp();
-    let mut p = with_feedback(index, analyzer, materials, p, req, now, w)?;
-    expand_unigrams(&searcher, index.fields(), &mut p)?;
+    let p = with_feedback(index, analyzer, materials, p, req, now, w)?;
     let rr = Rerank {
         materials,
         query_bigrams: if w.rerank > 0.0 {
