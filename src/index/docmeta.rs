@@ -138,22 +138,42 @@ impl DocMetaCache {
             departments: Vec::with_capacity(n),
             valid_until: Vec::with_capacity(n),
         };
-        let mut buf = String::new();
-        let read = |col: &Option<tantivy::columnar::StrColumn>, doc: DocId, buf: &mut String| {
-            buf.clear();
-            if let Some(c) = col
-                && let Some(ord) = c.term_ords(doc).next()
-            {
-                let _ = c.ord_to_str(ord, buf);
+        // Each column's dictionary is read once, in order (looking every document's value
+        // up with `ord_to_str` decompresses a dictionary block per document: 90 ms for
+        // 1,786 documents against under 1 ms this way).
+        let terms = |col: &Option<tantivy::columnar::StrColumn>| -> tantivy::Result<Vec<String>> {
+            let mut out = Vec::new();
+            if let Some(c) = col {
+                let mut stream = c.dictionary().stream()?;
+                while stream.advance() {
+                    out.push(String::from_utf8_lossy(stream.key()).into_owned());
+                }
             }
+            Ok(out)
+        };
+        let (ids, kinds, deps) = (terms(&id_col)?, terms(&kind_col)?, terms(&dep_col)?);
+        let kind_of: Vec<Option<MaterialKind>> =
+            kinds.iter().map(|k| MaterialKind::parse(k)).collect();
+        let dep_of: Vec<u32> = deps.iter().map(|k| self.intern(k)).collect();
+        let ord = |col: &Option<tantivy::columnar::StrColumn>, doc: DocId| {
+            col.as_ref()
+                .and_then(|c| c.term_ords(doc).next())
+                .map(|o| o as usize)
         };
         for doc in 0..n as DocId {
-            read(&id_col, doc, &mut buf);
-            d.ids.push(buf.clone());
-            read(&kind_col, doc, &mut buf);
-            d.kinds.push(MaterialKind::parse(&buf));
-            read(&dep_col, doc, &mut buf);
-            d.departments.push(self.intern(&buf));
+            d.ids.push(
+                ord(&id_col, doc)
+                    .and_then(|o| ids.get(o))
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+            d.kinds
+                .push(ord(&kind_col, doc).and_then(|o| kind_of.get(o).copied().flatten()));
+            d.departments.push(
+                ord(&dep_col, doc)
+                    .and_then(|o| dep_of.get(o).copied())
+                    .unwrap_or(NO_DEPARTMENT),
+            );
             d.valid_until.push(
                 valid_col
                     .as_ref()

@@ -29,6 +29,8 @@ pub struct SearchLogger {
     written: Arc<AtomicU64>,
     failed: Arc<AtomicU64>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// The writer thread, to wake it from its batch window (flush, shutdown).
+    waker: std::thread::Thread,
 }
 
 impl std::fmt::Debug for SearchLogger {
@@ -54,12 +56,14 @@ impl SearchLogger {
             .name("kotae-search-log".into())
             .spawn(move || writer(&store, &rx, &w, &f))
             .map_err(|e| StatsError::Unavailable(format!("cannot start the search log: {e}")))?;
+        let waker = thread.thread().clone();
         Ok(Self {
             tx,
             dropped: Arc::new(AtomicU64::new(0)),
             written,
             failed,
             thread: Mutex::new(Some(thread)),
+            waker,
         })
     }
 
@@ -92,6 +96,7 @@ impl SearchLogger {
     pub fn flush(&self) {
         let (ack_tx, ack_rx) = sync_channel(1);
         if self.tx.send(Msg::Flush(ack_tx)).is_ok() {
+            self.waker.unpark();
             let _ = ack_rx.recv();
         }
     }
@@ -100,6 +105,7 @@ impl SearchLogger {
     /// dropped and counted.
     pub fn shutdown(&self) {
         let _ = self.tx.send(Msg::Stop);
+        self.waker.unpark();
         let handle = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(h) = handle {
             let _ = h.join();
@@ -143,21 +149,27 @@ fn writer(store: &Store, rx: &Receiver<Msg>, written: &AtomicU64, failed: &Atomi
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut acks = Vec::new();
     let mut stop = false;
+    // The last batch was cut at MAX_BATCH: records are waiting, so no sleeping.
+    let mut backlog = false;
     while !stop {
         match rx.recv() {
             Ok(m) => handle(m, &mut batch, &mut acks, &mut stop),
             Err(_) => stop = true,
         }
-        // Group commit: gather what arrives within BATCH_WINDOW (one fsync for many
-        // searches instead of one each); a flush or stop request ends the wait at once.
-        let deadline = std::time::Instant::now() + BATCH_WINDOW;
+        // Group commit: one fsync for what arrives within BATCH_WINDOW. The writer sleeps
+        // through the window instead of waiting on the queue, so a search's `log` pushes
+        // to the queue without waking it (no futex wake and context switch per search);
+        // only the first record after an idle spell does. Flush and stop unpark it.
+        if !stop && acks.is_empty() && !backlog {
+            std::thread::park_timeout(BATCH_WINDOW);
+        }
         while !stop && acks.is_empty() && batch.len() < MAX_BATCH {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            match rx.recv_timeout(left) {
+            match rx.try_recv() {
                 Ok(m) => handle(m, &mut batch, &mut acks, &mut stop),
                 Err(_) => break,
             }
         }
+        backlog = batch.len() >= MAX_BATCH;
         if !batch.is_empty() {
             match store.log_searches(&batch) {
                 Ok(()) => {

@@ -229,3 +229,43 @@ fn one_character_query_finds_the_character_inside_words() {
         resp.hits[0].snippet
     );
 }
+
+#[test]
+fn small_index_is_kept_in_one_segment_with_its_metadata() {
+    let (dir, engine) = default_engine(true);
+    let segments =
+        |e: &kotae::engine::Engine| e.index().reader().searcher().segment_readers().len();
+    assert_eq!(segments(&engine), 1, "a rebuild ends merged");
+    let before = engine.search(&req("県税")).unwrap().total;
+    engine
+        .upsert(
+            "cms",
+            vec![material(
+                "seg-1",
+                "県税の証明書を郵送で取りたい",
+                "県税事務所に郵送で請求できます。",
+            )],
+        )
+        .unwrap();
+    // Searchable at once, whatever the merge is doing.
+    assert_eq!(
+        top_source_ids(&engine, "県税の証明書 郵送", 1),
+        vec!["seg-1".to_string()]
+    );
+    // The background merge brings the index back to one segment with every document.
+    let mut waited = 0;
+    while segments(&engine) > 1 && waited < 100 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        waited += 1;
+    }
+    assert_eq!(segments(&engine), 1);
+    let after = engine.search(&req("県税")).unwrap();
+    assert_eq!(after.total, before + 1);
+    assert_eq!(after.facets.kind.values().sum::<u64>(), after.total);
+    drop(engine);
+    // Reopened from disk: still one segment, same results.
+    let opts = kotae::engine::EngineOptions::new(dir.path());
+    let reopened = kotae::engine::Engine::open_with(&opts, crate::common::analyzer()).unwrap();
+    assert_eq!(segments(&reopened), 1);
+    assert_eq!(reopened.search(&req("県税")).unwrap().total, before + 1);
+}
