@@ -622,11 +622,17 @@ fn serve(
                 tracing::debug!(error = %e, "cannot set TCP_NODELAY");
             }
         });
-        axum::serve(listener, kotae::http::app(state))
+        // The accept loop runs on a worker thread rather than on this (block_on) thread,
+        // so a new connection's task starts on the worker that accepted it instead of
+        // being handed across threads (a wake-up and a context switch per connection).
+        let server = axum::serve(listener, kotae::http::app(state))
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
             })
+            .into_future();
+        tokio::spawn(server)
             .await
+            .context("server task failed")?
             .context("server error")
     });
     logger.shutdown();

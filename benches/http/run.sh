@@ -23,7 +23,7 @@ if [ -n "${GROONGA_DB:-}" ] && command -v groonga >/dev/null; then
   sleep 1
 fi
 
-for round in 1 2; do
+for round in ${ROUNDS:-1 2}; do
   echo "== round $round: one query at a time (749 queries)"
   python3 benches/http/latency.py http://127.0.0.1:7791 "$DATA/queries.json"
   if [ -n "${GROONGA_DB:-}" ]; then
