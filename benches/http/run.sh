@@ -3,6 +3,7 @@
 #   bash benches/http/run.sh           # needs: a release build, python3, wrk; for the Groonga
 #                                      # side, groonga + the DB built by the anchors'
 #                                      # groonga_bench.py (GROONGA_DB=…/out/groonga/mecab/db)
+#   ROUNDS="1 2 3 4" bash benches/http/run.sh   # more one-at-a-time rounds (default: 2)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DATA="${DATA:-../shared/data/localgovfaq}"
