@@ -99,9 +99,9 @@ impl MaterialIndex {
             // An index left with several segments (a bulk import that ended before its
             // merge did) is compacted now, before the first search.
             let mut w = this.writer.lock().unwrap_or_else(|e| e.into_inner());
-            this.compact(&mut w, true)?;
+            this.compact(&mut w, true);
             drop(w);
-            this.warm()?;
+            this.warm();
         }
         Ok((this, created))
     }
@@ -145,9 +145,9 @@ impl MaterialIndex {
         }
         w.commit()?;
         self.reader.reload()?;
-        self.compact(&mut w, false)?;
+        self.compact(&mut w, false);
         drop(w);
-        self.warm()?;
+        self.warm();
         Ok(())
     }
 
@@ -175,9 +175,9 @@ impl MaterialIndex {
         w.commit()?;
         progress(materials.len());
         self.reader.reload()?;
-        self.compact(&mut w, true)?;
+        self.compact(&mut w, true);
         drop(w);
-        self.warm()?;
+        self.warm();
         Ok(())
     }
 
@@ -190,36 +190,44 @@ impl MaterialIndex {
     /// With `wait`, the merge finishes and the reader is reloaded before the call returns;
     /// without, the merge runs on tantivy's merge thread and a helper thread reloads the
     /// reader when it is done (the change itself is committed and searchable already).
-    fn compact(&self, w: &mut IndexWriter, wait: bool) -> Result<(), IndexError> {
-        let segments = self.index.searchable_segment_metas()?;
+    /// A merge that fails (say, one of its segments is being merged already) only costs
+    /// speed, so it is logged, never returned as the change's error.
+    fn compact(&self, w: &mut IndexWriter, wait: bool) {
+        let segments = match self.index.searchable_segment_metas() {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot list segments to merge");
+                return;
+            }
+        };
         let docs: u64 = segments.iter().map(|m| u64::from(m.num_docs())).sum();
         if segments.len() < 2 || docs > COMPACT_MAX_DOCS {
-            return Ok(());
+            return;
         }
         let ids: Vec<_> = segments.iter().map(|m| m.id()).collect();
         let merge = w.merge(&ids);
-        if wait {
-            merge.wait()?;
-            self.reader.reload()?;
-        } else {
-            let reader = self.reader.clone();
-            std::thread::spawn(move || match merge.wait() {
-                Ok(_) => {
-                    if let Err(e) = reader.reload() {
-                        tracing::warn!(error = %e, "reader reload after a merge failed");
-                    }
+        let reader = self.reader.clone();
+        let finish = move || match merge.wait() {
+            Ok(_) => {
+                if let Err(e) = reader.reload() {
+                    tracing::warn!(error = %e, "reader reload after a merge failed");
                 }
-                Err(e) => tracing::debug!(error = %e, "segment merge not done"),
-            });
+            }
+            Err(e) => tracing::info!(error = %e, "segment merge not done"),
+        };
+        if wait {
+            finish();
+        } else {
+            std::thread::spawn(finish);
         }
-        Ok(())
     }
 
     /// Builds the per-segment metadata of the current searcher, so that the first search
-    /// after a change does not pay for it.
-    fn warm(&self) -> Result<(), IndexError> {
-        self.docmeta.for_searcher(&self.reader.searcher())?;
-        Ok(())
+    /// after a change does not pay for it (on failure the first search builds it).
+    fn warm(&self) {
+        if let Err(e) = self.docmeta.for_searcher(&self.reader.searcher()) {
+            tracing::warn!(error = %e, "cannot build the document metadata ahead of search");
+        }
     }
 
     /// Returns the number of live documents.
