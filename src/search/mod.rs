@@ -347,51 +347,49 @@ pub fn plan(analyzer: &Analyzer, fields: &schema::Fields, q: &str, w: &Weights) 
             hl_terms.extend(alt.bigrams.iter().cloned());
         }
     }
-    let spec = |field, weight, b| bm25f::FieldSpec { field, weight, b };
-    let mut groups = Vec::new();
-    if !morph_terms.is_empty() {
-        groups.push(bm25f::TermGroup {
-            fields: vec![
-                spec(fields.title_morph, w.title_morph, w.b_title),
-                spec(fields.body_morph, w.body_morph, w.b_body),
-            ],
-            k1: w.k1_morph,
-            weight: 1.0,
-            terms: morph_terms,
-        });
-    }
-    if !bigram_terms.is_empty() {
-        groups.push(bm25f::TermGroup {
-            fields: vec![
-                spec(fields.title_bigram, w.title_bigram, w.b_title),
-                spec(fields.body_bigram, w.body_bigram, w.b_body),
-            ],
-            k1: w.k1_bigram,
-            weight: w.bigram,
-            terms: bigram_terms,
-        });
-    }
+    let mut unigram_terms = Vec::new();
     if w.unigram > 0.0 {
-        let mut uni = Vec::new();
+        let unigrams = crate::analysis::unigram_tokens_normalized(&norm);
         add_counted(
-            &mut uni,
-            crate::analysis::unigram_tokens_normalized(&norm)
-                .into_iter()
-                .map(|t| t.term),
+            &mut unigram_terms,
+            unigrams.into_iter().map(|t| t.term),
             1.0,
         );
-        if !uni.is_empty() {
-            groups.push(bm25f::TermGroup {
-                fields: vec![
-                    spec(fields.title_unigram, w.title_unigram, w.b_title),
-                    spec(fields.body_unigram, w.body_unigram, w.b_body),
-                ],
-                k1: w.k1_unigram,
-                weight: w.unigram,
-                terms: uni,
-            });
-        }
     }
+    let spec = |field, weight, b| bm25f::FieldSpec { field, weight, b };
+    let group = |(title, tw), (body, bw), k1, weight, terms| bm25f::TermGroup {
+        fields: vec![spec(title, tw, w.b_title), spec(body, bw, w.b_body)],
+        k1,
+        weight,
+        terms,
+    };
+    let f = fields;
+    let groups = [
+        group(
+            (f.title_morph, w.title_morph),
+            (f.body_morph, w.body_morph),
+            w.k1_morph,
+            1.0,
+            morph_terms,
+        ),
+        group(
+            (f.title_bigram, w.title_bigram),
+            (f.body_bigram, w.body_bigram),
+            w.k1_bigram,
+            w.bigram,
+            bigram_terms,
+        ),
+        group(
+            (f.title_unigram, w.title_unigram),
+            (f.body_unigram, w.body_unigram),
+            w.k1_unigram,
+            w.unigram,
+            unigram_terms,
+        ),
+    ]
+    .into_iter()
+    .filter(|g| !g.terms.is_empty())
+    .collect();
     QueryPlan {
         groups,
         highlighter: Highlighter::from_terms(hl_terms.iter().map(String::as_str)),
