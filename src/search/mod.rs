@@ -573,7 +573,7 @@ fn with_feedback(
     let Some(morph) = plan
         .groups
         .iter_mut()
-        .find(|g| g.k1 == w.k1_morph && g.weight == 1.0)
+        .find(|g| g.fields.first().map(|f| f.field) == Some(index.fields().title_morph))
     else {
         return Ok(plan);
     };
