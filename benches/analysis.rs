@@ -1,4 +1,4 @@
-//! Throughput benchmarks: analysis (characters/s) and indexing (materials/s).
+//! Throughput benchmarks: analysis and snippets (characters/s) and indexing (materials/s).
 //!
 //! `cargo bench --bench analysis`
 
@@ -31,6 +31,27 @@ fn analysis(c: &mut Criterion) {
             texts
                 .iter()
                 .map(|t| analyzer.bigram_tokens(t).len())
+                .sum::<usize>()
+        })
+    });
+    // Snippets scan the whole text of every hit shown: characters/s tells what a long page
+    // costs (a 64 KB page is about 21,000 characters).
+    let query_terms: Vec<String> = analyzer
+        .bigram_tokens("国民健康保険の保険料を減免してほしい")
+        .into_iter()
+        .map(|t| t.term)
+        .collect();
+    let highlighter =
+        kotae::search::Highlighter::from_terms(query_terms.iter().map(String::as_str));
+    g.bench_function("snippet, characters", |b| {
+        b.iter(|| {
+            texts
+                .iter()
+                .map(|t| {
+                    highlighter
+                        .snippet(t, kotae::search::snippet::SNIPPET_CHARS)
+                        .len()
+                })
                 .sum::<usize>()
         })
     });

@@ -264,6 +264,56 @@ mod tests {
     }
 
     #[test]
+    fn window_near_the_end_stays_full() {
+        let text = format!("{}申請書です", "あ".repeat(300));
+        let h = Highlighter::from_terms(["申請"]);
+        let s = h.snippet(&text, 40);
+        assert!(s.starts_with('…') && !s.ends_with('…'), "{s}");
+        let plain = s.replace("<mark>", "").replace("</mark>", "");
+        assert_eq!(plain.trim_start_matches('…').chars().count(), 40);
+        assert!(plain.ends_with("申請書です"));
+    }
+
+    #[test]
+    fn window_is_a_full_slice_of_the_text_with_ellipses_where_cut() {
+        // Deterministic pseudo-random texts over a small alphabet with 1- to 3-byte
+        // characters, windows of several sizes.
+        let alphabet: Vec<char> = "申請書あいう税aZ 。".chars().collect();
+        let h = Highlighter::from_terms(["申請", "請書", "税", "az"]);
+        let mut seed = 12345u64;
+        for round in 0..300 {
+            let len = (round * 7) % 200;
+            let text: String = (0..len)
+                .map(|_| {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    alphabet[(seed >> 33) as usize % alphabet.len()]
+                })
+                .collect();
+            for max in [1, 5, 40, 120] {
+                let s = h.snippet(&text, max);
+                let plain = s.replace("<mark>", "").replace("</mark>", "");
+                let lead = plain.starts_with('…');
+                let trail = plain.ends_with('…') && !text.ends_with('…');
+                let body = plain.trim_start_matches('…').trim_end_matches('…');
+                let n = text.chars().count();
+                assert_eq!(body.chars().count(), n.min(max), "{text:?} {max} {s:?}");
+                assert!(text.contains(body), "{text:?} {max} {s:?}");
+                // No ellipsis on a side means the window touches that end of the text.
+                assert!(lead || text.starts_with(body), "{text:?} {max} {s:?}");
+                assert!(trail || text.ends_with(body), "{text:?} {max} {s:?}");
+                // An ellipsis on a side means the window can sit away from that end.
+                let starts: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+                let away_from_start = starts.iter().skip(1).any(|&i| text[i..].starts_with(body));
+                let away_from_end = starts
+                    .iter()
+                    .any(|&i| text[i..].starts_with(body) && i + body.len() < text.len());
+                assert!(!lead || away_from_start, "{text:?} {max} {s:?}");
+                assert!(!trail || away_from_end, "{text:?} {max} {s:?}");
+            }
+        }
+    }
+
+    #[test]
     fn single_character_and_ascii_words() {
         let h = Highlighter::from_terms(["税", "pdf"]);
         assert_eq!(
