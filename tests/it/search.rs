@@ -269,3 +269,11 @@ fn small_index_is_kept_in_one_segment_with_its_metadata() {
     assert_eq!(segments(&reopened), 1);
     assert_eq!(reopened.search(&req("県税")).unwrap().total, before + 1);
 }
+
+#[test]
+fn exemption_and_reduction_are_one_operator_word() {
+    // Operators say 免除 for every kind of relief; 国保 calls it 減免 (synonyms.txt).
+    let (_dir, engine) = default_engine(false);
+    let top = top_source_ids(&engine, "国保 免除", 5);
+    assert!(top.contains(&"faq-0024".to_string()), "{top:?}");
+}
