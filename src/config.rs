@@ -10,6 +10,8 @@
 //!
 //! [stats]
 //! contact_retention_days = 30  # caller contact details on open escalations
+//! search_log_retention_days = 365  # search-log records (0: kept)
+//! summary_retention_days = 365     # inquiry summaries (0: kept)
 //! synchronous = "full"         # or "normal"
 //!
 //! [[auth.tokens]]
@@ -83,6 +85,10 @@ pub struct StatsConfig {
     pub synchronous: Option<String>,
     /// Days after which caller contact details on open escalations are deleted (default 30).
     pub contact_retention_days: Option<u32>,
+    /// Days after which search-log records are deleted (default 365; 0 keeps them).
+    pub search_log_retention_days: Option<u32>,
+    /// Days after which inquiry summaries are deleted (default 365; 0 keeps them).
+    pub summary_retention_days: Option<u32>,
     /// Capacity of the search-log queue, in records (default 10,000).
     pub search_log_queue: Option<usize>,
 }

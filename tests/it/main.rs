@@ -5,5 +5,6 @@ mod common;
 mod crawl;
 mod eval;
 mod http;
+mod privacy;
 mod search;
 mod stats;
