@@ -5,5 +5,6 @@ mod common;
 mod crawl;
 mod eval;
 mod http;
+mod real;
 mod search;
 mod stats;
