@@ -6,5 +6,6 @@ mod crawl;
 mod eval;
 mod http;
 mod privacy;
+mod real;
 mod search;
 mod stats;
