@@ -21,5 +21,6 @@ pub mod jobs;
 pub mod material;
 pub mod search;
 pub mod stats;
+pub mod wire;
 
 pub use error::{Error, Result};

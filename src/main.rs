@@ -508,7 +508,7 @@ fn auth_from(file: &FileConfig) -> anyhow::Result<kotae::http::auth::Auth> {
         .enumerate()
     {
         let ctx = || format!("[[auth.tokens]] entry {}", i + 1);
-        let role = Role::parse(&t.role).with_context(ctx)?;
+        let role = Role::from_config(&t.role).with_context(ctx)?;
         let e = match (&t.token, &t.token_sha256) {
             (Some(tok), None) => TokenEntry::new(role, t.department.clone(), tok),
             (None, Some(h)) => {

@@ -6,5 +6,6 @@ mod crawl;
 mod eval;
 mod hooks;
 mod http;
+mod real;
 mod search;
 mod stats;
