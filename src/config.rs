@@ -14,6 +14,9 @@
 //! summary_retention_days = 365     # inquiry summaries (0: kept)
 //! synchronous = "full"         # or "normal"
 //!
+//! [hooks.cms]                  # POST /api/hooks/cms (KOTAE_CMS_SECRET overrides)
+//! secret = "…"                 # shared with the CMS; HMAC-SHA256 key
+//!
 //! [[auth.tokens]]
 //! role = "operator"            # operator | department | manager | admin
 //! token_sha256 = "…"           # hex SHA-256 of the token (or token = "…")
@@ -49,6 +52,32 @@ pub struct FileConfig {
     /// Crawler settings and sources (read by `crawl::CrawlConfig::from_table`).
     #[serde(default)]
     pub crawl: Option<toml::Table>,
+    /// Webhooks (`[hooks.cms]`).
+    #[serde(default)]
+    pub hooks: Option<HooksConfig>,
+}
+
+/// `[hooks]`: incoming webhooks.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HooksConfig {
+    /// The CMS approval webhook (`POST /api/hooks/cms`).
+    #[serde(default)]
+    pub cms: Option<CmsHookConfig>,
+}
+
+/// `[hooks.cms]`: the CMS approval webhook. `KOTAE_CMS_SECRET` overrides `secret`; with
+/// neither, the route answers 404 `hook_not_configured`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CmsHookConfig {
+    /// The secret shared with the CMS (HMAC-SHA256 key; at least 16 bytes).
+    pub secret: Option<String>,
+    /// Attempts per page before it fails (default 5).
+    pub max_attempts: Option<u32>,
+    /// Wait after a page's first failed fetch, milliseconds, doubled after each further
+    /// failure (default 2000).
+    pub retry_base_ms: Option<u64>,
 }
 
 /// `[auth]`: the bearer tokens; with none, `serve` listens on loopback only.
