@@ -91,9 +91,7 @@ fn main() {
         let text = Arc::new(Mutex::new(String::new()));
         let site_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/fee.html", site_listener.local_addr().unwrap());
-        let site = axum::Router::new()
-            .fallback(page)
-            .with_state(text.clone());
+        let site = axum::Router::new().fallback(page).with_state(text.clone());
         tokio::spawn(async move { axum::serve(site_listener, site).await.unwrap() });
 
         let client = reqwest::Client::new();
@@ -119,15 +117,16 @@ fn main() {
             assert_eq!(resp.status(), 202);
             let accepted = Instant::now();
             loop {
-                let v: serde_json::Value = client
+                let bytes = client
                     .get(format!("{base}/api/search"))
                     .query(&[("q", word.as_str()), ("limit", "1")])
                     .send()
                     .await
                     .unwrap()
-                    .json()
+                    .bytes()
                     .await
                     .unwrap();
+                let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
                 if v["hits"][0]["url"] == url.as_str() {
                     break;
                 }
