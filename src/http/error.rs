@@ -95,6 +95,18 @@ crate::wire_enum! {
         Busy = "busy",
         /// The service runs without a statistics store (503).
         StatsDisabled = "stats_disabled",
+        /// A CMS delivery has a field with a bad value (400).
+        InvalidDelivery = "invalid_delivery",
+        /// A CMS delivery's signature is missing or wrong (401).
+        BadSignature = "bad_signature",
+        /// A CMS delivery's signature timestamp is too far from now (401).
+        StaleSignature = "stale_signature",
+        /// The CMS webhook is not configured (404).
+        HookNotConfigured = "hook_not_configured",
+        /// The request body is over its limit (413).
+        BodyTooLarge = "body_too_large",
+        /// The service runs without a job store (503).
+        JobsDisabled = "jobs_disabled",
     }
 }
 
@@ -107,13 +119,16 @@ impl ApiCode {
             | InvalidMaterial | BadJson | BadChannel | BadOutcome | BadReceivedAt
             | UnknownMaterial | MissingMaterial | MissingDepartment | SummaryTooLong
             | FieldTooLong | TooManyMaterials | UnexpectedContact | MissingField | BadStatus
-            | BadFormat | BadDate | BadGranularity | BadGroupBy => StatusCode::BAD_REQUEST,
-            Unauthorized => StatusCode::UNAUTHORIZED,
+            | BadFormat | BadDate | BadGranularity | BadGroupBy | InvalidDelivery => {
+                StatusCode::BAD_REQUEST
+            }
+            Unauthorized | BadSignature | StaleSignature => StatusCode::UNAUTHORIZED,
             Forbidden => StatusCode::FORBIDDEN,
-            NotFound => StatusCode::NOT_FOUND,
+            NotFound | HookNotConfigured => StatusCode::NOT_FOUND,
+            BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Conflict | NoQuestion => StatusCode::CONFLICT,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            Busy | StatsDisabled => StatusCode::SERVICE_UNAVAILABLE,
+            Busy | StatsDisabled | JobsDisabled => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
@@ -276,6 +291,24 @@ impl From<StatsError> for ApiError {
             StatsError::Conflict(m) => ApiError::new(ApiCode::Conflict, m),
             other => ApiError::internal(&other),
         }
+    }
+}
+
+impl From<&crate::hooks::SignatureError> for ApiError {
+    fn from(e: &crate::hooks::SignatureError) -> Self {
+        let code = match e {
+            crate::hooks::SignatureError::Bad(_) => ApiCode::BadSignature,
+            crate::hooks::SignatureError::Stale { .. } => ApiCode::StaleSignature,
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+impl From<crate::hooks::DeliveryError> for ApiError {
+    fn from(e: crate::hooks::DeliveryError) -> Self {
+        // `DeliveryError::code` is `bad_json` or `invalid_delivery`.
+        let code = ApiCode::parse(e.code).unwrap_or(ApiCode::InvalidDelivery);
+        ApiError::new(code, e.message)
     }
 }
 

@@ -8,7 +8,9 @@
 pub mod auth;
 pub mod error;
 pub mod escalations;
+pub mod hooks;
 pub mod inquiries;
+pub mod jobs;
 pub mod metrics;
 pub mod params;
 pub mod queue;
@@ -45,6 +47,10 @@ pub struct AppState {
     pub search_log: Option<Arc<crate::stats::SearchLogger>>,
     /// Bearer tokens and roles ([`auth::Auth::disabled`]: open API).
     pub auth: Arc<auth::Auth>,
+    /// The CMS webhook's shared secret; `None`: `POST /api/hooks/cms` answers 404.
+    pub cms_secret: Option<Arc<[u8]>>,
+    /// The webhook's job queue; `None`: no hook, `GET /api/jobs/{id}` answers 503.
+    pub jobs: Option<crate::jobs::JobQueue>,
 }
 
 impl AppState {
@@ -62,7 +68,16 @@ impl AppState {
             stats: None,
             search_log: None,
             auth: Arc::new(auth::Auth::disabled()),
+            cms_secret: None,
+            jobs: None,
         }
+    }
+
+    /// Turns the CMS webhook on with `secret`, feeding `queue` (its worker must run).
+    pub fn with_cms_hook(mut self, secret: &str, queue: crate::jobs::JobQueue) -> Self {
+        self.cms_secret = Some(Arc::from(secret.as_bytes()));
+        self.jobs = Some(queue);
+        self
     }
 
     /// Runs a validated search through the [`SearchQueue`] and tells the observer.
@@ -92,6 +107,8 @@ pub fn app(state: AppState) -> Router {
         .merge(inquiries::router())
         .merge(escalations::router())
         .merge(metrics::router())
+        .merge(hooks::router())
+        .merge(jobs::router())
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -7,7 +7,6 @@
 //! fields (the last two at lower group weights), with synonym alternatives at a lower query
 //! weight. The parameters in [`RankingParams::default`] were chosen on the localgovFAQ evaluation set
 //! (see `kotae eval`, and the ablation table and held-out check in the README).
-
 //!
 //! # Flow
 //! [`QueryAnalysis`] (the query analysed once) → [`plan::plan`] (BM25F term groups) →
@@ -16,6 +15,7 @@
 //! snippets. [`first_stage`] runs the part shared by [`search`] and [`rank_ids`].
 
 pub mod bm25f;
+pub mod maxscore;
 pub mod params;
 pub mod plan;
 pub mod rank;

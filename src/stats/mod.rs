@@ -17,6 +17,7 @@
 //! a hand-off, over the inquiries that were either resolved or handed off). Japanese fiscal
 //! years (年度) start on 1 April: `FY2026` is 2026-04-01 to 2027-03-31 JST.
 
+pub mod jobs;
 pub mod metrics;
 pub mod redact;
 pub mod search_log;
@@ -27,7 +28,7 @@ use serde::Serialize;
 
 pub use metrics::{Granularity, GroupBy};
 pub use search_log::SearchLogger;
-pub use store::{Store, StoreOptions};
+pub use store::{Purged, Store, StoreOptions};
 
 /// Maximum length of an inquiry summary, in characters.
 pub const MAX_SUMMARY_CHARS: usize = 4000;
