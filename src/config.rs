@@ -14,6 +14,10 @@
 //! summary_retention_days = 365     # inquiry summaries (0: kept)
 //! synchronous = "full"         # or "normal"
 //!
+//! [http]
+//! allowed_hosts = ["kotae.example.lg.jp"]  # Host names besides IPs and localhost
+//! cors_origins = []                          # origins allowed cross-origin (CORS off)
+//!
 //! [[auth.tokens]]
 //! role = "operator"            # operator | department | manager | admin
 //! token_sha256 = "…"           # hex SHA-256 of the token (or token = "…")
@@ -46,9 +50,26 @@ pub struct FileConfig {
     /// Statistics store settings (`[stats]`).
     #[serde(default)]
     pub stats: Option<StatsConfig>,
+    /// Browser-facing checks (`[http]`).
+    #[serde(default)]
+    pub http: Option<HttpConfig>,
     /// Crawler settings and sources (read by `crawl::CrawlConfig::from_table`).
     #[serde(default)]
     pub crawl: Option<toml::Table>,
+}
+
+/// `[http]`: the browser-facing checks of `http::guard`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Host names the server answers for besides IP literals and `localhost` (DNS
+    /// rebinding protection); empty: any name when tokens are configured, else none.
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
+    /// Origins (`https://portal.example.lg.jp`) allowed to call the API from a browser
+    /// (CORS); empty: CORS off.
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
 }
 
 /// `[auth]`: the bearer tokens; with none, `serve` listens on loopback only.

@@ -592,6 +592,12 @@ fn serve(
         );
         a
     };
+    let http_cfg = file.http.clone().unwrap_or_default();
+    state.guard = Arc::new(kotae::http::guard::Guard::new(
+        &http_cfg.allowed_hosts,
+        &http_cfg.cors_origins,
+        auth.is_enabled(),
+    ));
     state.auth = Arc::new(auth);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod error;
 pub mod escalations;
+pub mod guard;
 pub mod inquiries;
 pub mod metrics;
 pub mod params;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub search_log: Option<Arc<crate::stats::SearchLogger>>,
     /// Bearer tokens and roles ([`auth::Auth::disabled`]: open API).
     pub auth: Arc<auth::Auth>,
+    /// Host, Origin and content-type checks and the CORS allowlist ([`guard`]).
+    pub guard: Arc<guard::Guard>,
 }
 
 impl AppState {
@@ -58,6 +61,7 @@ impl AppState {
             stats: None,
             search_log: None,
             auth: Arc::new(auth::Auth::disabled()),
+            guard: Arc::new(guard::Guard::default()),
         }
     }
 
@@ -92,6 +96,7 @@ impl AppState {
 
 /// Builds the router with all routes.
 pub fn app(state: AppState) -> Router {
+    let cors = state.guard.cors_layer();
     let router = Router::new()
         .route("/healthz", get(healthz))
         .merge(search::router())
@@ -103,6 +108,10 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             auth::middleware,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::middleware,
+        ))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send>| {
                 ApiError::new(ApiCode::Internal, "internal error")
@@ -112,6 +121,10 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(error::log_internal_errors))
         .with_state(state);
+    let router = match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    };
     // Per-request spans cost a measurable share of a 0.5 ms request; they are installed
     // only when debug logging is on (KOTAE_LOG=debug or tower_http=debug).
     if tracing::enabled!(target: "tower_http", tracing::Level::DEBUG) {

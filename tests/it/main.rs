@@ -4,6 +4,7 @@ mod analysis;
 mod common;
 mod crawl;
 mod eval;
+mod guard;
 mod http;
 mod privacy;
 mod real;
