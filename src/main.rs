@@ -599,11 +599,17 @@ fn serve(
     if let Some(d) = contact_retention_days.or(stats_cfg.contact_retention_days) {
         opts.contact_retention_days = d;
     }
+    if let Some(d) = stats_cfg.search_log_retention_days {
+        opts.search_log_retention_days = d;
+    }
+    if let Some(d) = stats_cfg.summary_retention_days {
+        opts.summary_retention_days = d;
+    }
     let store = Arc::new(
         Store::open(&opts)
             .with_context(|| format!("cannot open the database {}", opts.path.display()))?,
     );
-    store.purge_expired_contacts(chrono::Utc::now())?;
+    store.purge(chrono::Utc::now())?;
     let logger = Arc::new(SearchLogger::start(
         store.clone(),
         stats_cfg
@@ -612,9 +618,12 @@ fn serve(
     )?);
     let mut state =
         kotae::http::AppState::new(engine.clone()).with_stats(store.clone(), Some(logger.clone()));
-    if let Some(n) = file.search_permits {
-        state.search_permits = Arc::new(tokio::sync::Semaphore::new(n.max(1)));
-    }
+    state.search_queue = Arc::new(kotae::http::SearchQueue::new(
+        file.search_workers
+            .unwrap_or_else(kotae::http::queue::default_search_workers),
+        file.search_queue
+            .unwrap_or(kotae::http::queue::DEFAULT_SEARCH_QUEUE),
+    ));
     let addr = if auth.is_enabled() {
         addr.to_string()
     } else {
@@ -642,9 +651,9 @@ fn serve(
             loop {
                 every.tick().await;
                 let s = purge_store.clone();
-                match tokio::task::spawn_blocking(move || s.purge_expired_contacts(chrono::Utc::now())).await {
-                    Ok(Ok(n)) if n > 0 => tracing::info!(n, "deleted expired caller contact details"),
-                    Ok(Err(e)) => tracing::warn!(error = %e, "cannot delete expired contact details"),
+                match tokio::task::spawn_blocking(move || s.purge(chrono::Utc::now())).await {
+                    Ok(Ok(p)) if !p.is_empty() => tracing::info!(contacts = p.contacts, searches = p.searches, summaries = p.summaries, "deleted data past its retention period"),
+                    Ok(Err(e)) => tracing::warn!(error = %e, "cannot delete data past its retention period"),
                     _ => {}
                 }
             }

@@ -28,7 +28,7 @@ use serde::Serialize;
 
 pub use metrics::{Granularity, GroupBy};
 pub use search_log::SearchLogger;
-pub use store::{Store, StoreOptions};
+pub use store::{Purged, Store, StoreOptions};
 
 /// Maximum length of an inquiry summary, in characters.
 pub const MAX_SUMMARY_CHARS: usize = 4000;

@@ -6,6 +6,7 @@ mod crawl;
 mod eval;
 mod hooks;
 mod http;
+mod privacy;
 mod real;
 mod search;
 mod stats;

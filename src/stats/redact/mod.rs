@@ -393,7 +393,7 @@ fn luhn(digits: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Digits joined by separators, classified by digit count and grouping.
@@ -416,6 +416,7 @@ fn digit_runs(t: &str, spans: &mut Spans) {
         let mut digits: Vec<u8> = Vec::new();
         let mut kind: Option<char> = None;
         let mut last_digit_end;
+        let mut first_group_end = None;
         let mut consistent = true;
         loop {
             let g0 = j;
@@ -424,6 +425,7 @@ fn digit_runs(t: &str, spans: &mut Spans) {
                 j += 1;
             }
             groups.push(j - g0);
+            first_group_end.get_or_insert(j);
             last_digit_end = j;
             // A separator: 1–3 characters of `-./ ()`, then a digit.
             let s0 = j;
@@ -458,7 +460,10 @@ fn digit_runs(t: &str, spans: &mut Spans) {
             }
         }
         let (s, e) = (cs[i].0, end_of(last_digit_end));
-        i = last_digit_end.max(i + 1);
+        // Unless the run is redacted, the next try starts at its second group
+        // (`問い合わせ0 06-6941-0351`: the phone number after a lone digit).
+        let retry = first_group_end.unwrap_or(i + 1).max(i + 1);
+        i = retry;
         if !consistent {
             continue;
         }
@@ -501,8 +506,10 @@ fn digit_runs(t: &str, spans: &mut Spans) {
         } else {
             None
         };
-        if let Some(token) = token {
-            spans.claim(s, e, token);
+        if let Some(token) = token
+            && spans.claim(s, e, token)
+        {
+            i = last_digit_end.max(i);
         }
     }
 }
