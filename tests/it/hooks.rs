@@ -365,6 +365,16 @@ async fn signatures_are_checked_before_anything_is_written() {
     assert_eq!(again["duplicate"], true);
     let c = k.store.job_counts().unwrap();
     assert_eq!(c.queued + c.running + c.done + c.failed, 1, "{c:?}");
+
+    // The job fails (nobody serves the URL; 3 attempts 50 ms, 100 ms apart) and
+    // /api/status lists it.
+    let job = k.wait_job(first["job_id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "failed", "{job}");
+    let (s, st) = k.get("/api/status").await;
+    assert_eq!(s, 200, "{st}");
+    assert_eq!(st["jobs"]["failed"], 1, "{st}");
+    assert_eq!(st["jobs"]["recent_failed"][0], first["job_id"], "{st}");
+    assert_eq!(st["index"]["materials"], st["index"]["documents"], "{st}");
 }
 
 #[tokio::test]
