@@ -19,5 +19,6 @@ pub mod index;
 pub mod material;
 pub mod search;
 pub mod stats;
+pub mod web;
 
 pub use error::{Error, Result};

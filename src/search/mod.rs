@@ -251,6 +251,8 @@ pub struct Hit {
     /// Contact record, for `contact` materials.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contact: Option<Contact>,
+    /// Last update of the source text (RFC 3339), shown with every result.
+    pub updated_at: chrono::DateTime<chrono::FixedOffset>,
     /// Ranking score (higher is better; comparable only within one response).
     pub score: f32,
 }
@@ -721,6 +723,7 @@ pub fn search(
                 url: m.url.clone(),
                 department: m.department.clone(),
                 contact: m.contact.clone(),
+                updated_at: m.updated_at,
                 score,
             })
         })
