@@ -143,12 +143,12 @@ pub(super) async fn page(
     Extension(who): Extension<Principal>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let p = crate::http::query_params(raw.as_deref()).unwrap_or_default();
+    let p = crate::http::params::Params::parse(raw.as_deref()).unwrap_or_default();
     let gname = p
         .get("granularity")
         .filter(|g| Granularity::parse(g).is_some())
-        .cloned()
-        .unwrap_or_else(|| "month".into());
+        .unwrap_or("month")
+        .to_string();
     let granularity = Granularity::parse(&gname).unwrap_or(Granularity::Month);
     let frame = |status: StatusCode, body: Markup| {
         (

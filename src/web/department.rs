@@ -80,13 +80,13 @@ pub(super) async fn page(
     Extension(who): Extension<Principal>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let p = crate::http::query_params(raw.as_deref()).unwrap_or_default();
-    let status_param = p.get("status").cloned().unwrap_or_else(|| "open".into());
+    let p = crate::http::params::Params::parse(raw.as_deref()).unwrap_or_default();
+    let status_param = p.get("status").unwrap_or("open").to_string();
     let status = EscalationStatus::parse(&status_param);
     let department = if who.role == Role::Department {
         who.department.clone()
     } else {
-        p.get("department").filter(|d| !d.is_empty()).cloned()
+        p.non_empty("department").map(str::to_string)
     };
     let Some(store) = state.stats.clone() else {
         let body = html! { main class="narrow" { h1 { "引継ぎ" } p class="notice" {

@@ -132,8 +132,8 @@ pub(super) async fn page(
     let (mut q, mut kind, mut department) = (String::new(), None, None);
     match parsed {
         Err(e) => {
-            status = e.status;
-            error = Some(e.message);
+            status = e.status();
+            error = Some(e.message().to_string());
         }
         Ok(mut req) => {
             q = req.q.clone();
@@ -144,8 +144,8 @@ pub(super) async fn page(
                 match state.run_search(req).await {
                     Ok(r) => resp = Some(r),
                     Err(e) => {
-                        status = e.status;
-                        error = Some(e.message);
+                        status = e.status();
+                        error = Some(e.message().to_string());
                     }
                 }
             }
