@@ -91,9 +91,7 @@ fn main() {
         let text = Arc::new(Mutex::new(String::new()));
         let site_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/fee.html", site_listener.local_addr().unwrap());
-        let site = axum::Router::new()
-            .fallback(page)
-            .with_state(text.clone());
+        let site = axum::Router::new().fallback(page).with_state(text.clone());
         tokio::spawn(async move { axum::serve(site_listener, site).await.unwrap() });
 
         let client = reqwest::Client::new();

@@ -274,7 +274,10 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
         Some(t) => Some(t),
         None => match crate::web::session_token(req.headers()) {
             Some(_) if !crate::web::is_safe_or_same_origin(req.method(), req.headers()) => {
-                return forbidden("a request authenticated by the session cookie must come from this origin").into_response();
+                return forbidden(
+                    "a request authenticated by the session cookie must come from this origin",
+                )
+                .into_response();
             }
             t => t,
         },

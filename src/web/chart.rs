@@ -76,27 +76,29 @@ fn draw(rows: &[RateRow], out: &mut String) -> Result<(), String> {
         .label_style(("sans-serif", 12))
         .draw()
         .map_err(|x| e(&x))?;
-    chart.draw_secondary_series(rows.iter().enumerate().map(|(i, r)| {
-        let x = i as f64;
-        Rectangle::new(
-            [(x - 0.3, 0.0), (x + 0.3, (r.answered + r.escalated) as f64)],
-            BAR.filled(),
-        )
-    }))
-    .map_err(|x| e(&x))?;
+    chart
+        .draw_secondary_series(rows.iter().enumerate().map(|(i, r)| {
+            let x = i as f64;
+            Rectangle::new(
+                [(x - 0.3, 0.0), (x + 0.3, (r.answered + r.escalated) as f64)],
+                BAR.filled(),
+            )
+        }))
+        .map_err(|x| e(&x))?;
     let points: Vec<(f64, f64)> = rows
         .iter()
         .enumerate()
         .filter_map(|(i, r)| r.rate.map(|v| (i as f64, v * 100.0)))
         .collect();
-    chart.draw_series(LineSeries::new(points.iter().copied(), LINE.stroke_width(2)))
+    chart
+        .draw_series(LineSeries::new(
+            points.iter().copied(),
+            LINE.stroke_width(2),
+        ))
         .map_err(|x| e(&x))?;
-    chart.draw_series(
-        points
-            .iter()
-            .map(|p| Circle::new(*p, 3, LINE.filled())),
-    )
-    .map_err(|x| e(&x))?;
+    chart
+        .draw_series(points.iter().map(|p| Circle::new(*p, 3, LINE.filled())))
+        .map_err(|x| e(&x))?;
     root.present().map_err(|x| e(&x))?;
     Ok(())
 }
@@ -120,7 +122,11 @@ mod tests {
 
     #[test]
     fn draws_one_point_per_counted_period_and_labels_them() {
-        let svg = rate_svg(&[row("2026-04", 3, 1), row("2026-05", 0, 0), row("2026-06", 1, 1)]);
+        let svg = rate_svg(&[
+            row("2026-04", 3, 1),
+            row("2026-05", 0, 0),
+            row("2026-06", 1, 1),
+        ]);
         assert!(svg.starts_with("<svg"), "{}", &svg[..80.min(svg.len())]);
         assert!(svg.contains("2026-04") && svg.contains("2026-06"));
         assert_eq!(svg.matches("<circle").count(), 2, "{svg}");

@@ -90,7 +90,7 @@ pub(super) async fn page(
     };
     let Some(store) = state.stats.clone() else {
         let body = html! { main class="narrow" { h1 { "引継ぎ" } p class="notice" {
-            "統計ストアが無効のため、引継ぎは記録されていません（kotae serve の設定を確認してください）。" } } };
+        "統計ストアが無効のため、引継ぎは記録されていません（kotae serve の設定を確認してください）。" } } };
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             layout::page(&state, &who, "引継ぎ", "/escalations", &[], body),

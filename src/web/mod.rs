@@ -28,9 +28,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-pub use session::{
-    SESSION_COOKIE, is_safe_or_same_origin, login_redirect, session_token,
-};
+pub use session::{SESSION_COOKIE, is_safe_or_same_origin, login_redirect, session_token};
 
 use crate::http::AppState;
 use crate::http::auth::Role;
@@ -109,7 +107,11 @@ pub fn forbidden_page(uri: &axum::http::Uri, role: Role) -> Option<Response> {
 
 /// The embedded static files: (name, content type, body).
 const ASSETS: &[(&str, &str, &str)] = &[
-    ("app.css", "text/css; charset=utf-8", include_str!("assets/app.css")),
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_str!("assets/app.css"),
+    ),
     (
         "common.js",
         "text/javascript; charset=utf-8",

@@ -198,7 +198,11 @@ pub(super) async fn page(
             script type="application/json" id="initial" { (PreEscaped(super::json_data(&initial))) }
         }
     };
-    let title = if q.is_empty() { "検索".to_string() } else { format!("{q} — 検索") };
+    let title = if q.is_empty() {
+        "検索".to_string()
+    } else {
+        format!("{q} — 検索")
+    };
     (
         status,
         layout::page(

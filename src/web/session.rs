@@ -126,7 +126,11 @@ pub(super) async fn login(
     if !same_origin(&headers) {
         return (
             StatusCode::FORBIDDEN,
-            form_page(&state, &next, Some("このサーバーのページからログインしてください。")),
+            form_page(
+                &state,
+                &next,
+                Some("このサーバーのページからログインしてください。"),
+            ),
         )
             .into_response();
     }
@@ -176,13 +180,22 @@ mod tests {
         let h = headers(&[("cookie", "a=1; kotae_session=op%3Atoken+x%3B; b=2")]);
         assert_eq!(session_token(&h).as_deref(), Some("op:token x;"));
         assert_eq!(session_token(&headers(&[("cookie", "a=1")])), None);
-        assert_eq!(session_token(&headers(&[("cookie", "kotae_session=")])), None);
+        assert_eq!(
+            session_token(&headers(&[("cookie", "kotae_session=")])),
+            None
+        );
     }
 
     #[test]
     fn state_changes_need_this_origin() {
-        let same = headers(&[("host", "127.0.0.1:7700"), ("origin", "http://127.0.0.1:7700")]);
-        let other = headers(&[("host", "127.0.0.1:7700"), ("origin", "http://evil.example")]);
+        let same = headers(&[
+            ("host", "127.0.0.1:7700"),
+            ("origin", "http://127.0.0.1:7700"),
+        ]);
+        let other = headers(&[
+            ("host", "127.0.0.1:7700"),
+            ("origin", "http://evil.example"),
+        ]);
         let none = headers(&[("host", "127.0.0.1:7700")]);
         assert!(is_safe_or_same_origin(&Method::POST, &same));
         assert!(!is_safe_or_same_origin(&Method::POST, &other));

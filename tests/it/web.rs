@@ -115,7 +115,10 @@ async fn a_bad_parameter_is_shown_on_the_page_not_a_panic() {
     let app = app(state(dir.path(), engine, false));
     let (status, _, body) = send(&app, get("/?q=x&kind=pdf", None)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(body.contains("unknown kind") && body.contains("id=\"q\""), "{body}");
+    assert!(
+        body.contains("unknown kind") && body.contains("id=\"q\""),
+        "{body}"
+    );
     let (status, _, _) = send(&app, get("/m/no-such-id", None)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
@@ -136,7 +139,10 @@ async fn login_sets_a_strict_session_cookie_and_roles_apply_to_pages() {
     let (status, h, body) = send(&app, get("/login?next=/dashboard", None)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(h.contains_key(header::CONTENT_SECURITY_POLICY));
-    assert!(body.contains("name=\"next\" value=\"/dashboard\""), "{body}");
+    assert!(
+        body.contains("name=\"next\" value=\"/dashboard\""),
+        "{body}"
+    );
 
     let login = |token: &str, origin: &str| {
         Request::post("/login")
@@ -146,7 +152,11 @@ async fn login_sets_a_strict_session_cookie_and_roles_apply_to_pages() {
             .body(Body::from(format!("token={token}&next=%2Fdashboard")))
             .unwrap()
     };
-    let (status, _, _) = send(&app, login("wrong-token-0123456789", "http://127.0.0.1:7700")).await;
+    let (status, _, _) = send(
+        &app,
+        login("wrong-token-0123456789", "http://127.0.0.1:7700"),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, _, _) = send(&app, login(MANAGER, "http://evil.example")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -154,9 +164,15 @@ async fn login_sets_a_strict_session_cookie_and_roles_apply_to_pages() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(h[header::LOCATION], "/dashboard");
     let cookie = h[header::SET_COOKIE].to_str().unwrap();
-    assert!(cookie.starts_with(&format!("kotae_session={MANAGER};")), "{cookie}");
+    assert!(
+        cookie.starts_with(&format!("kotae_session={MANAGER};")),
+        "{cookie}"
+    );
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
-    assert!(!cookie.contains("Max-Age") && !cookie.contains("Expires"), "session only");
+    assert!(
+        !cookie.contains("Max-Age") && !cookie.contains("Expires"),
+        "session only"
+    );
 
     // The cookie authenticates pages and the API; the role policy is the API's.
     let (status, _, body) = send(&app, get("/dashboard", Some(MANAGER))).await;
@@ -194,7 +210,9 @@ async fn login_sets_a_strict_session_cookie_and_roles_apply_to_pages() {
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        send(&app, post(Some("http://127.0.0.1:7700"), false)).await.0,
+        send(&app, post(Some("http://127.0.0.1:7700"), false))
+            .await
+            .0,
         StatusCode::CREATED
     );
     assert_eq!(send(&app, post(None, true)).await.0, StatusCode::CREATED);
