@@ -618,9 +618,12 @@ fn serve(
     )?);
     let mut state =
         kotae::http::AppState::new(engine.clone()).with_stats(store.clone(), Some(logger.clone()));
-    if let Some(n) = file.search_permits {
-        state.search_permits = Arc::new(tokio::sync::Semaphore::new(n.max(1)));
-    }
+    state.search_queue = Arc::new(kotae::http::SearchQueue::new(
+        file.search_workers
+            .unwrap_or_else(kotae::http::queue::default_search_workers),
+        file.search_queue
+            .unwrap_or(kotae::http::queue::DEFAULT_SEARCH_QUEUE),
+    ));
     let addr = if auth.is_enabled() {
         addr.to_string()
     } else {

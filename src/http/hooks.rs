@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 
-use super::{ApiError, AppState};
+use super::{ApiCode, ApiError, AppState};
 use crate::hooks::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 
 /// Routes of this resource.
@@ -25,31 +25,31 @@ pub fn router() -> Router<AppState> {
 }
 
 fn unauthorized(e: &hooks::SignatureError) -> ApiError {
-    ApiError {
-        status: StatusCode::UNAUTHORIZED,
-        code: e.code(),
-        message: e.to_string(),
-    }
+    let code = match e {
+        hooks::SignatureError::Bad(_) => ApiCode::BadSignature,
+        hooks::SignatureError::Stale { .. } => ApiCode::StaleSignature,
+    };
+    ApiError::new(code, e.to_string())
 }
 
 async fn cms(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (Some(secret), Some(queue)) = (state.cms_secret.clone(), state.jobs.clone()) else {
-        return Err(ApiError {
-            status: StatusCode::NOT_FOUND,
-            code: "hook_not_configured",
-            message: "the CMS webhook is off: set KOTAE_CMS_SECRET or [hooks.cms] secret".into(),
-        });
+        return Err(ApiError::new(
+            ApiCode::HookNotConfigured,
+            "the CMS webhook is off: set KOTAE_CMS_SECRET or [hooks.cms] secret",
+        ));
     };
     let (parts, body): (_, Body) = req.into_parts();
     let body = axum::body::to_bytes(body, hooks::MAX_BODY_BYTES)
         .await
-        .map_err(|_| ApiError {
-            status: StatusCode::PAYLOAD_TOO_LARGE,
-            code: "body_too_large",
-            message: format!(
-                "the delivery is larger than {} bytes",
-                hooks::MAX_BODY_BYTES
-            ),
+        .map_err(|_| {
+            ApiError::new(
+                ApiCode::BodyTooLarge,
+                format!(
+                    "the delivery is larger than {} bytes",
+                    hooks::MAX_BODY_BYTES
+                ),
+            )
         })?;
     let header = |n: &str| parts.headers.get(n).and_then(|v| v.to_str().ok());
     hooks::verify(
@@ -60,8 +60,13 @@ async fn cms(State(state): State<AppState>, req: Request) -> Result<Response, Ap
         chrono::Utc::now().timestamp(),
     )
     .map_err(|e| unauthorized(&e))?;
-    let delivery =
-        hooks::parse_delivery(&body).map_err(|e| ApiError::bad_request(e.code, e.message))?;
+    let delivery = hooks::parse_delivery(&body).map_err(|e| {
+        let code = match e.kind {
+            hooks::DeliveryErrorKind::Json => ApiCode::BadJson,
+            hooks::DeliveryErrorKind::Field => ApiCode::InvalidDelivery,
+        };
+        ApiError::new(code, e.message)
+    })?;
     let (job_id, new) =
         super::inquiries::blocking(move || queue.submit(&delivery).map_err(ApiError::from)).await?;
     Ok((

@@ -1,11 +1,10 @@
 //! `GET /api/jobs/{id}`: a webhook job with its pages (roles manager, admin).
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 
-use super::{ApiError, AppState};
+use super::{ApiCode, ApiError, AppState};
 use crate::stats::jobs::JobRecord;
 
 /// Routes of this resource.
@@ -17,10 +16,11 @@ async fn job(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<JobRecord>, ApiError> {
-    let queue = state.jobs.clone().ok_or_else(|| ApiError {
-        status: StatusCode::SERVICE_UNAVAILABLE,
-        code: "jobs_disabled",
-        message: "this server runs without a job store".into(),
+    let queue = state.jobs.clone().ok_or_else(|| {
+        ApiError::new(
+            ApiCode::JobsDisabled,
+            "this server runs without a job store",
+        )
     })?;
     let job = super::inquiries::blocking(move || queue.job(&id).map_err(ApiError::from)).await?;
     Ok(Json(job))
