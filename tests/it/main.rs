@@ -1,6 +1,7 @@
 //! Integration tests, one binary (links once): `cargo test --test it`.
 
 mod analysis;
+mod browser;
 mod common;
 mod crawl;
 mod eval;
@@ -11,3 +12,4 @@ mod privacy;
 mod real;
 mod search;
 mod stats;
+mod web;
