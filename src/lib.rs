@@ -19,6 +19,7 @@ pub mod import;
 pub mod index;
 pub mod jobs;
 pub mod material;
+pub mod promotion;
 pub mod search;
 pub mod stats;
 pub mod wire;

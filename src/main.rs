@@ -442,13 +442,17 @@ fn crawl(data_dir: &Path, cfg: &kotae::crawl::CrawlConfig, index: bool) -> anyho
         println!("  {reason}: {n}");
     }
     if index {
+        // The crawl wrote the corpus only; the engine brings the index in line with it.
+        let not_indexed = "the corpus is updated but the index is not (run `kotae index` once \
+                           no other kotae process holds the index)";
+        let engine = open_engine(data_dir).context(not_indexed)?;
         let pb = spinner("updating the index");
-        let u = kotae::crawl::update_index(data_dir).context(
-            "the corpus is updated but the index is not (run `kotae index` once no other \
-             kotae process holds the index)",
-        )?;
+        engine.sync_from_corpus().context(not_indexed)?;
         pb.finish_and_clear();
-        println!("index in line with the corpus: {} materials", u.materials);
+        println!(
+            "index in line with the corpus: {} materials",
+            engine.materials().len()
+        );
     }
     Ok(())
 }

@@ -312,6 +312,18 @@ impl From<crate::hooks::DeliveryError> for ApiError {
     }
 }
 
+impl From<crate::promotion::PromotionError> for ApiError {
+    fn from(e: crate::promotion::PromotionError) -> Self {
+        use crate::promotion::PromotionError as P;
+        match e {
+            P::Stats(s) => s.into(),
+            P::NoQuestion => ApiError::new(ApiCode::NoQuestion, e.to_string()),
+            P::Material(m) => ApiError::new(ApiCode::InvalidMaterial, m.to_string()),
+            P::Engine(err) => err.into(),
+        }
+    }
+}
+
 impl From<tokio::task::JoinError> for ApiError {
     fn from(e: tokio::task::JoinError) -> Self {
         ApiError::internal(&e)
