@@ -117,7 +117,7 @@ fn main() {
             assert_eq!(resp.status(), 202);
             let accepted = Instant::now();
             loop {
-                let body = client
+                let bytes = client
                     .get(format!("{base}/api/search"))
                     .query(&[("q", word.as_str()), ("limit", "1")])
                     .send()
@@ -126,7 +126,7 @@ fn main() {
                     .bytes()
                     .await
                     .unwrap();
-                let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
                 if v["hits"][0]["url"] == url.as_str() {
                     break;
                 }

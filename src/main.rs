@@ -240,22 +240,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     .map(|n| n.to_string_lossy().to_string())
                     .unwrap_or_else(|| f.display().to_string());
                 let imported = kotae::import::read_file(f, &source, &opts)?;
-                let stem: String = f
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().to_string())
-                    .unwrap_or_default()
-                    .chars()
-                    .map(|c| {
-                        if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                            c
-                        } else {
-                            '_'
-                        }
-                    })
-                    .collect();
-                let name = collection
-                    .clone()
-                    .unwrap_or_else(|| format!("imported/{stem}"));
+                let name = kotae::import::collection_for(f, collection.as_deref());
                 batches.push((f.clone(), name, imported));
                 pb.inc(1);
             }
@@ -457,38 +442,6 @@ fn crawl(data_dir: &Path, cfg: &kotae::crawl::CrawlConfig, index: bool) -> anyho
     Ok(())
 }
 
-/// Builds the token table: `KOTAE_TOKENS` when set, else `[[auth.tokens]]`.
-fn auth_from(file: &FileConfig) -> anyhow::Result<kotae::http::auth::Auth> {
-    use kotae::http::auth::{Auth, Role, TokenEntry, parse_sha256};
-    if let Ok(env) = std::env::var("KOTAE_TOKENS")
-        && !env.trim().is_empty()
-    {
-        return Ok(Auth::new(Auth::parse_env(&env).context("KOTAE_TOKENS")?));
-    }
-    let mut entries = Vec::new();
-    for (i, t) in file
-        .auth
-        .as_ref()
-        .map(|a| a.tokens.as_slice())
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-    {
-        let ctx = || format!("[[auth.tokens]] entry {}", i + 1);
-        let role = Role::from_config(&t.role).with_context(ctx)?;
-        let e = match (&t.token, &t.token_sha256) {
-            (Some(tok), None) => TokenEntry::new(role, t.department.clone(), tok),
-            (None, Some(h)) => {
-                parse_sha256(h).and_then(|h| TokenEntry::hashed(role, t.department.clone(), h))
-            }
-            _ => bail!("{}: give exactly one of `token` and `token_sha256`", ctx()),
-        }
-        .with_context(ctx)?;
-        entries.push(e);
-    }
-    Ok(Auth::new(entries))
-}
-
 /// Builds the webhook job worker (it also resumes jobs left by a previous run) and turns
 /// the CMS webhook on when `KOTAE_CMS_SECRET` or `[hooks.cms] secret` is set.
 fn cms_hook(
@@ -550,7 +503,8 @@ fn serve(
 ) -> anyhow::Result<()> {
     use kotae::stats::{SearchLogger, Store, StoreOptions};
     let engine = Arc::new(open_engine(data_dir)?);
-    let auth = auth_from(file)?;
+    let auth =
+        kotae::http::auth::Auth::from_config(std::env::var("KOTAE_TOKENS").ok().as_deref(), file)?;
     let stats_cfg = file.stats.clone().unwrap_or_default();
     let mut opts = StoreOptions::new(
         stats_cfg

@@ -95,17 +95,17 @@ crate::wire_enum! {
         Busy = "busy",
         /// The service runs without a statistics store (503).
         StatsDisabled = "stats_disabled",
-        /// A CMS delivery has a field with a bad value (400).
+        /// A webhook delivery's fields are invalid (400).
         InvalidDelivery = "invalid_delivery",
-        /// A CMS delivery's signature is missing or wrong (401).
+        /// A webhook delivery's signature is missing or wrong (401).
         BadSignature = "bad_signature",
-        /// A CMS delivery's signature timestamp is too far from now (401).
+        /// A webhook delivery's timestamp is more than 300 s from now (401).
         StaleSignature = "stale_signature",
-        /// The CMS webhook is not configured (404).
+        /// The CMS webhook has no secret configured (404).
         HookNotConfigured = "hook_not_configured",
         /// The request body is over its limit (413).
         BodyTooLarge = "body_too_large",
-        /// The service runs without a job store (503).
+        /// The service runs without a job queue (503).
         JobsDisabled = "jobs_disabled",
     }
 }
@@ -306,8 +306,10 @@ impl From<&crate::hooks::SignatureError> for ApiError {
 
 impl From<crate::hooks::DeliveryError> for ApiError {
     fn from(e: crate::hooks::DeliveryError) -> Self {
-        // `DeliveryError::code` is `bad_json` or `invalid_delivery`.
-        let code = ApiCode::parse(e.code).unwrap_or(ApiCode::InvalidDelivery);
+        let code = match e.kind {
+            crate::hooks::DeliveryErrorKind::Json => ApiCode::BadJson,
+            crate::hooks::DeliveryErrorKind::Field => ApiCode::InvalidDelivery,
+        };
         ApiError::new(code, e.message)
     }
 }
