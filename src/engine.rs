@@ -364,7 +364,8 @@ impl Engine {
     }
 
     /// Re-reads the whole corpus and brings the index in line with it (changed, new and
-    /// removed materials). Used after edits on disk (file watcher) and after a crawl.
+    /// removed materials). Used by `kotae index` and after a crawl (the corpus was written by
+    /// another process or by hand).
     /// Returns (upserted, removed).
     ///
     /// # Errors

@@ -498,6 +498,29 @@ fn extract_contacts_into(out: &mut Imported, source: &str, updated: DateTime<Fix
     }
 }
 
+/// Returns the corpus collection an imported file is written to: `explicit` when given,
+/// else `imported/STEM` with every character of the file stem other than ASCII letters,
+/// digits, `-` and `_` replaced by `_` (so that the collection is a safe file name).
+pub fn collection_for(file: &Path, explicit: Option<&str>) -> String {
+    if let Some(c) = explicit {
+        return c.to_string();
+    }
+    let stem: String = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("imported/{stem}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -644,5 +667,14 @@ mod tests {
         assert_eq!(got.materials.len(), 2);
         assert_eq!(got.contact_blocks_seen, 2);
         assert_eq!(got.contacts.len(), 1);
+    }
+
+    #[test]
+    fn collection_names_are_safe_file_names() {
+        let c = |p: &str, e: Option<&str>| collection_for(Path::new(p), e);
+        assert_eq!(c("data/faq 2026.csv", None), "imported/faq_2026");
+        assert_eq!(c("../よくある質問.json", None), "imported/______");
+        assert_eq!(c("x/a-b_c.jsonl", None), "imported/a-b_c");
+        assert_eq!(c("x/a.csv", Some("city/faq")), "city/faq");
     }
 }

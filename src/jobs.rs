@@ -364,12 +364,10 @@ impl JobWorker {
             Outcome::Redirect { to } => Err(PageError::Permanent(format!(
                 "redirects to another host: {to}"
             ))),
-            Outcome::Skipped { reason }
-                if reason.starts_with("not html") || reason.starts_with("body over") =>
-            {
-                Err(PageError::Permanent(reason))
+            Outcome::Skipped { reason } if reason.is_permanent() => {
+                Err(PageError::Permanent(reason.to_string()))
             }
-            Outcome::Skipped { reason } => Err(PageError::Transient(reason)),
+            Outcome::Skipped { reason } => Err(PageError::Transient(reason.to_string())),
         }
     }
 }

@@ -2,8 +2,9 @@
 //! cities.
 //!
 //! The library holds all logic; `src/main.rs` only parses arguments. Dependencies point one
-//! way: `http → search → index → analysis`, `import/crawl → corpus → index`. No core module
-//! imports axum. See `ARCHITECTURE.md`.
+//! way: `http → engine → search → index → analysis`, `engine → corpus → material`,
+//! `import`, `crawl` and `extract` → `material`; `material` and `wire` are shared leaves. No
+//! core module imports axum. See `ARCHITECTURE.md` for the whole graph.
 
 pub mod analysis;
 pub mod config;
@@ -19,6 +20,7 @@ pub mod import;
 pub mod index;
 pub mod jobs;
 pub mod material;
+pub mod promotion;
 pub mod search;
 pub mod stats;
 pub mod web;

@@ -240,22 +240,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     .map(|n| n.to_string_lossy().to_string())
                     .unwrap_or_else(|| f.display().to_string());
                 let imported = kotae::import::read_file(f, &source, &opts)?;
-                let stem: String = f
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().to_string())
-                    .unwrap_or_default()
-                    .chars()
-                    .map(|c| {
-                        if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                            c
-                        } else {
-                            '_'
-                        }
-                    })
-                    .collect();
-                let name = collection
-                    .clone()
-                    .unwrap_or_else(|| format!("imported/{stem}"));
+                let name = kotae::import::collection_for(f, collection.as_deref());
                 batches.push((f.clone(), name, imported));
                 pb.inc(1);
             }
@@ -442,47 +427,19 @@ fn crawl(data_dir: &Path, cfg: &kotae::crawl::CrawlConfig, index: bool) -> anyho
         println!("  {reason}: {n}");
     }
     if index {
+        // The crawl wrote the corpus only; the engine brings the index in line with it.
+        let not_indexed = "the corpus is updated but the index is not (run `kotae index` once \
+                           no other kotae process holds the index)";
+        let engine = open_engine(data_dir).context(not_indexed)?;
         let pb = spinner("updating the index");
-        let u = kotae::crawl::update_index(data_dir).context(
-            "the corpus is updated but the index is not (run `kotae index` once no other \
-             kotae process holds the index)",
-        )?;
+        engine.sync_from_corpus().context(not_indexed)?;
         pb.finish_and_clear();
-        println!("index in line with the corpus: {} materials", u.materials);
+        println!(
+            "index in line with the corpus: {} materials",
+            engine.materials().len()
+        );
     }
     Ok(())
-}
-
-/// Builds the token table: `KOTAE_TOKENS` when set, else `[[auth.tokens]]`.
-fn auth_from(file: &FileConfig) -> anyhow::Result<kotae::http::auth::Auth> {
-    use kotae::http::auth::{Auth, Role, TokenEntry, parse_sha256};
-    if let Ok(env) = std::env::var("KOTAE_TOKENS")
-        && !env.trim().is_empty()
-    {
-        return Ok(Auth::new(Auth::parse_env(&env).context("KOTAE_TOKENS")?));
-    }
-    let mut entries = Vec::new();
-    for (i, t) in file
-        .auth
-        .as_ref()
-        .map(|a| a.tokens.as_slice())
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-    {
-        let ctx = || format!("[[auth.tokens]] entry {}", i + 1);
-        let role = Role::from_config(&t.role).with_context(ctx)?;
-        let e = match (&t.token, &t.token_sha256) {
-            (Some(tok), None) => TokenEntry::new(role, t.department.clone(), tok),
-            (None, Some(h)) => {
-                parse_sha256(h).and_then(|h| TokenEntry::hashed(role, t.department.clone(), h))
-            }
-            _ => bail!("{}: give exactly one of `token` and `token_sha256`", ctx()),
-        }
-        .with_context(ctx)?;
-        entries.push(e);
-    }
-    Ok(Auth::new(entries))
 }
 
 /// Builds the webhook job worker (it also resumes jobs left by a previous run) and turns
@@ -546,7 +503,8 @@ fn serve(
 ) -> anyhow::Result<()> {
     use kotae::stats::{SearchLogger, Store, StoreOptions};
     let engine = Arc::new(open_engine(data_dir)?);
-    let auth = auth_from(file)?;
+    let auth =
+        kotae::http::auth::Auth::from_config(std::env::var("KOTAE_TOKENS").ok().as_deref(), file)?;
     let stats_cfg = file.stats.clone().unwrap_or_default();
     let mut opts = StoreOptions::new(
         stats_cfg

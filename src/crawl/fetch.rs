@@ -71,9 +71,81 @@ pub enum Outcome {
     },
     /// Not fetched or not usable, with the reason.
     Skipped {
-        /// Why (`timeout`, `body over max_body_bytes`, `redirect loop`, `http 500`, …).
-        reason: String,
+        /// Why.
+        reason: SkipReason,
     },
+}
+
+/// Why a URL was not fetched or its response not used. The [`Display`](std::fmt::Display)
+/// form is what the crawl state's notes and the report's reason counts record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SkipReason {
+    /// The request or the body read timed out.
+    Timeout,
+    /// The connection could not be made.
+    ConnectionFailed,
+    /// Another request error.
+    RequestFailed(String),
+    /// The body could not be read.
+    BodyReadFailed(String),
+    /// A redirect led back to a URL of the same chain.
+    RedirectLoop,
+    /// More redirects than the policy allows.
+    TooManyRedirects(usize),
+    /// A 3xx without `Location`.
+    NoLocation(u16),
+    /// A `Location` that is no URL.
+    BadLocation,
+    /// Another HTTP status (5xx, 403 …).
+    Http(u16),
+    /// The body is over `max_body_bytes`.
+    BodyTooLarge,
+    /// The response is not HTML; the content type, if any.
+    NotHtml(Option<String>),
+    /// The page could not be extracted.
+    ExtractionFailed(String),
+}
+
+impl SkipReason {
+    /// Whether the response is not HTML (a document or media file behind the link).
+    pub fn is_not_html(&self) -> bool {
+        matches!(self, SkipReason::NotHtml(_))
+    }
+
+    /// Whether the response is an office or PDF document (recorded as known, not indexed).
+    pub fn is_document(&self) -> bool {
+        match self {
+            SkipReason::NotHtml(Some(ct)) => ["pdf", "msword", "officedocument", "ms-excel"]
+                .iter()
+                .any(|k| ct.contains(k)),
+            _ => false,
+        }
+    }
+
+    /// Whether fetching again cannot help (not HTML, or too large).
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, SkipReason::NotHtml(_) | SkipReason::BodyTooLarge)
+    }
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SkipReason::Timeout => f.write_str("timeout"),
+            SkipReason::ConnectionFailed => f.write_str("connection failed"),
+            SkipReason::RequestFailed(e) => write!(f, "request failed: {e}"),
+            SkipReason::BodyReadFailed(e) => write!(f, "body read failed: {e}"),
+            SkipReason::RedirectLoop => f.write_str("redirect loop"),
+            SkipReason::TooManyRedirects(n) => write!(f, "more than {n} redirects"),
+            SkipReason::NoLocation(s) => write!(f, "http {s} without location"),
+            SkipReason::BadLocation => f.write_str("bad redirect location"),
+            SkipReason::Http(s) => write!(f, "http {s}"),
+            SkipReason::BodyTooLarge => f.write_str("body over max_body_bytes"),
+            SkipReason::NotHtml(Some(ct)) => write!(f, "not html: {ct}"),
+            SkipReason::NotHtml(None) => f.write_str("not html: no content type"),
+            SkipReason::ExtractionFailed(e) => write!(f, "extraction failed: {e}"),
+        }
+    }
 }
 
 /// What a fetch may follow and how much it may read.
@@ -139,7 +211,7 @@ pub async fn fetch(client: &Client, url: &Url, cond: &Validators, policy: &Fetch
             Ok(r) => r,
             Err(_) => {
                 return Outcome::Skipped {
-                    reason: "timeout".into(),
+                    reason: SkipReason::Timeout,
                 };
             }
         };
@@ -159,7 +231,7 @@ pub async fn fetch(client: &Client, url: &Url, cond: &Validators, policy: &Fetch
                 let to = normalize(&to);
                 if !chain.insert(to.to_string()) {
                     return Outcome::Skipped {
-                        reason: "redirect loop".into(),
+                        reason: SkipReason::RedirectLoop,
                     };
                 }
                 if to.host_str() != current.host_str() || !(policy.follow)(&to) {
@@ -170,7 +242,7 @@ pub async fn fetch(client: &Client, url: &Url, cond: &Validators, policy: &Fetch
         }
     }
     Outcome::Skipped {
-        reason: format!("more than {} redirects", policy.max_redirects),
+        reason: SkipReason::TooManyRedirects(policy.max_redirects),
     }
 }
 
@@ -179,10 +251,8 @@ enum Hop {
     Redirect(Url),
 }
 
-fn skipped(reason: impl Into<String>) -> Hop {
-    Hop::Done(Outcome::Skipped {
-        reason: reason.into(),
-    })
+fn skipped(reason: SkipReason) -> Hop {
+    Hop::Done(Outcome::Skipped { reason })
 }
 
 async fn one(client: &Client, url: &Url, cond: &Validators, max_body_bytes: u64) -> Hop {
@@ -195,9 +265,9 @@ async fn one(client: &Client, url: &Url, cond: &Validators, max_body_bytes: u64)
     }
     let mut resp = match req.send().await {
         Ok(r) => r,
-        Err(e) if e.is_timeout() => return skipped("timeout"),
-        Err(e) if e.is_connect() => return skipped("connection failed"),
-        Err(e) => return skipped(format!("request failed: {e}")),
+        Err(e) if e.is_timeout() => return skipped(SkipReason::Timeout),
+        Err(e) if e.is_connect() => return skipped(SkipReason::ConnectionFailed),
+        Err(e) => return skipped(SkipReason::RequestFailed(e.to_string())),
     };
     let status = resp.status();
     if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
@@ -206,11 +276,11 @@ async fn one(client: &Client, url: &Url, cond: &Validators, max_body_bytes: u64)
             .get(header::LOCATION)
             .and_then(|v| v.to_str().ok())
         else {
-            return skipped(format!("http {} without location", status.as_u16()));
+            return skipped(SkipReason::NoLocation(status.as_u16()));
         };
         return match url.join(loc.trim()) {
             Ok(to) if matches!(to.scheme(), "http" | "https") => Hop::Redirect(to),
-            _ => skipped("bad redirect location"),
+            _ => skipped(SkipReason::BadLocation),
         };
     }
     match status.as_u16() {
@@ -225,35 +295,37 @@ async fn one(client: &Client, url: &Url, cond: &Validators, max_body_bytes: u64)
             });
         }
         200..=299 => {}
-        s => return skipped(format!("http {s}")),
+        s => return skipped(SkipReason::Http(s)),
     }
     let headers = Headers::from(resp.headers());
     if let Some(len) = resp.content_length()
         && len > max_body_bytes
     {
-        return skipped("body over max_body_bytes");
+        return skipped(SkipReason::BodyTooLarge);
     }
     if let Some(ct) = &headers.content_type
         && !crate::extract::is_html(Some(ct), &[])
     {
-        return skipped(format!("not html: {}", ct.split(';').next().unwrap_or(ct)));
+        return skipped(SkipReason::NotHtml(Some(
+            ct.split(';').next().unwrap_or(ct).to_string(),
+        )));
     }
     let mut body = Vec::new();
     loop {
         match resp.chunk().await {
             Ok(Some(c)) => {
                 if (body.len() + c.len()) as u64 > max_body_bytes {
-                    return skipped("body over max_body_bytes");
+                    return skipped(SkipReason::BodyTooLarge);
                 }
                 body.extend_from_slice(&c);
             }
             Ok(None) => break,
-            Err(e) if e.is_timeout() => return skipped("timeout"),
-            Err(e) => return skipped(format!("body read failed: {e}")),
+            Err(e) if e.is_timeout() => return skipped(SkipReason::Timeout),
+            Err(e) => return skipped(SkipReason::BodyReadFailed(e.to_string())),
         }
     }
     if headers.content_type.is_none() && !crate::extract::is_html(None, &body) {
-        return skipped("not html: no content type");
+        return skipped(SkipReason::NotHtml(None));
     }
     Hop::Done(Outcome::Ok {
         final_url: url.clone(),

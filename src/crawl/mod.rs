@@ -20,7 +20,7 @@ pub mod state;
 pub mod url;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -36,7 +36,7 @@ use crate::corpus::{Corpus, CorpusError};
 use crate::extract::{self, PageInput};
 use crate::material::Material;
 pub use config::{CrawlConfig, Scope, SourceConfig};
-use fetch::{FetchPolicy, Outcome, Validators};
+use fetch::{FetchPolicy, Outcome, SkipReason, Validators};
 use state::{HostState, Note, PageState, PageStatus};
 use url::{host_key, normalize, parse_normalized};
 
@@ -154,32 +154,6 @@ pub async fn run(cfg: &CrawlConfig, opts: &RunOptions) -> Result<CrawlReport, Cr
     }
     opts.progress.finish_and_clear();
     Ok(report)
-}
-
-/// Brings the index of `data_dir` in line with its corpus after a crawl.
-///
-/// # Errors
-/// Engine errors (dictionaries, corpus, index).
-pub fn update_index(data_dir: &Path) -> crate::Result<IndexUpdate> {
-    let engine = crate::engine::Engine::open(&crate::engine::EngineOptions::new(data_dir))?;
-    let (upserted, removed) = engine.sync_from_corpus()?;
-    Ok(IndexUpdate {
-        materials: engine.materials().len(),
-        upserted,
-        removed,
-    })
-}
-
-/// What [`update_index`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IndexUpdate {
-    /// Materials in the index afterwards.
-    pub materials: usize,
-    /// Materials changed by the final sync (opening the engine may already have rebuilt the
-    /// index from the changed corpus).
-    pub upserted: usize,
-    /// Materials removed by the final sync.
-    pub removed: usize,
 }
 
 /// Returns the corpus collection of a host key: `crawl/<host>`.
@@ -679,7 +653,7 @@ impl<'a> Crawler<'a> {
                 match joined {
                     Ok((o, parsed)) => (u, depth, o, parsed),
                     Err(e) => {
-                        let reason = format!("extraction failed: {e}");
+                        let reason = SkipReason::ExtractionFailed(e.to_string());
                         (u, depth, Outcome::Skipped { reason }, None)
                     }
                 }
@@ -701,25 +675,24 @@ impl<'a> Crawler<'a> {
         let key = host_key(&u);
         self.progress.inc(1);
         match outcome {
-            Outcome::Skipped { reason } if reason.starts_with("not html") => {
+            Outcome::Skipped { reason } if reason.is_not_html() => {
                 // A document behind a link without a file extension: record it.
                 debug!(url = %u, reason = %reason, "skipped");
-                let document = ["pdf", "msword", "officedocument", "ms-excel"]
-                    .iter()
-                    .any(|k| reason.contains(k));
-                if document && let Some(h) = self.hosts.get_mut(&key) {
+                if reason.is_document()
+                    && let Some(h) = self.hosts.get_mut(&key)
+                {
                     h.state
                         .documents
                         .entry(u.to_string())
                         .or_insert_with(String::new);
                     report.documents = report.documents.max(h.state.documents.len());
                 }
-                self.note(&key, &u, &reason, None, report);
+                self.note(&key, &u, &reason.to_string(), None, report);
             }
             Outcome::Skipped { reason } => {
                 warn!(url = %u, reason = %reason, "skipped");
                 report.failed += 1;
-                self.note(&key, &u, &reason, None, report);
+                self.note(&key, &u, &reason.to_string(), None, report);
             }
             Outcome::Redirect { to } => {
                 debug!(url = %u, to = %to, "redirect");

@@ -187,6 +187,45 @@ impl Auth {
         Ok(out)
     }
 
+    /// Builds the token table of `serve`: `env` (the value of `KOTAE_TOKENS`) when set and
+    /// not blank, else the file's `[[auth.tokens]]`.
+    ///
+    /// # Errors
+    /// [`AuthError`] naming the source and entry (never the token).
+    pub fn from_config(
+        env: Option<&str>,
+        file: &crate::config::FileConfig,
+    ) -> Result<Self, AuthError> {
+        if let Some(env) = env.filter(|e| !e.trim().is_empty()) {
+            return Self::parse_env(env)
+                .map(Self::new)
+                .map_err(|e| AuthError::BadEntry(format!("KOTAE_TOKENS: {e}")));
+        }
+        let mut entries = Vec::new();
+        let tokens = file
+            .auth
+            .as_ref()
+            .map(|a| a.tokens.as_slice())
+            .unwrap_or_default();
+        for (i, t) in tokens.iter().enumerate() {
+            let at =
+                |e: AuthError| AuthError::BadEntry(format!("[[auth.tokens]] entry {}: {e}", i + 1));
+            let role = Role::from_config(&t.role).map_err(at)?;
+            let e = match (&t.token, &t.token_sha256) {
+                (Some(tok), None) => TokenEntry::new(role, t.department.clone(), tok),
+                (None, Some(h)) => {
+                    parse_sha256(h).and_then(|h| TokenEntry::hashed(role, t.department.clone(), h))
+                }
+                _ => Err(AuthError::BadEntry(
+                    "give exactly one of `token` and `token_sha256`".into(),
+                )),
+            }
+            .map_err(at)?;
+            entries.push(e);
+        }
+        Ok(Self::new(entries))
+    }
+
     /// Returns whether any token is configured.
     pub fn is_enabled(&self) -> bool {
         !self.tokens.is_empty()

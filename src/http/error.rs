@@ -302,6 +302,38 @@ impl From<StatsError> for ApiError {
     }
 }
 
+impl From<&crate::hooks::SignatureError> for ApiError {
+    fn from(e: &crate::hooks::SignatureError) -> Self {
+        let code = match e {
+            crate::hooks::SignatureError::Bad(_) => ApiCode::BadSignature,
+            crate::hooks::SignatureError::Stale { .. } => ApiCode::StaleSignature,
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+impl From<crate::hooks::DeliveryError> for ApiError {
+    fn from(e: crate::hooks::DeliveryError) -> Self {
+        let code = match e.kind {
+            crate::hooks::DeliveryErrorKind::Json => ApiCode::BadJson,
+            crate::hooks::DeliveryErrorKind::Field => ApiCode::InvalidDelivery,
+        };
+        ApiError::new(code, e.message)
+    }
+}
+
+impl From<crate::promotion::PromotionError> for ApiError {
+    fn from(e: crate::promotion::PromotionError) -> Self {
+        use crate::promotion::PromotionError as P;
+        match e {
+            P::Stats(s) => s.into(),
+            P::NoQuestion => ApiError::new(ApiCode::NoQuestion, e.to_string()),
+            P::Material(m) => ApiError::new(ApiCode::InvalidMaterial, m.to_string()),
+            P::Engine(err) => err.into(),
+        }
+    }
+}
+
 impl From<tokio::task::JoinError> for ApiError {
     fn from(e: tokio::task::JoinError) -> Self {
         ApiError::internal(&e)

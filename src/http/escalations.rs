@@ -5,18 +5,17 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::auth::{Principal, Role, forbidden};
 use super::inquiries::{blocking, json_body, store};
 use super::params::Params;
 use super::{ApiCode, ApiError, AppState};
-use crate::material::{Material, MaterialKind};
+use crate::material::Material;
+use crate::promotion;
 use crate::stats::{Escalation, EscalationStatus, MAX_ANSWER_CHARS, MAX_FIELD_CHARS};
 
-/// Corpus collection that promoted escalation answers are written to.
-pub const PROMOTED_COLLECTION: &str = "promoted";
+pub use crate::promotion::PROMOTED_COLLECTION;
 /// Most escalations listed at once.
 pub const MAX_LIST: usize = 1000;
 
@@ -141,27 +140,6 @@ struct Promoted {
     material: Material,
 }
 
-/// Builds the `faq` material of an answered escalation (question and answer may be edited
-/// by the caller).
-pub fn material_from(e: &Escalation, question: String, answer: String) -> Material {
-    let updated_at = Utc::now()
-        .with_timezone(&chrono_tz::Asia::Tokyo)
-        .fixed_offset();
-    Material {
-        question: Some(question),
-        answer: Some(answer),
-        department: Some(e.department.clone()),
-        category: e.category.clone(),
-        tags: vec!["escalation".into()],
-        ..Material::new(
-            MaterialKind::Faq,
-            "escalation",
-            format!("escalation/{}", e.id),
-            updated_at,
-        )
-    }
-}
-
 async fn promote(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -172,37 +150,10 @@ async fn promote(
     } else {
         json_body(&body)?
     };
-    let st = store(&state)?;
-    let eid = id.clone();
-    let e = blocking(move || Ok(st.promotable(&eid)?)).await?;
-    let question = b
-        .question
-        .map(|q| q.trim().to_string())
-        .filter(|q| !q.is_empty())
-        .or_else(|| e.question.clone())
-        .ok_or_else(|| {
-            ApiError::new(
-                ApiCode::NoQuestion,
-                "the inquiry has no summary or search query; give `question`",
-            )
-        })?;
-    let answer = b
-        .answer
-        .map(|a| a.trim().to_string())
-        .filter(|a| !a.is_empty())
-        .or_else(|| e.answer.clone())
-        .unwrap_or_default();
-    let m = material_from(&e, question, answer);
-    m.validate()
-        .map_err(|err| ApiError::new(ApiCode::InvalidMaterial, err.to_string()))?;
     let engine = state.engine.clone();
     let st = store(&state)?;
-    let (escalation, material) = blocking(move || {
-        engine.upsert(PROMOTED_COLLECTION, vec![m.clone()])?;
-        let esc = st.mark_promoted(&id, &m.id)?;
-        Ok((esc, m))
-    })
-    .await?;
+    let (escalation, material) =
+        blocking(move || Ok(promotion::promote(&engine, &st, &id, b.question, b.answer)?)).await?;
     Ok(Json(Promoted {
         escalation,
         material,

@@ -24,14 +24,6 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/hooks/cms", post(cms))
 }
 
-fn unauthorized(e: &hooks::SignatureError) -> ApiError {
-    let code = match e {
-        hooks::SignatureError::Bad(_) => ApiCode::BadSignature,
-        hooks::SignatureError::Stale { .. } => ApiCode::StaleSignature,
-    };
-    ApiError::new(code, e.to_string())
-}
-
 async fn cms(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (Some(secret), Some(queue)) = (state.cms_secret.clone(), state.jobs.clone()) else {
         return Err(ApiError::new(
@@ -59,14 +51,8 @@ async fn cms(State(state): State<AppState>, req: Request) -> Result<Response, Ap
         &body,
         chrono::Utc::now().timestamp(),
     )
-    .map_err(|e| unauthorized(&e))?;
-    let delivery = hooks::parse_delivery(&body).map_err(|e| {
-        let code = match e.kind {
-            hooks::DeliveryErrorKind::Json => ApiCode::BadJson,
-            hooks::DeliveryErrorKind::Field => ApiCode::InvalidDelivery,
-        };
-        ApiError::new(code, e.message)
-    })?;
+    .map_err(|e| ApiError::from(&e))?;
+    let delivery = hooks::parse_delivery(&body)?;
     let (job_id, new) =
         super::inquiries::blocking(move || queue.submit(&delivery).map_err(ApiError::from)).await?;
     Ok((

@@ -159,8 +159,21 @@ fn first_answer_rate_per_month_and_channel_on_generated_data() {
     let days = first_answer_rate(&store, &q(Granularity::Day, None)).unwrap();
     let first = days.iter().find(|r| r.period == "2026-04-01").unwrap();
     let n_first: u64 = first.answered + first.escalated + first.koucho + first.transfer;
-    assert!(n_first >= 1);
-    assert!(!days.iter().any(|r| r.period == "2026-04-31"));
+    let jst_day = |i: &NewInquiry| {
+        i.received_at
+            .with_timezone(&chrono_tz::Asia::Tokyo)
+            .date_naive()
+            .to_string()
+    };
+    let expected = data.iter().filter(|i| jst_day(i) == "2026-04-01").count() as u64;
+    assert!(expected >= 1);
+    assert_eq!(n_first, expected);
+    // Every inquiry is counted on exactly one day.
+    let total: u64 = days
+        .iter()
+        .map(|r| r.answered + r.escalated + r.koucho + r.transfer)
+        .sum();
+    assert_eq!(total, data.len() as u64);
     // Weeks: every inquiry lands in exactly one ISO week.
     let weeks = first_answer_rate(&store, &q(Granularity::Week, None)).unwrap();
     let total: u64 = weeks
