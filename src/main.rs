@@ -522,6 +522,44 @@ fn auth_from(file: &FileConfig) -> anyhow::Result<kotae::http::auth::Auth> {
     Ok(Auth::new(entries))
 }
 
+/// Builds the webhook job worker (it also resumes jobs left by a previous run) and turns
+/// the CMS webhook on when `KOTAE_CMS_SECRET` or `[hooks.cms] secret` is set.
+fn cms_hook(
+    state: &mut kotae::http::AppState,
+    file: &FileConfig,
+    engine: Arc<Engine>,
+    store: Arc<kotae::stats::Store>,
+) -> anyhow::Result<kotae::jobs::JobWorker> {
+    let cfg = file
+        .hooks
+        .as_ref()
+        .and_then(|h| h.cms.clone())
+        .unwrap_or_default();
+    let mut opts = kotae::jobs::JobOptions::default();
+    if let Some(n) = cfg.max_attempts {
+        opts.max_attempts = n.max(1);
+    }
+    if let Some(ms) = cfg.retry_base_ms {
+        opts.retry_base = Duration::from_millis(ms);
+    }
+    let worker = kotae::jobs::JobWorker::new(engine, store, opts)
+        .map_err(|e| anyhow::anyhow!("cannot build the webhook's HTTP client: {e}"))?;
+    let secret = std::env::var("KOTAE_CMS_SECRET")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .or(cfg.secret);
+    state.jobs = Some(worker.queue());
+    if let Some(secret) = secret {
+        if secret.len() < 16 {
+            bail!(
+                "the CMS webhook secret (KOTAE_CMS_SECRET or [hooks.cms] secret) must be at least 16 bytes"
+            );
+        }
+        *state = state.clone().with_cms_hook(&secret, worker.queue());
+    }
+    Ok(worker)
+}
+
 /// Returns `addr` with its host replaced by 127.0.0.1 unless it is a loopback host.
 fn loopback_only(addr: &str) -> String {
     let (host, port) = addr.rsplit_once(':').unwrap_or((addr, "7700"));
@@ -580,9 +618,12 @@ fn serve(
     )?);
     let mut state =
         kotae::http::AppState::new(engine.clone()).with_stats(store.clone(), Some(logger.clone()));
-    if let Some(n) = file.search_permits {
-        state.search_permits = Arc::new(tokio::sync::Semaphore::new(n.max(1)));
-    }
+    state.search_queue = Arc::new(kotae::http::SearchQueue::new(
+        file.search_workers
+            .unwrap_or_else(kotae::http::queue::default_search_workers),
+        file.search_queue
+            .unwrap_or(kotae::http::queue::DEFAULT_SEARCH_QUEUE),
+    ));
     let addr = if auth.is_enabled() {
         addr.to_string()
     } else {
@@ -599,6 +640,7 @@ fn serve(
         auth.is_enabled(),
     ));
     state.auth = Arc::new(auth);
+    let worker = cms_hook(&mut state, file, engine.clone(), store.clone())?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -608,6 +650,7 @@ fn serve(
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
         let local = listener.local_addr()?;
+        tokio::spawn(worker.run());
         let purge_store = store.clone();
         tokio::spawn(async move {
             let mut every = tokio::time::interval(Duration::from_secs(3600));

@@ -102,6 +102,18 @@ crate::wire_enum! {
         Busy = "busy",
         /// The service runs without a statistics store (503).
         StatsDisabled = "stats_disabled",
+        /// A webhook delivery's fields are invalid (400).
+        InvalidDelivery = "invalid_delivery",
+        /// A webhook delivery's signature is missing or wrong (401).
+        BadSignature = "bad_signature",
+        /// A webhook delivery's timestamp is more than 300 s from now (401).
+        StaleSignature = "stale_signature",
+        /// The CMS webhook has no secret configured (404).
+        HookNotConfigured = "hook_not_configured",
+        /// The request body is over its limit (413).
+        BodyTooLarge = "body_too_large",
+        /// The service runs without a job queue (503).
+        JobsDisabled = "jobs_disabled",
     }
 }
 
@@ -114,14 +126,17 @@ impl ApiCode {
             | InvalidMaterial | BadJson | BadChannel | BadOutcome | BadReceivedAt
             | UnknownMaterial | MissingMaterial | MissingDepartment | SummaryTooLong
             | FieldTooLong | TooManyMaterials | UnexpectedContact | MissingField | BadStatus
-            | BadFormat | BadDate | BadGranularity | BadGroupBy => StatusCode::BAD_REQUEST,
-            Unauthorized => StatusCode::UNAUTHORIZED,
+            | BadFormat | BadDate | BadGranularity | BadGroupBy | InvalidDelivery => {
+                StatusCode::BAD_REQUEST
+            }
+            Unauthorized | BadSignature | StaleSignature => StatusCode::UNAUTHORIZED,
             Forbidden | BadHost | BadOrigin => StatusCode::FORBIDDEN,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            NotFound => StatusCode::NOT_FOUND,
+            NotFound | HookNotConfigured => StatusCode::NOT_FOUND,
+            BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Conflict | NoQuestion => StatusCode::CONFLICT,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            Busy | StatsDisabled => StatusCode::SERVICE_UNAVAILABLE,
+            Busy | StatsDisabled | JobsDisabled => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }

@@ -5,6 +5,7 @@ mod common;
 mod crawl;
 mod eval;
 mod guard;
+mod hooks;
 mod http;
 mod privacy;
 mod real;
