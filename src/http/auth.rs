@@ -223,7 +223,10 @@ pub fn allowed_roles(method: &Method, path: &str) -> Option<&'static [Role]> {
     Some(
         if path == "/api/inquiries" || path.starts_with("/api/inquiries/") {
             &[Operator, Manager, Admin]
-        } else if path.starts_with("/api/metrics") || path.starts_with("/api/jobs") {
+        } else if path.starts_with("/api/metrics")
+            || path.starts_with("/api/jobs")
+            || path == "/api/status"
+        {
             &[Manager, Admin]
         } else if path.starts_with("/api/escalations") {
             if post && path.ends_with("/promote") {
@@ -354,6 +357,10 @@ mod tests {
         assert_eq!(r(Method::POST, "/api/hooks/cms"), None);
         assert_eq!(
             r(Method::GET, "/api/jobs/x"),
+            Some(&[Role::Manager, Role::Admin][..])
+        );
+        assert_eq!(
+            r(Method::GET, "/api/status"),
             Some(&[Role::Manager, Role::Admin][..])
         );
     }

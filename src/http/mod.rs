@@ -5,6 +5,7 @@
 //! Searches are admitted by a [`SearchQueue`] and run on the blocking pool; when its queue
 //! is full the API answers `503 busy` with `Retry-After: 1`.
 
+pub mod admin;
 pub mod auth;
 pub mod error;
 pub mod escalations;
@@ -114,6 +115,7 @@ pub fn app(state: AppState) -> Router {
         .merge(metrics::router())
         .merge(hooks::router())
         .merge(jobs::router())
+        .merge(admin::router())
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
