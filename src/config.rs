@@ -15,11 +15,12 @@
 //! summary_retention_days = 365     # inquiry summaries (0: kept)
 //! synchronous = "full"         # or "normal"
 //!
-//! [hooks.cms]                  # POST /api/hooks/cms (KOTAE_CMS_SECRET overrides)
-//! secret = "…"                 # shared with the CMS; HMAC-SHA256 key
 //! [http]
 //! allowed_hosts = ["kotae.example.lg.jp"]  # Host names besides IPs and localhost
 //! cors_origins = []                          # origins allowed cross-origin (CORS off)
+//!
+//! [hooks.cms]                  # POST /api/hooks/cms (KOTAE_CMS_SECRET overrides)
+//! secret = "…"                 # shared with the CMS; HMAC-SHA256 key
 //!
 //! [[auth.tokens]]
 //! role = "operator"            # operator | department | manager | admin

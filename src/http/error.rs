@@ -131,9 +131,9 @@ impl ApiCode {
             }
             Unauthorized | BadSignature | StaleSignature => StatusCode::UNAUTHORIZED,
             Forbidden | BadHost | BadOrigin => StatusCode::FORBIDDEN,
+            UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             NotFound | HookNotConfigured => StatusCode::NOT_FOUND,
             BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Conflict | NoQuestion => StatusCode::CONFLICT,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Busy | StatsDisabled | JobsDisabled => StatusCode::SERVICE_UNAVAILABLE,

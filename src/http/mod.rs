@@ -9,8 +9,8 @@ pub mod admin;
 pub mod auth;
 pub mod error;
 pub mod escalations;
-pub mod hooks;
 pub mod guard;
+pub mod hooks;
 pub mod inquiries;
 pub mod jobs;
 pub mod metrics;
@@ -49,12 +49,12 @@ pub struct AppState {
     pub search_log: Option<Arc<crate::stats::SearchLogger>>,
     /// Bearer tokens and roles ([`auth::Auth::disabled`]: open API).
     pub auth: Arc<auth::Auth>,
+    /// Host, Origin and content-type checks and the CORS allowlist ([`guard`]).
+    pub guard: Arc<guard::Guard>,
     /// The CMS webhook's shared secret; `None`: `POST /api/hooks/cms` answers 404.
     pub cms_secret: Option<Arc<[u8]>>,
     /// The webhook's job queue; `None`: no hook, `GET /api/jobs/{id}` answers 503.
     pub jobs: Option<crate::jobs::JobQueue>,
-    /// Host, Origin and content-type checks and the CORS allowlist ([`guard`]).
-    pub guard: Arc<guard::Guard>,
 }
 
 impl AppState {
@@ -72,9 +72,9 @@ impl AppState {
             stats: None,
             search_log: None,
             auth: Arc::new(auth::Auth::disabled()),
+            guard: Arc::new(guard::Guard::default()),
             cms_secret: None,
             jobs: None,
-            guard: Arc::new(guard::Guard::default()),
         }
     }
 
