@@ -149,3 +149,28 @@ pub fn heading_level(name: &str) -> Option<u8> {
         _ => None,
     }
 }
+
+/// The entries of a `<dl>`: each `<dt>` with the `<dd>`s after it (also when a CMS wraps
+/// each pair in a `<div>`), in order; `<dd>`s before the first `<dt>` are dropped.
+pub fn dl_entries(dl: ElementRef<'_>) -> Vec<(ElementRef<'_>, Vec<ElementRef<'_>>)> {
+    let mut out: Vec<(ElementRef<'_>, Vec<ElementRef<'_>>)> = Vec::new();
+    for child in dl.children().filter_map(ElementRef::wrap) {
+        let items: Vec<ElementRef<'_>> = if child.value().name() == "div" {
+            child.children().filter_map(ElementRef::wrap).collect()
+        } else {
+            vec![child]
+        };
+        for it in items {
+            match it.value().name() {
+                "dt" => out.push((it, Vec::new())),
+                "dd" => {
+                    if let Some(last) = out.last_mut() {
+                        last.1.push(it);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}

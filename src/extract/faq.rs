@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use ego_tree::NodeId;
 use scraper::ElementRef;
 
-use super::blocks::flatten;
+use super::blocks::{dl_entries, flatten};
 use super::text::{
     ascii_fold, inside_boilerplate, is_boilerplate, render, render_clean, sel, tidy,
 };
@@ -214,24 +214,12 @@ fn from_dl(
             continue;
         }
         let mut pairs: Vec<(NodeId, String, Vec<String>)> = Vec::new();
-        for child in dl.children().filter_map(ElementRef::wrap) {
-            // Some CMSs wrap each dt/dd pair in a div.
-            let items: Vec<ElementRef<'_>> = if child.value().name() == "div" {
-                child.children().filter_map(ElementRef::wrap).collect()
-            } else {
-                vec![child]
-            };
-            for it in items {
-                match it.value().name() {
-                    "dt" => pairs.push((it.id(), render_clean(it), Vec::new())),
-                    "dd" => {
-                        if let Some(last) = pairs.last_mut() {
-                            last.2.push(render_clean(it));
-                        }
-                    }
-                    _ => {}
-                }
-            }
+        for (dt, dds) in dl_entries(dl) {
+            pairs.push((
+                dt.id(),
+                render_clean(dt),
+                dds.into_iter().map(render_clean).collect(),
+            ));
         }
         let contact_labels = pairs.iter().filter(|p| is_contact_label(&p.1)).count();
         if pairs.is_empty() || contact_labels * 2 >= pairs.len() {
