@@ -21,6 +21,7 @@ pub mod jobs;
 pub mod material;
 pub mod search;
 pub mod stats;
+pub mod web;
 pub mod wire;
 
 pub use error::{Error, Result};

@@ -596,6 +596,12 @@ fn serve(
         );
         a
     };
+    let http_cfg = file.http.clone().unwrap_or_default();
+    state.guard = Arc::new(kotae::http::guard::Guard::new(
+        &http_cfg.allowed_hosts,
+        &http_cfg.cors_origins,
+        auth.is_enabled(),
+    ));
     state.auth = Arc::new(auth);
     let worker = cms_hook(&mut state, file, engine.clone(), store.clone())?;
     let rt = tokio::runtime::Builder::new_multi_thread()
