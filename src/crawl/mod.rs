@@ -763,10 +763,15 @@ impl<'a> Crawler<'a> {
         if h.hashes.get(&p.hash).is_some_and(|u| u == url) {
             h.hashes.remove(&p.hash);
         }
+        // A site-wide material (a department's contact block) stays while another page
+        // lists it.
+        let pages = &h.state.pages;
+        let materials = &mut h.materials;
         Some(
             p.material_ids
                 .iter()
-                .filter(|id| h.materials.remove(id).is_some())
+                .filter(|id| !listed_elsewhere(pages, url, id))
+                .filter(|id| materials.remove(id).is_some())
                 .count(),
         )
     }
@@ -856,7 +861,10 @@ impl<'a> Crawler<'a> {
             report.indexed_pages += 1;
         }
         for id in old_ids {
-            if !new_ids.contains(&id) && h.materials.remove(&id).is_some() {
+            if !new_ids.contains(&id)
+                && !listed_elsewhere(&h.state.pages, url.as_str(), &id)
+                && h.materials.remove(&id).is_some()
+            {
                 report.removed_materials += 1;
             }
         }
@@ -965,4 +973,12 @@ mod tests {
         ids.sort();
         assert_eq!(ids, ["b", "c", "d"]);
     }
+}
+
+/// Whether a page other than `url` lists material `id` (site-wide materials such as a
+/// department's contact block are listed by every page that shows it).
+fn listed_elsewhere(pages: &BTreeMap<String, state::PageState>, url: &str, id: &str) -> bool {
+    pages
+        .iter()
+        .any(|(u, p)| u != url && p.material_ids.iter().any(|m| m == id))
 }

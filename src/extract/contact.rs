@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use ego_tree::NodeId;
 use scraper::ElementRef;
 
+use super::blocks::dl_entries;
 use super::text::{
     ascii_fold, collapse_spaces, inside_boilerplate, is_boilerplate, render_clean, sel,
 };
@@ -465,33 +466,24 @@ fn vertical(g: &[(Vec<String>, bool)], fallback: Option<&str>) -> Option<Contact
 
 fn from_dl(dl: ElementRef<'_>, fallback: Option<&str>) -> Vec<Contact> {
     let mut pairs: Vec<(String, Vec<String>)> = Vec::new();
-    for child in dl.children().filter_map(ElementRef::wrap) {
-        let items: Vec<ElementRef<'_>> = if child.value().name() == "div" {
-            child.children().filter_map(ElementRef::wrap).collect()
-        } else {
-            vec![child]
-        };
-        for it in items {
-            match it.value().name() {
-                "dt" => pairs.push((render_clean(it), Vec::new())),
-                "dd" => {
-                    if let Some(last) = pairs.last_mut() {
-                        let mut t = render_clean(it);
-                        if !t.contains('@')
-                            && let Some(m) = it
-                                .select(&sel("a[href^='mailto:']"))
-                                .next()
-                                .and_then(|a| a.value().attr("href"))
-                        {
-                            t.push('\n');
-                            t.push_str(m.trim_start_matches("mailto:"));
-                        }
-                        last.1.push(t);
-                    }
+    for (dt, dds) in dl_entries(dl) {
+        let values = dds
+            .into_iter()
+            .map(|dd| {
+                let mut t = render_clean(dd);
+                if !t.contains('@')
+                    && let Some(m) = dd
+                        .select(&sel("a[href^='mailto:']"))
+                        .next()
+                        .and_then(|a| a.value().attr("href"))
+                {
+                    t.push('\n');
+                    t.push_str(m.trim_start_matches("mailto:"));
                 }
-                _ => {}
-            }
-        }
+                t
+            })
+            .collect();
+        pairs.push((render_clean(dt), values));
     }
     if pairs.is_empty() {
         return vec![];

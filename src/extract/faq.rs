@@ -5,8 +5,8 @@ use std::collections::HashSet;
 
 use ego_tree::NodeId;
 use scraper::ElementRef;
-use scraper::node::Node;
 
+use super::blocks::{dl_entries, flatten};
 use super::text::{
     ascii_fold, inside_boilerplate, is_boilerplate, render, render_clean, sel, tidy,
 };
@@ -91,18 +91,6 @@ pub fn is_question_like(text: &str) -> bool {
         || t.ends_with("ますか")
 }
 
-fn is_heading(name: &str) -> Option<u8> {
-    match name {
-        "h1" => Some(1),
-        "h2" => Some(2),
-        "h3" => Some(3),
-        "h4" => Some(4),
-        "h5" => Some(5),
-        "h6" => Some(6),
-        _ => None,
-    }
-}
-
 /// Extracts the question/answer pairs under `root`; `faq_page` loosens the rules (question
 /// headings without a `Q.` marker count).
 pub fn extract_faqs(root: ElementRef<'_>, faq_page: bool) -> Vec<FaqPair> {
@@ -149,6 +137,10 @@ fn from_details(
         };
         let q = clean_q(&render_clean(summary));
         let sid = summary.id();
+        if is_link_list(d, sid) {
+            // A table of contents (ページ内目次) folded in a <details>: not a question.
+            continue;
+        }
         let a = render(d, &|e| e.id() == sid || is_boilerplate(e));
         let a = clean_a(&a);
         if !q.is_empty() && !a.is_empty() {
@@ -162,6 +154,29 @@ fn from_details(
             ));
         }
     }
+}
+
+/// Whether the content of `el` (except the node `except`) is nothing but links: a table
+/// of contents or a link list, not an answer.
+fn is_link_list(el: ElementRef<'_>, except: NodeId) -> bool {
+    let mut all = 0usize;
+    let mut linked = 0usize;
+    for n in el.descendants() {
+        if n.ancestors().any(|a| a.id() == except) || n.id() == except {
+            continue;
+        }
+        if let Some(t) = n.value().as_text() {
+            let c = t.trim().chars().count();
+            all += c;
+            if n.ancestors()
+                .filter_map(ElementRef::wrap)
+                .any(|a| a.value().name() == "a")
+            {
+                linked += c;
+            }
+        }
+    }
+    all > 0 && linked * 10 >= all * 8
 }
 
 /// Labels of contact lists (`<dt>電話</dt>`), which are not questions.
@@ -199,24 +214,12 @@ fn from_dl(
             continue;
         }
         let mut pairs: Vec<(NodeId, String, Vec<String>)> = Vec::new();
-        for child in dl.children().filter_map(ElementRef::wrap) {
-            // Some CMSs wrap each dt/dd pair in a div.
-            let items: Vec<ElementRef<'_>> = if child.value().name() == "div" {
-                child.children().filter_map(ElementRef::wrap).collect()
-            } else {
-                vec![child]
-            };
-            for it in items {
-                match it.value().name() {
-                    "dt" => pairs.push((it.id(), render_clean(it), Vec::new())),
-                    "dd" => {
-                        if let Some(last) = pairs.last_mut() {
-                            last.2.push(render_clean(it));
-                        }
-                    }
-                    _ => {}
-                }
-            }
+        for (dt, dds) in dl_entries(dl) {
+            pairs.push((
+                dt.id(),
+                render_clean(dt),
+                dds.into_iter().map(render_clean).collect(),
+            ));
         }
         let contact_labels = pairs.iter().filter(|p| is_contact_label(&p.1)).count();
         if pairs.is_empty() || contact_labels * 2 >= pairs.len() {
@@ -334,116 +337,6 @@ fn from_tables(
             ));
         }
     }
-}
-
-/// A leaf block of the main text, in document order.
-struct Block {
-    id: NodeId,
-    heading: Option<u8>,
-    text: String,
-    /// A structure already turned into FAQ pairs (ends the pending pair).
-    boundary: bool,
-}
-
-const CONTAINER_TAGS: &[&str] = &[
-    "div", "section", "article", "main", "body", "center", "span", "header", "font",
-];
-const LEAF_BLOCK_TAGS: &[&str] = &[
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "p",
-    "ul",
-    "ol",
-    "dl",
-    "table",
-    "blockquote",
-    "pre",
-    "figure",
-    "address",
-    "details",
-    "hr",
-];
-
-fn is_blockish(el: ElementRef<'_>) -> bool {
-    let n = el.value().name();
-    LEAF_BLOCK_TAGS.contains(&n) || (n != "span" && n != "font" && CONTAINER_TAGS.contains(&n))
-}
-
-fn flatten(el: ElementRef<'_>, consumed: &HashSet<NodeId>, out: &mut Vec<Block>, root: bool) {
-    if !root && is_boilerplate(el) {
-        return;
-    }
-    if consumed.contains(&el.id()) {
-        out.push(Block {
-            id: el.id(),
-            heading: None,
-            text: String::new(),
-            boundary: true,
-        });
-        return;
-    }
-    let name = el.value().name();
-    let has_block_child = el
-        .children()
-        .filter_map(ElementRef::wrap)
-        .any(|c| is_blockish(c) && !is_boilerplate(c));
-    if !CONTAINER_TAGS.contains(&name) || !has_block_child {
-        let text = render_clean(el);
-        if !text.is_empty() {
-            out.push(Block {
-                id: el.id(),
-                heading: is_heading(name),
-                text,
-                boundary: false,
-            });
-        }
-        return;
-    }
-    // Group inline runs between block children into anonymous blocks.
-    let mut run: Vec<ego_tree::NodeRef<'_, Node>> = Vec::new();
-    let flush = |run: &mut Vec<ego_tree::NodeRef<'_, Node>>, out: &mut Vec<Block>| {
-        if run.is_empty() {
-            return;
-        }
-        let mut buf = String::new();
-        for n in run.iter() {
-            match n.value() {
-                Node::Text(t) => buf.push_str(t),
-                Node::Element(_) => {
-                    if let Some(e) = ElementRef::wrap(*n)
-                        && !is_boilerplate(e)
-                    {
-                        buf.push_str(&render_clean(e));
-                    }
-                }
-                _ => {}
-            }
-        }
-        let text = tidy(&buf);
-        if !text.is_empty() {
-            out.push(Block {
-                id: run[0].id(),
-                heading: None,
-                text,
-                boundary: false,
-            });
-        }
-        run.clear();
-    };
-    for child in el.children() {
-        match ElementRef::wrap(child) {
-            Some(c) if is_blockish(c) => {
-                flush(&mut run, out);
-                flatten(c, consumed, out, false);
-            }
-            _ => run.push(child),
-        }
-    }
-    flush(&mut run, out);
 }
 
 struct Pending {
@@ -636,6 +529,20 @@ mod tests {
                     <h3>手数料は？</h3><p>300円です。</p></body>";
         assert_eq!(faqs(html, true).len(), 2);
         assert!(faqs(html, false).is_empty());
+    }
+
+    #[test]
+    fn a_table_of_contents_in_details_is_not_a_pair() {
+        let got = faqs(
+            "<body><details><summary>ページ内目次</summary><ul><li><a href=\"#a\">猫</a></li>\
+             <li><a href=\"#b\">犬</a></li></ul></details>\
+             <details><summary>手数料は？</summary><p>無料です。<a href=\"/fee\">詳細</a></p></details></body>",
+            false,
+        );
+        assert_eq!(
+            got,
+            vec![("手数料は？".to_string(), "無料です。詳細".to_string())]
+        );
     }
 
     #[test]

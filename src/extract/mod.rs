@@ -7,9 +7,12 @@
 //! a department contact table. Ids are stable: `source` is the page URL and `source_id` is
 //! the URL plus `#page`, `#faq-N` or `#contact-N`.
 
+pub mod blocks;
 pub mod charset;
 pub mod contact;
 pub mod faq;
+pub mod phone;
+pub mod phonebook;
 pub mod text;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
@@ -178,7 +181,9 @@ pub fn extract(input: &PageInput<'_>) -> Extracted {
             "script" | "style" | "noscript" | "template"
         )
     });
-    out.department = find_department(&full_text);
+    let fallback_department = find_department(&full_text);
+    let page_contacts = phonebook::page_contacts(root, body_el, fallback_department.as_deref());
+    out.department = page_contacts.department.clone().or(fallback_department);
     out.page_updated = find_updated(&full_text);
     if out.noindex {
         return out;
@@ -217,10 +222,51 @@ pub fn extract(input: &PageInput<'_>) -> Extracted {
         }
         materials.push(m);
     }
-    let contacts = contact::extract_contacts(root, out.department.as_deref());
+    let mut contacts = contact::extract_contacts(root, out.department.as_deref());
+    // Phone-anchored rows whose number no table or list row already gives.
+    let listed: Vec<String> = contacts
+        .iter()
+        .flat_map(|c| [c.phone.as_deref(), c.fax.as_deref()])
+        .flatten()
+        .flat_map(|p| phone::find_phones(p).into_iter().map(|h| h.digits))
+        .collect();
+    // A number of the page's own contact block is the department's, the same on every page
+    // it writes: one material per site and number (`{origin}#contact-{digits}`), which every
+    // such page lists.
+    let mut site_wide: Vec<Option<String>> = vec![None; contacts.len()];
+    for (c, in_block) in page_contacts
+        .contacts
+        .into_iter()
+        .zip(page_contacts.in_block)
+    {
+        let Some(h) = phone::find_phones(c.phone.as_deref().unwrap_or_default())
+            .into_iter()
+            .next()
+        else {
+            continue;
+        };
+        if listed.contains(&h.digits) {
+            continue;
+        }
+        site_wide.push(in_block.then_some(h.digits));
+        contacts.push(c);
+    }
     out.contact_count = contacts.len();
-    for (i, c) in contacts.into_iter().enumerate() {
-        let mut m = base_material(MaterialKind::Contact, format!("contact-{}", i + 1));
+    let origin = input.url.origin().ascii_serialization();
+    for (i, (c, site)) in contacts.into_iter().zip(site_wide).enumerate() {
+        let mut m = match site {
+            Some(digits) => Material {
+                url: Some(url.to_string()),
+                department: out.department.clone(),
+                ..Material::new(
+                    MaterialKind::Contact,
+                    &origin,
+                    format!("{origin}/#contact-{digits}"),
+                    updated_at,
+                )
+            },
+            None => base_material(MaterialKind::Contact, format!("contact-{}", i + 1)),
+        };
         m.title = contact_title(&c);
         if c.department.is_some() {
             m.department = c.department.clone();
@@ -269,31 +315,127 @@ fn collect_links(doc: &Html, base: &Url, out: &mut Extracted) {
     }
 }
 
-fn page_title(doc: &Html, root: ElementRef<'_>) -> String {
-    // The first <h1> with text of its own (a logo <h1><img alt> is not the title).
-    let h1 = root
-        .select(&sel("h1"))
-        .find(|h| !text::inside_boilerplate(*h, root) && h.text().any(|t| !t.trim().is_empty()));
-    if let Some(h1) = h1 {
-        let t = text::collapse_spaces(&h1.text().collect::<String>());
-        if !t.is_empty() {
-            return t;
-        }
+/// Separators between the parts of a `<title>` (page | section | site).
+const TITLE_SEPARATORS: &[&str] = &[
+    " | ", "｜", "|", " - ", " – ", " — ", "／", " / ", " :: ", "：", " : ",
+];
+
+/// The parts of a `<title>`: "譲渡猫一覧 - 広島県動物愛護センター | 広島県" → three parts.
+fn title_parts(t: &str) -> Vec<String> {
+    let mut parts = vec![t.to_string()];
+    for sep in TITLE_SEPARATORS {
+        parts = parts
+            .iter()
+            .flat_map(|p| p.split(sep).map(str::to_string).collect::<Vec<_>>())
+            .collect();
     }
-    let t = doc
+    parts
+        .into_iter()
+        .map(|p| text::collapse_spaces(&p))
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+fn squash(s: &str) -> String {
+    ascii_fold(s)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
+/// A heading inside the site's header, navigation or footer (not the page's); a header
+/// inside the main content or an article is the page's own.
+fn in_site_furniture(h: ElementRef<'_>) -> bool {
+    let in_content = h.ancestors().filter_map(ElementRef::wrap).any(|a| {
+        matches!(a.value().name(), "main" | "article") || a.value().attr("role") == Some("main")
+    });
+    h.ancestors().filter_map(ElementRef::wrap).any(|a| {
+        let e = a.value();
+        if matches!(e.name(), "body" | "html") {
+            // Their classes describe the whole page ("wp-custom-logo").
+            return false;
+        }
+        matches!(e.name(), "nav" | "footer" | "aside")
+            || (e.name() == "header" && !in_content)
+            || e.attr("role")
+                .is_some_and(|r| r == "banner" || r == "navigation")
+            || e.id().into_iter().chain(e.classes()).any(|n| {
+                let n = n.to_ascii_lowercase();
+                n.split(['-', '_']).any(|p| {
+                    matches!(p, "logo" | "nav" | "gnav" | "footer" | "banner" | "menu")
+                        || (p == "header" && !in_content)
+                })
+            })
+    })
+}
+
+/// The page's own title: the first heading of the page that is not the site logo or
+/// slogan (a logo heading repeats the site name of `<title>` or sits in the site header),
+/// preferring the heading `<title>` names; `<title>` minus the site name as the fallback.
+fn page_title(doc: &Html, root: ElementRef<'_>) -> String {
+    let title = doc
         .select(&sel("title"))
         .next()
         .map(|t| text::collapse_spaces(&t.text().collect::<String>()))
         .unwrap_or_default();
-    // "国民健康保険 | 〇〇県" → "国民健康保険".
-    for sep in [" | ", "｜", " - ", " – ", "／", " / ", " :: "] {
-        if let Some((head, _)) = t.split_once(sep)
-            && !head.trim().is_empty()
-        {
-            return head.trim().to_string();
+    let parts = title_parts(&title);
+    let heading_text =
+        |h: ElementRef<'_>| text::collapse_spaces(&render_clean(h).replace('\n', " "));
+    // Headings in document order: the main content's first, then the rest of the page's.
+    let mut headings: Vec<(ElementRef<'_>, u8, String)> = Vec::new();
+    for h in root.select(&sel("h1")).chain(doc.select(&sel("h1, h2"))) {
+        if headings.iter().any(|(x, _, _)| x.id() == h.id()) {
+            continue;
+        }
+        let level = if h.value().name() == "h1" { 1 } else { 2 };
+        let t = heading_text(h);
+        if !t.is_empty() && t.chars().count() <= 120 {
+            headings.push((h, level, t));
         }
     }
-    t
+    let names_part = |t: &str, p: &str| {
+        let (t, p) = (squash(t), squash(p));
+        !p.is_empty() && (t == p || (p.chars().count() >= 4 && t.contains(&p)))
+    };
+    let first_part = parts.first().cloned().unwrap_or_default();
+    // A logo or slogan: in the site header, or naming a part of <title> other than the
+    // first (the site name) without naming the first.
+    // A logo: in the site header (or navigation, footer), or the site name that
+    // ends <title> ("… | 高知県中央・中村小動物管理センター") as the page's first heading.
+    let site_name = (parts.len() >= 2).then(|| squash(&parts[parts.len() - 1]));
+    let top = doc.select(&sel("h1, h2, h3")).next().map(|h| h.id());
+    let is_logo = |h: ElementRef<'_>, t: &str| {
+        in_site_furniture(h)
+            || (top == Some(h.id()) && site_name.as_ref().is_some_and(|n| *n == squash(t)))
+    };
+    let named = |t: &str| {
+        !first_part.is_empty() && (names_part(t, &first_part) || names_part(&first_part, t))
+    };
+    if let Some((h, _, t)) = headings.iter().find(|(_, l, _)| *l == 1)
+        && !is_logo(*h, t)
+    {
+        return t.clone();
+    }
+    // The first heading is the logo (or there is no h1): the next h1, else the heading
+    // <title> names.
+    if let Some((_, _, t)) = headings.iter().find(|(h, l, t)| *l == 1 && !is_logo(*h, t)) {
+        return t.clone();
+    }
+    if let Some((_, _, t)) = headings
+        .iter()
+        .find(|(h, _, t)| !is_logo(*h, t) && named(t))
+    {
+        return t.clone();
+    }
+    // <title> minus the site name: its first part that is not a bare place name.
+    parts
+        .iter()
+        .find(|p| {
+            let n = p.chars().count();
+            !(n <= 6 && p.ends_with(['市', '県', '町', '村', '区', '都', '府', '道']))
+        })
+        .cloned()
+        .unwrap_or(title)
 }
 
 /// Markers of the block naming the responsible department, best first.
