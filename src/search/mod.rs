@@ -23,6 +23,7 @@ use crate::index::docmeta::{NO_DEPARTMENT, SegmentDocs};
 use crate::index::{MaterialIndex, schema};
 use crate::material::{Contact, Material, MaterialKind};
 
+pub use maxscore::TotalRelation;
 pub use snippet::Highlighter;
 
 /// Largest accepted query, in bytes.
@@ -35,6 +36,9 @@ pub const MAX_LIMIT: usize = 100;
 pub const MAX_DEPARTMENT_FACETS: usize = 20;
 /// Largest accepted `offset`.
 pub const MAX_OFFSET: usize = 10_000;
+/// Matching materials counted exactly for `total` and the facets; beyond it the response says
+/// `total_relation: gte` (Elasticsearch's default `track_total_hits` is also 10,000).
+pub const MAX_TRACKED_TOTAL: u64 = 10_000;
 
 /// Parameters of the ranking function (see [`bm25f`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -256,9 +260,12 @@ pub struct Hit {
     pub score: f32,
 }
 
-/// Facet counts over all matching materials.
+/// Facet counts over the matching materials that [`SearchResponse::total`] counted: all of
+/// them when `total_relation` is `eq`, else the first [`MAX_TRACKED_TOTAL`] in index order.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Facets {
+    /// Number of matching materials the counts cover (= `total`).
+    pub population: u64,
     /// Count per kind.
     pub kind: BTreeMap<String, u64>,
     /// Count per department, for the [`MAX_DEPARTMENT_FACETS`] departments with the most
@@ -271,8 +278,12 @@ pub struct Facets {
 pub struct SearchResponse {
     /// Id of this search, to reference it from an inquiry record.
     pub query_id: String,
-    /// Number of matching materials.
+    /// Number of matching materials, exact up to [`MAX_TRACKED_TOTAL`]; see
+    /// `total_relation`.
     pub total: u64,
+    /// `eq` when `total` is exact, `gte` when more than [`MAX_TRACKED_TOTAL`] match and
+    /// counting stopped there (Elasticsearch's `track_total_hits`).
+    pub total_relation: TotalRelation,
     /// Time spent in the engine, in milliseconds.
     pub took_ms: f64,
     /// The hits from `offset`, at most `limit`.
@@ -402,22 +413,23 @@ struct Ranked {
     /// (score, segment, doc) of the requested page, best first.
     page: Vec<(f32, usize, DocId)>,
     total: u64,
+    total_relation: TotalRelation,
     facets: Facets,
 }
 
-/// Scores, filters (kind, department, validity), counts facets and cuts the page.
+/// Ranks (exact top k by MaxScore, see [`maxscore`]), filters (kind, department, validity),
+/// counts totals and facets up to [`MAX_TRACKED_TOTAL`] when `with_totals`, and cuts the
+/// page. Without `with_totals`, `total` is the number of candidates ranked.
 fn rank(
     index: &MaterialIndex,
     searcher: &tantivy::Searcher,
     plan: &QueryPlan,
     req: &SearchRequest,
     now: i64,
-    with_facets: bool,
+    with_totals: bool,
     rerank: Option<&Rerank<'_>>,
 ) -> tantivy::Result<(Ranked, Vec<Arc<SegmentDocs>>)> {
-    let scores = bm25f::score(searcher, &plan.groups)?;
     let cols = index.docmeta().for_searcher(searcher)?;
-    let mut candidates: Vec<(f32, usize, DocId)> = Vec::new();
     let mut kind_counts = [0u64; 3];
     let mut dep_counts: Vec<u64> = Vec::new();
     let want_dep = match &req.department {
@@ -428,6 +440,7 @@ fn rank(
                     Ranked {
                         page: Vec::new(),
                         total: 0,
+                        total_relation: TotalRelation::Eq,
                         facets: Facets::default(),
                     },
                     cols,
@@ -436,24 +449,31 @@ fn rank(
         },
         None => None,
     };
-    for (si, seg_scores) in scores.iter().enumerate() {
+    let keep = |si: usize, doc: DocId| {
         let c = &cols[si];
-        for (doc, &s) in seg_scores.iter().enumerate() {
-            if s <= 0.0 || c.valid_until[doc] < now {
-                continue;
-            }
-            let kind = c.kinds[doc];
-            if req.kind.is_some() && kind != req.kind {
-                continue;
-            }
-            let dep = c.departments[doc];
-            if want_dep.is_some_and(|w| w != dep) {
-                continue;
-            }
-            if with_facets {
-                if let Some(k) = kind {
+        let d = doc as usize;
+        c.valid_until[d] >= now
+            && (req.kind.is_none() || c.kinds[d] == req.kind)
+            && want_dep.is_none_or(|w| w == c.departments[d])
+    };
+    let want = req.offset + req.limit;
+    let k = match rerank {
+        Some(rr) if rr.weight > 0.0 => want.max(rr.depth),
+        _ => want,
+    };
+    let (mut candidates, _) = maxscore::top_k(searcher, &plan.groups, k, keep)?;
+    let (total, total_relation) = if with_totals {
+        maxscore::count_matches(
+            searcher,
+            &plan.groups,
+            MAX_TRACKED_TOTAL,
+            keep,
+            |si, doc| {
+                let c = &cols[si];
+                if let Some(k) = c.kinds[doc as usize] {
                     kind_counts[k as usize] += 1;
                 }
+                let dep = c.departments[doc as usize];
                 if dep != NO_DEPARTMENT {
                     let d = dep as usize;
                     if d >= dep_counts.len() {
@@ -461,14 +481,12 @@ fn rank(
                     }
                     dep_counts[d] += 1;
                 }
-            }
-            candidates.push((s, si, doc as DocId));
-        }
-    }
-    let total = candidates.len() as u64;
-    let better = |a: &(f32, usize, DocId), b: &(f32, usize, DocId)| {
-        b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2))
+            },
+        )?
+    } else {
+        (candidates.len() as u64, TotalRelation::Eq)
     };
+    let better = maxscore::better;
     if let Some(rr) = rerank
         && rr.weight > 0.0
         && !candidates.is_empty()
@@ -496,7 +514,10 @@ fn rank(
     }
     candidates.sort_unstable_by(better);
     let page: Vec<_> = candidates.into_iter().skip(req.offset).collect();
-    let mut facets = Facets::default();
+    let mut facets = Facets {
+        population: if with_totals { total } else { 0 },
+        ..Facets::default()
+    };
     for k in [MaterialKind::Faq, MaterialKind::Page, MaterialKind::Contact] {
         if kind_counts[k as usize] > 0 {
             facets
@@ -526,6 +547,7 @@ fn rank(
         Ranked {
             page,
             total,
+            total_relation,
             facets,
         },
         cols,
@@ -729,6 +751,7 @@ pub fn search(
     Ok(SearchResponse {
         query_id: uuid::Uuid::new_v4().simple().to_string(),
         total: ranked.total,
+        total_relation: ranked.total_relation,
         took_ms: started.elapsed().as_secs_f64() * 1e3,
         hits,
         facets: ranked.facets,
