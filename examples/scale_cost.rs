@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use kotae::index::MaterialIndex;
-use kotae::search::{MAX_TRACKED_TOTAL, Weights, maxscore, plan};
+use kotae::search::{MAX_TRACKED_TOTAL, QueryAnalysis, RankingParams, maxscore, plan};
 
 fn pct(xs: &mut [f64], p: f64) -> f64 {
     xs.sort_by(f64::total_cmp);
@@ -71,10 +71,10 @@ fn main() -> anyhow::Result<()> {
         searcher.segment_readers().len(),
         queries.len()
     );
-    let w = Weights::default();
+    let w = RankingParams::default();
     let plans: Vec<_> = queries
         .iter()
-        .map(|q| plan(&analyzer, index.fields(), q, &w))
+        .map(|q| plan::plan(&QueryAnalysis::new(&analyzer, q), index.fields(), &w))
         .collect();
     let (mut ms_max, mut ms_ex, mut ms_count) = (Vec::new(), Vec::new(), Vec::new());
     let (mut scored, mut total, mut docs, mut differ, mut gte) = (0u64, 0u64, 0u64, 0usize, 0);

@@ -6,11 +6,17 @@
 //!
 //! ```toml
 //! addr = "127.0.0.1:7700"     # serve: listen address
-//! search_permits = 256         # serve: concurrent searches before 503
+//! search_workers = 2           # serve: searches running at once (default: CPU cores)
+//! search_queue = 64            # serve: searches waiting before the API answers 503
 //!
 //! [stats]
 //! contact_retention_days = 30  # caller contact details on open escalations
+//! search_log_retention_days = 365  # search-log records (0: kept)
+//! summary_retention_days = 365     # inquiry summaries (0: kept)
 //! synchronous = "full"         # or "normal"
+//!
+//! [hooks.cms]                  # POST /api/hooks/cms (KOTAE_CMS_SECRET overrides)
+//! secret = "…"                 # shared with the CMS; HMAC-SHA256 key
 //!
 //! [[auth.tokens]]
 //! role = "operator"            # operator | department | manager | admin
@@ -36,8 +42,14 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     /// Listen address of `serve`.
     pub addr: Option<String>,
-    /// Concurrent searches before 503.
-    pub search_permits: Option<usize>,
+    /// Searches running at once (default: the number of CPU cores).
+    pub search_workers: Option<usize>,
+    /// Searches waiting for a worker before the API answers `503 busy` (default 64).
+    pub search_queue: Option<usize>,
+    /// Replaced by `search_workers` and `search_queue`: refused with a message saying so
+    /// (its meaning, "in flight at once", was never enforced).
+    #[doc(hidden)]
+    pub search_permits: Option<toml::Value>,
     /// Bearer tokens (`[[auth.tokens]]`).
     #[serde(default)]
     pub auth: Option<AuthConfig>,
@@ -47,6 +59,32 @@ pub struct FileConfig {
     /// Crawler settings and sources (read by `crawl::CrawlConfig::from_table`).
     #[serde(default)]
     pub crawl: Option<toml::Table>,
+    /// Webhooks (`[hooks.cms]`).
+    #[serde(default)]
+    pub hooks: Option<HooksConfig>,
+}
+
+/// `[hooks]`: incoming webhooks.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HooksConfig {
+    /// The CMS approval webhook (`POST /api/hooks/cms`).
+    #[serde(default)]
+    pub cms: Option<CmsHookConfig>,
+}
+
+/// `[hooks.cms]`: the CMS approval webhook. `KOTAE_CMS_SECRET` overrides `secret`; with
+/// neither, the route answers 404 `hook_not_configured`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CmsHookConfig {
+    /// The secret shared with the CMS (HMAC-SHA256 key; at least 16 bytes).
+    pub secret: Option<String>,
+    /// Attempts per page before it fails (default 5).
+    pub max_attempts: Option<u32>,
+    /// Wait after a page's first failed fetch, milliseconds, doubled after each further
+    /// failure (default 2000).
+    pub retry_base_ms: Option<u64>,
 }
 
 /// `[auth]`: the bearer tokens; with none, `serve` listens on loopback only.
@@ -83,6 +121,10 @@ pub struct StatsConfig {
     pub synchronous: Option<String>,
     /// Days after which caller contact details on open escalations are deleted (default 30).
     pub contact_retention_days: Option<u32>,
+    /// Days after which search-log records are deleted (default 365; 0 keeps them).
+    pub search_log_retention_days: Option<u32>,
+    /// Days after which inquiry summaries are deleted (default 365; 0 keeps them).
+    pub summary_retention_days: Option<u32>,
     /// Capacity of the search-log queue, in records (default 10,000).
     pub search_log_queue: Option<usize>,
 }
@@ -91,13 +133,23 @@ impl FileConfig {
     /// Reads `path`.
     ///
     /// # Errors
-    /// [`Error::Invalid`] naming the file for unreadable or malformed TOML or unknown keys.
+    /// [`Error::Invalid`] naming the file for unreadable or malformed TOML, unknown keys
+    /// and the retired `search_permits`.
     pub fn read(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             Error::Invalid(format!("cannot read config file {}: {e}", path.display()))
         })?;
-        toml::from_str(&text)
-            .map_err(|e| Error::Invalid(format!("config file {}: {e}", path.display())))
+        let c: Self = toml::from_str(&text)
+            .map_err(|e| Error::Invalid(format!("config file {}: {e}", path.display())))?;
+        if c.search_permits.is_some() {
+            return Err(Error::Invalid(format!(
+                "config file {}: `search_permits` is replaced by `search_workers` (searches \
+                 running at once, default: the number of CPU cores) and `search_queue` \
+                 (searches waiting before the API answers 503, default 64)",
+                path.display()
+            )));
+        }
+        Ok(c)
     }
 
     /// Reads `explicit` if given, else `data_dir/kotae.toml` if it exists, else defaults.
@@ -139,6 +191,16 @@ mod tests {
         let c = FileConfig::read(&p).unwrap();
         assert_eq!(c.stats.unwrap().contact_retention_days, Some(7));
         assert_eq!(c.auth.unwrap().tokens[0].role, "manager");
+        std::fs::write(&p, "search_permits = 256\n").unwrap();
+        let e = FileConfig::read(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("search_workers") && e.contains("search_queue"),
+            "{e}"
+        );
+        std::fs::write(&p, "search_workers = 3\nsearch_queue = 0\n").unwrap();
+        let c = FileConfig::read(&p).unwrap();
+        assert_eq!((c.search_workers, c.search_queue), (Some(3), Some(0)));
+        std::fs::write(&p, "addr = \"127.0.0.1:9\"\n").unwrap();
         assert_eq!(
             FileConfig::discover(None, dir.path())
                 .unwrap()

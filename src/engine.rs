@@ -16,7 +16,7 @@ use crate::corpus::{Corpus, UpsertStats};
 use crate::error::{Error, Result};
 use crate::index::MaterialIndex;
 use crate::material::Material;
-use crate::search::{self, SearchRequest, SearchResponse, Weights};
+use crate::search::{self, RankingParams, SearchRequest, SearchResponse};
 
 /// Where the engine keeps its files.
 #[derive(Debug, Clone)]
@@ -44,7 +44,7 @@ pub struct Engine {
     analyzer: Arc<Analyzer>,
     index: MaterialIndex,
     materials: RwLock<Arc<HashMap<String, Arc<Material>>>>,
-    weights: RwLock<Weights>,
+    ranking: RwLock<RankingParams>,
     manifest: Option<PathBuf>,
     /// Fingerprint of the indexed material set (see [`fingerprint`]).
     fp: std::sync::Mutex<[u8; 32]>,
@@ -129,7 +129,7 @@ impl Engine {
             analyzer,
             index,
             materials: RwLock::new(Arc::new(HashMap::new())),
-            weights: RwLock::new(Weights::default()),
+            ranking: RwLock::new(RankingParams::default()),
             manifest,
             fp: std::sync::Mutex::new(fp),
             cleanup: None,
@@ -219,14 +219,14 @@ impl Engine {
         self.materials().get(id).cloned()
     }
 
-    /// Returns the ranking weights.
-    pub fn weights(&self) -> Weights {
-        *self.weights.read().unwrap_or_else(|e| e.into_inner())
+    /// Returns the ranking parameters.
+    pub fn ranking_params(&self) -> RankingParams {
+        *self.ranking.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Replaces the ranking weights (evaluation, ablation).
-    pub fn set_weights(&self, w: Weights) {
-        *self.weights.write().unwrap_or_else(|e| e.into_inner()) = w;
+    /// Replaces the ranking parameters (evaluation, ablation).
+    pub fn set_ranking_params(&self, w: RankingParams) {
+        *self.ranking.write().unwrap_or_else(|e| e.into_inner()) = w;
     }
 
     /// Runs a search.
@@ -241,7 +241,7 @@ impl Engine {
             &self.analyzer,
             &materials,
             req,
-            &self.weights(),
+            &self.ranking_params(),
         )?)
     }
 
@@ -256,7 +256,7 @@ impl Engine {
             &self.materials(),
             q,
             k,
-            &self.weights(),
+            &self.ranking_params(),
         )?)
     }
 
@@ -312,6 +312,55 @@ impl Engine {
         }
         self.refresh_manifest();
         Ok(n)
+    }
+
+    /// Upserts `upserts` into and removes `remove_ids` from corpus collection `collection`
+    /// in one corpus write and one index commit (searchable when this returns). Returns the
+    /// upsert counts and the number removed from the corpus. Used by the CMS webhook, where
+    /// a page's new materials replace its old ones.
+    ///
+    /// # Errors
+    /// As [`Engine::upsert`].
+    pub fn apply(
+        &self,
+        collection: &str,
+        upserts: Vec<Material>,
+        remove_ids: &[String],
+    ) -> Result<(UpsertStats, usize)> {
+        let mut upserts = upserts;
+        for m in &mut upserts {
+            m.ensure_id();
+        }
+        let keep: std::collections::HashSet<&str> = upserts.iter().map(|m| m.id.as_str()).collect();
+        let removes: Vec<String> = remove_ids
+            .iter()
+            .filter(|id| !keep.contains(id.as_str()))
+            .cloned()
+            .collect();
+        let (stats, removed) = self.corpus.apply(collection, upserts.clone(), &removes)?;
+        if stats.added + stats.updated + removed == 0 {
+            return Ok((stats, 0));
+        }
+        self.index.apply(&upserts, &removes)?;
+        {
+            let mut guard = self.materials.write().unwrap_or_else(|e| e.into_inner());
+            let mut fp = self.fp.lock().unwrap_or_else(|e| e.into_inner());
+            let mut map = (**guard).clone();
+            for id in &removes {
+                if let Some(old) = map.remove(id) {
+                    xor_into(&mut fp, &material_hash(&old));
+                }
+            }
+            for m in upserts {
+                xor_into(&mut fp, &material_hash(&m));
+                if let Some(old) = map.insert(m.id.clone(), Arc::new(m)) {
+                    xor_into(&mut fp, &material_hash(&old));
+                }
+            }
+            *guard = Arc::new(map);
+        }
+        self.refresh_manifest();
+        Ok((stats, removed))
     }
 
     /// Re-reads the whole corpus and brings the index in line with it (changed, new and

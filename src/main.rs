@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use kotae::config::FileConfig;
 use kotae::engine::{Engine, EngineOptions};
 use kotae::import::{ImportKind, ImportOptions};
-use kotae::search::{SearchRequest, Weights};
+use kotae::search::{RankingParams, SearchRequest};
 
 /// kotae (答え): answer-material search for inquiry centers.
 #[derive(Parser, Debug)]
@@ -117,7 +117,7 @@ enum Command {
         #[arg(long)]
         ablation: bool,
         /// Override ranking weights, e.g. `title_morph=1.5,body_bigram=0.2` (fields of
-        /// `search::Weights`).
+        /// `search::RankingParams`).
         #[arg(long)]
         weights: Option<String>,
     },
@@ -338,8 +338,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             weights,
         } => {
             let w = match weights {
-                Some(spec) => Weights::parse_overrides(&spec)?,
-                None => Weights::default(),
+                Some(spec) => RankingParams::parse_overrides(&spec)?,
+                None => RankingParams::default(),
             };
             eval(&corpus, &queries, &qrels, run.as_deref(), k, ablation, w)
         }
@@ -353,7 +353,7 @@ fn eval(
     run_path: Option<&Path>,
     k: usize,
     ablation: bool,
-    base: Weights,
+    base: RankingParams,
 ) -> anyhow::Result<()> {
     let materials = kotae::eval::load_localgov_corpus(corpus)?;
     let queries = kotae::eval::read_queries(queries)?;
@@ -368,52 +368,15 @@ fn eval(
         engine.materials().len(),
         started.elapsed().as_secs_f64()
     );
-    let mut variants: Vec<(&str, Weights)> = vec![("kotae", base)];
-    if ablation {
-        let d = base;
-        variants.push((
-            "morph only",
-            Weights {
-                use_bigram: false,
-                unigram: 0.0,
-                use_synonyms: false,
-                ..d
-            },
-        ));
-        variants.push((
-            "bigram only",
-            Weights {
-                use_morph: false,
-                unigram: 0.0,
-                use_synonyms: false,
-                ..d
-            },
-        ));
-        variants.push((
-            "morph + bigram (no ideograph unigrams)",
-            Weights { unigram: 0.0, ..d },
-        ));
-        variants.push((
-            "no synonyms",
-            Weights {
-                use_synonyms: false,
-                ..d
-            },
-        ));
-        variants.push((
-            "no title weighting",
-            Weights {
-                title_morph: d.body_morph,
-                title_bigram: d.body_bigram,
-                title_unigram: d.body_unigram,
-                ..d
-            },
-        ));
-    }
+    let variants = if ablation {
+        kotae::eval::ablation_variants(base)
+    } else {
+        vec![("kotae", base)]
+    };
     println!("| configuration | R@{k} | P@{k} | nDCG@{k} | MRR@{k} |");
     println!("|---|---|---|---|---|");
     for (i, (name, w)) in variants.iter().enumerate() {
-        engine.set_weights(*w);
+        engine.set_ranking_params(*w);
         let (m, run) = kotae::eval::run_queries(&engine, &queries, &qrels, k, 100)?;
         println!(
             "| {name} | {:.3} | {:.3} | {:.3} | {:.3} |",
@@ -508,7 +471,7 @@ fn auth_from(file: &FileConfig) -> anyhow::Result<kotae::http::auth::Auth> {
         .enumerate()
     {
         let ctx = || format!("[[auth.tokens]] entry {}", i + 1);
-        let role = Role::parse(&t.role).with_context(ctx)?;
+        let role = Role::from_config(&t.role).with_context(ctx)?;
         let e = match (&t.token, &t.token_sha256) {
             (Some(tok), None) => TokenEntry::new(role, t.department.clone(), tok),
             (None, Some(h)) => {
@@ -520,6 +483,44 @@ fn auth_from(file: &FileConfig) -> anyhow::Result<kotae::http::auth::Auth> {
         entries.push(e);
     }
     Ok(Auth::new(entries))
+}
+
+/// Builds the webhook job worker (it also resumes jobs left by a previous run) and turns
+/// the CMS webhook on when `KOTAE_CMS_SECRET` or `[hooks.cms] secret` is set.
+fn cms_hook(
+    state: &mut kotae::http::AppState,
+    file: &FileConfig,
+    engine: Arc<Engine>,
+    store: Arc<kotae::stats::Store>,
+) -> anyhow::Result<kotae::jobs::JobWorker> {
+    let cfg = file
+        .hooks
+        .as_ref()
+        .and_then(|h| h.cms.clone())
+        .unwrap_or_default();
+    let mut opts = kotae::jobs::JobOptions::default();
+    if let Some(n) = cfg.max_attempts {
+        opts.max_attempts = n.max(1);
+    }
+    if let Some(ms) = cfg.retry_base_ms {
+        opts.retry_base = Duration::from_millis(ms);
+    }
+    let worker = kotae::jobs::JobWorker::new(engine, store, opts)
+        .map_err(|e| anyhow::anyhow!("cannot build the webhook's HTTP client: {e}"))?;
+    let secret = std::env::var("KOTAE_CMS_SECRET")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .or(cfg.secret);
+    state.jobs = Some(worker.queue());
+    if let Some(secret) = secret {
+        if secret.len() < 16 {
+            bail!(
+                "the CMS webhook secret (KOTAE_CMS_SECRET or [hooks.cms] secret) must be at least 16 bytes"
+            );
+        }
+        *state = state.clone().with_cms_hook(&secret, worker.queue());
+    }
+    Ok(worker)
 }
 
 /// Returns `addr` with its host replaced by 127.0.0.1 unless it is a loopback host.
@@ -561,11 +562,17 @@ fn serve(
     if let Some(d) = contact_retention_days.or(stats_cfg.contact_retention_days) {
         opts.contact_retention_days = d;
     }
+    if let Some(d) = stats_cfg.search_log_retention_days {
+        opts.search_log_retention_days = d;
+    }
+    if let Some(d) = stats_cfg.summary_retention_days {
+        opts.summary_retention_days = d;
+    }
     let store = Arc::new(
         Store::open(&opts)
             .with_context(|| format!("cannot open the database {}", opts.path.display()))?,
     );
-    store.purge_expired_contacts(chrono::Utc::now())?;
+    store.purge(chrono::Utc::now())?;
     let logger = Arc::new(SearchLogger::start(
         store.clone(),
         stats_cfg
@@ -574,9 +581,12 @@ fn serve(
     )?);
     let mut state =
         kotae::http::AppState::new(engine.clone()).with_stats(store.clone(), Some(logger.clone()));
-    if let Some(n) = file.search_permits {
-        state.search_permits = Arc::new(tokio::sync::Semaphore::new(n.max(1)));
-    }
+    state.search_queue = Arc::new(kotae::http::SearchQueue::new(
+        file.search_workers
+            .unwrap_or_else(kotae::http::queue::default_search_workers),
+        file.search_queue
+            .unwrap_or(kotae::http::queue::DEFAULT_SEARCH_QUEUE),
+    ));
     let addr = if auth.is_enabled() {
         addr.to_string()
     } else {
@@ -587,6 +597,7 @@ fn serve(
         a
     };
     state.auth = Arc::new(auth);
+    let worker = cms_hook(&mut state, file, engine.clone(), store.clone())?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -596,15 +607,16 @@ fn serve(
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
         let local = listener.local_addr()?;
+        tokio::spawn(worker.run());
         let purge_store = store.clone();
         tokio::spawn(async move {
             let mut every = tokio::time::interval(Duration::from_secs(3600));
             loop {
                 every.tick().await;
                 let s = purge_store.clone();
-                match tokio::task::spawn_blocking(move || s.purge_expired_contacts(chrono::Utc::now())).await {
-                    Ok(Ok(n)) if n > 0 => tracing::info!(n, "deleted expired caller contact details"),
-                    Ok(Err(e)) => tracing::warn!(error = %e, "cannot delete expired contact details"),
+                match tokio::task::spawn_blocking(move || s.purge(chrono::Utc::now())).await {
+                    Ok(Ok(p)) if !p.is_empty() => tracing::info!(contacts = p.contacts, searches = p.searches, summaries = p.summaries, "deleted data past its retention period"),
+                    Ok(Err(e)) => tracing::warn!(error = %e, "cannot delete data past its retention period"),
                     _ => {}
                 }
             }

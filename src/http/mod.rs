@@ -1,33 +1,32 @@
 //! The HTTP API (axum): a thin adapter over [`Engine`](crate::engine::Engine).
 //!
 //! `pub fn app(state) -> Router`; one file per resource, each with its own `router()`; one
-//! [`ApiError`] with a JSON body `{code, message}`. Searches run inline on the runtime's
-//! worker threads (they cost a fraction of a millisecond), bounded by a semaphore; when it is
-//! exhausted the API answers 503 with `Retry-After`.
+//! [`ApiError`] with a JSON body `{code, message}` and one code vocabulary ([`ApiCode`]).
+//! Searches are admitted by a [`SearchQueue`] and run on the blocking pool; when its queue
+//! is full the API answers `503 busy` with `Retry-After: 1`.
 
 pub mod auth;
 pub mod error;
 pub mod escalations;
+pub mod hooks;
 pub mod inquiries;
+pub mod jobs;
 pub mod metrics;
+pub mod params;
+pub mod queue;
 pub mod search;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use tokio::sync::Semaphore;
 
-pub use error::ApiError;
+pub use error::{ApiCode, ApiError};
+pub use queue::SearchQueue;
 
 use crate::engine::Engine;
 use crate::search::{SearchRequest, SearchResponse};
-
-/// Default number of searches allowed to run or wait at once before the API answers 503.
-pub const DEFAULT_SEARCH_PERMITS: usize = 256;
 
 /// A callback told about every search served (the search log).
 pub type SearchObserver = Arc<dyn Fn(&SearchRequest, &SearchResponse) + Send + Sync>;
@@ -37,8 +36,9 @@ pub type SearchObserver = Arc<dyn Fn(&SearchRequest, &SearchResponse) + Send + S
 pub struct AppState {
     /// The engine.
     pub engine: Arc<Engine>,
-    /// Bounds concurrent searches.
-    pub search_permits: Arc<Semaphore>,
+    /// Admits searches: at most `workers` run (on the blocking pool), `queue` wait, the
+    /// rest get `503 busy`.
+    pub search_queue: Arc<SearchQueue>,
     /// Told about every search served, if set.
     pub on_search: Option<SearchObserver>,
     /// Inquiries, escalations and statistics; `None`: those routes answer 503.
@@ -47,57 +47,56 @@ pub struct AppState {
     pub search_log: Option<Arc<crate::stats::SearchLogger>>,
     /// Bearer tokens and roles ([`auth::Auth::disabled`]: open API).
     pub auth: Arc<auth::Auth>,
+    /// The CMS webhook's shared secret; `None`: `POST /api/hooks/cms` answers 404.
+    pub cms_secret: Option<Arc<[u8]>>,
+    /// The webhook's job queue; `None`: no hook, `GET /api/jobs/{id}` answers 503.
+    pub jobs: Option<crate::jobs::JobQueue>,
 }
 
 impl AppState {
-    /// State over `engine` with [`DEFAULT_SEARCH_PERMITS`].
+    /// State over `engine`, with a [`SearchQueue`] of [`queue::default_search_workers`]
+    /// workers and [`queue::DEFAULT_SEARCH_QUEUE`] places, no statistics store and an open
+    /// API.
     pub fn new(engine: Arc<Engine>) -> Self {
         Self {
             engine,
-            search_permits: Arc::new(Semaphore::new(DEFAULT_SEARCH_PERMITS)),
+            search_queue: Arc::new(SearchQueue::new(
+                queue::default_search_workers(),
+                queue::DEFAULT_SEARCH_QUEUE,
+            )),
             on_search: None,
             stats: None,
             search_log: None,
             auth: Arc::new(auth::Auth::disabled()),
+            cms_secret: None,
+            jobs: None,
         }
     }
 
-    /// Runs a validated search.
+    /// Turns the CMS webhook on with `secret`, feeding `queue` (its worker must run).
+    pub fn with_cms_hook(mut self, secret: &str, queue: crate::jobs::JobQueue) -> Self {
+        self.cms_secret = Some(Arc::from(secret.as_bytes()));
+        self.jobs = Some(queue);
+        self
+    }
+
+    /// Runs a validated search through the [`SearchQueue`] and tells the observer.
     ///
     /// # Errors
-    /// [`ApiError::busy`] when no permit is free; engine errors.
+    /// [`ApiCode::Busy`] when the queue is full; engine errors.
     pub async fn run_search(&self, req: SearchRequest) -> Result<SearchResponse, ApiError> {
-        let permit = self
-            .search_permits
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| ApiError::busy())?;
-        // Inline on the worker thread: a search costs about 0.25 ms of CPU on the
-        // localgovFAQ set, less than the two thread wake-ups of a blocking-pool hand-off
-        // (measured over HTTP, benches/http/run.sh: p50 0.61 → 0.51 ms, p99 2.5 → 1.0 ms
-        // together with the trace layer change in `app`). Queries are capped at 1,024 bytes,
-        // which bounds the work per search.
-        let resp = self.engine.search(&req).map_err(ApiError::from)?;
-        if let Some(obs) = &self.on_search {
-            obs(&req, &resp);
-        }
-        drop(permit);
-        Ok(resp)
+        let engine = self.engine.clone();
+        let observer = self.on_search.clone();
+        self.search_queue
+            .run(move || {
+                let resp = engine.search(&req).map_err(ApiError::from)?;
+                if let Some(obs) = &observer {
+                    obs(&req, &resp);
+                }
+                Ok(resp)
+            })
+            .await
     }
-}
-
-/// Parses a query string into a map; a parameter given twice is an error.
-pub(crate) fn query_params(raw: Option<&str>) -> Result<HashMap<String, String>, ApiError> {
-    let mut out = HashMap::new();
-    for (k, v) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
-        if out.insert(k.to_string(), v.to_string()).is_some() {
-            return Err(ApiError::bad_request(
-                "bad_parameter",
-                format!("parameter `{k}` given more than once"),
-            ));
-        }
-    }
-    Ok(out)
 }
 
 /// Builds the router with all routes.
@@ -108,6 +107,8 @@ pub fn app(state: AppState) -> Router {
         .merge(inquiries::router())
         .merge(escalations::router())
         .merge(metrics::router())
+        .merge(hooks::router())
+        .merge(jobs::router())
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -115,9 +116,12 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send>| {
-                ApiError::internal("handler panicked").into_response()
+                ApiError::new(ApiCode::Internal, "internal error")
+                    .caused_by(&std::io::Error::other("handler panicked"))
+                    .into_response()
             },
         ))
+        .layer(axum::middleware::from_fn(error::log_internal_errors))
         .with_state(state);
     // Per-request spans cost a measurable share of a 0.5 ms request; they are installed
     // only when debug logging is on (KOTAE_LOG=debug or tower_http=debug).
@@ -139,9 +143,5 @@ async fn healthz(
 }
 
 async fn fallback(uri: axum::http::Uri) -> ApiError {
-    ApiError {
-        status: StatusCode::NOT_FOUND,
-        code: "not_found",
-        message: format!("no route for {}", uri.path()),
-    }
+    ApiError::new(ApiCode::NotFound, format!("no route for {}", uri.path()))
 }

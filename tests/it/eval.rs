@@ -56,10 +56,11 @@ fn maxscore_equals_exhaustive_on_localgovfaq() {
     let engine = Engine::ephemeral(crate::common::analyzer(), materials).unwrap();
     let index = engine.index();
     let searcher = index.reader().searcher();
-    let w = engine.weights();
+    let w = engine.ranking_params();
     let (mut scored, mut total) = (0u64, 0u64);
     for (qid, q) in &queries {
-        let plan = kotae::search::plan(engine.analyzer(), index.fields(), q, &w);
+        let qa = kotae::search::QueryAnalysis::new(engine.analyzer(), q);
+        let plan = kotae::search::plan::plan(&qa, index.fields(), &w);
         for k in [10, 100] {
             let want = maxscore::exhaustive_top_k(&searcher, &plan.groups, k, |_, _| true).unwrap();
             let (got, stats) = maxscore::top_k(&searcher, &plan.groups, k, |_, _| true).unwrap();

@@ -1,0 +1,207 @@
+//! The first stage: the exact BM25F top k (MaxScore), the request's filters (kind, department, validity), facet
+//! counts, the optional second-stage rescoring of the top candidates, and the page cut.
+
+use std::sync::Arc;
+
+use tantivy::{DocAddress, DocId};
+
+use crate::index::MaterialIndex;
+use crate::index::docmeta::{NO_DEPARTMENT, SegmentDocs};
+use crate::material::MaterialKind;
+
+use super::maxscore::{self, TotalRelation};
+use super::plan::QueryPlan;
+use super::request::{Facets, MAX_DEPARTMENT_FACETS, MAX_TRACKED_TOTAL, SearchRequest};
+use super::second_stage::Rerank;
+
+/// A scored document of one searcher.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoredDoc {
+    /// Ranking score (higher is better).
+    pub score: f32,
+    /// Segment and document of the searcher.
+    pub addr: DocAddress,
+}
+
+impl ScoredDoc {
+    /// Best first; ties by segment, then document (a stable, deterministic order).
+    fn better(a: &ScoredDoc, b: &ScoredDoc) -> std::cmp::Ordering {
+        b.score
+            .total_cmp(&a.score)
+            .then(a.addr.segment_ord.cmp(&b.addr.segment_ord))
+            .then(a.addr.doc_id.cmp(&b.addr.doc_id))
+    }
+}
+
+/// The ranked, filtered candidates of one query.
+pub(crate) struct Ranked {
+    /// The requested page, best first.
+    pub page: Vec<ScoredDoc>,
+    /// Number of matching materials, exact up to [`MAX_TRACKED_TOTAL`] (with facets), else
+    /// the number of candidates ranked.
+    pub total: u64,
+    /// Whether `total` is exact.
+    pub total_relation: TotalRelation,
+    /// Facet counts (empty unless asked for).
+    pub facets: Facets,
+    /// The per-segment columns of the searcher (ids, kinds, departments).
+    pub cols: Vec<Arc<SegmentDocs>>,
+}
+
+impl Ranked {
+    /// The material id of `d`.
+    pub fn id_of(&self, d: &ScoredDoc) -> Option<String> {
+        id_of(&self.cols, d.addr)
+    }
+}
+
+/// Returns the material id of `addr` in `cols`.
+pub(crate) fn id_of(cols: &[Arc<SegmentDocs>], addr: DocAddress) -> Option<String> {
+    cols.get(addr.segment_ord as usize)?
+        .ids
+        .get(addr.doc_id as usize)
+        .filter(|s| !s.is_empty())
+        .cloned()
+}
+
+/// Ranks (the exact top k by MaxScore, see [`maxscore`]), filters (kind, department,
+/// validity), counts the total and facets up to [`MAX_TRACKED_TOTAL`] matches when
+/// `with_facets`, and cuts the page.
+pub(crate) fn rank(
+    index: &MaterialIndex,
+    searcher: &tantivy::Searcher,
+    plan: &QueryPlan,
+    req: &SearchRequest,
+    now: i64,
+    with_facets: bool,
+    rerank: Option<&Rerank<'_>>,
+) -> tantivy::Result<Ranked> {
+    let cols = index.docmeta().for_searcher(searcher)?;
+    let mut kind_counts = [0u64; 3];
+    let mut dep_counts: Vec<u64> = Vec::new();
+    let want_dep = match &req.department {
+        Some(d) => match index.docmeta().department_id(d) {
+            Some(id) => Some(id),
+            None => {
+                return Ok(Ranked {
+                    page: Vec::new(),
+                    total: 0,
+                    total_relation: TotalRelation::Eq,
+                    facets: Facets::default(),
+                    cols,
+                });
+            }
+        },
+        None => None,
+    };
+    let keep = |si: usize, doc: DocId| {
+        let c = &cols[si];
+        let d = doc as usize;
+        c.valid_until[d] >= now
+            && (req.kind.is_none() || c.kinds[d] == req.kind)
+            && want_dep.is_none_or(|w| w == c.departments[d])
+    };
+    let k = match rerank {
+        Some(rr) if rr.weight > 0.0 => (req.offset + req.limit).max(rr.depth),
+        _ => req.offset + req.limit,
+    };
+    let (top, _) = maxscore::top_k(searcher, &plan.groups, k, keep)?;
+    let mut candidates: Vec<ScoredDoc> = top
+        .into_iter()
+        .map(|(score, si, doc)| ScoredDoc {
+            score,
+            addr: DocAddress::new(si as u32, doc),
+        })
+        .collect();
+    let (total, total_relation) = if with_facets {
+        maxscore::count_matches(
+            searcher,
+            &plan.groups,
+            MAX_TRACKED_TOTAL,
+            keep,
+            |si, doc| {
+                let c = &cols[si];
+                if let Some(k) = c.kinds[doc as usize] {
+                    kind_counts[k as usize] += 1;
+                }
+                let dep = c.departments[doc as usize];
+                if dep != NO_DEPARTMENT {
+                    let d = dep as usize;
+                    if d >= dep_counts.len() {
+                        dep_counts.resize(d + 1, 0);
+                    }
+                    dep_counts[d] += 1;
+                }
+            },
+        )?
+    } else {
+        (candidates.len() as u64, TotalRelation::Eq)
+    };
+    let better = ScoredDoc::better;
+    if let Some(rr) = rerank
+        && rr.weight > 0.0
+        && !candidates.is_empty()
+    {
+        let depth = rr.depth.min(candidates.len());
+        if depth < candidates.len() {
+            candidates.select_nth_unstable_by(depth - 1, better);
+        }
+        let top = candidates[..depth]
+            .iter()
+            .map(|c| c.score)
+            .fold(0f32, f32::max);
+        for c in &mut candidates[..depth] {
+            let sim = id_of(&cols, c.addr)
+                .and_then(|id| rr.materials.get(&id))
+                .map_or(0.0, |m| rr.similarity(m));
+            c.score += rr.weight * top * sim;
+        }
+        if depth < candidates.len() {
+            // Keep reranked documents above the rest: they were the top `depth` before.
+            candidates.truncate(candidates.len().min(depth.max(req.offset + req.limit)));
+        }
+    }
+    let want = (req.offset + req.limit).min(candidates.len());
+    if want < candidates.len() && want > 0 {
+        candidates.select_nth_unstable_by(want - 1, better);
+        candidates.truncate(want);
+    }
+    candidates.sort_unstable_by(better);
+    let page: Vec<_> = candidates.into_iter().skip(req.offset).collect();
+    let mut facets = Facets {
+        population: if with_facets { total } else { 0 },
+        ..Facets::default()
+    };
+    for k in MaterialKind::ALL {
+        if kind_counts[k as usize] > 0 {
+            facets
+                .kind
+                .insert(k.as_str().to_string(), kind_counts[k as usize]);
+        }
+    }
+    // The MAX_DEPARTMENT_FACETS departments with the most matches (ties by interned id).
+    let mut deps: Vec<(u64, usize)> = dep_counts
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .map(|(d, &n)| (n, d))
+        .collect();
+    if deps.len() > MAX_DEPARTMENT_FACETS {
+        deps.select_nth_unstable_by(MAX_DEPARTMENT_FACETS - 1, |a, b| {
+            b.0.cmp(&a.0).then(a.1.cmp(&b.1))
+        });
+        deps.truncate(MAX_DEPARTMENT_FACETS);
+    }
+    for (n, d) in deps {
+        if let Some(name) = index.docmeta().department_name(d as u32) {
+            facets.department.insert(name, n);
+        }
+    }
+    Ok(Ranked {
+        page,
+        total,
+        total_relation,
+        facets,
+        cols,
+    })
+}
