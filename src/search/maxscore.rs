@@ -13,8 +13,10 @@
 //! A BM25F term is one cursor over the *union* of its postings in the fields of its group
 //! (its df counts documents with the term in any field; its tf~ sums the fields before
 //! saturation, see [`bm25f`]). Its contribution `qw · idf · tf~ · (k1 + 1) / (k1 + tf~)` is
-//! below its upper bound `ub = qw · idf · (k1 + 1)` (times the group weight), since
-//! `tf~ / (k1 + tf~) < 1` for `k1 ≥ 0`.
+//! below `qw · idf · (k1 + 1)` (times the group weight), since `tf~ / (k1 + tf~) < 1` for
+//! `k1 ≥ 0`; per segment the bound is tightened to the contribution at
+//! `tf~_max = Σ_f max over the field's postings of w_f · tf / norm`, read from the term's
+//! (field norm, tf) frontier ([`bounds`], cached per segment).
 //!
 //! # MaxScore
 //! Terms are sorted by `ub`. With θ the score of the k-th best document so far, the longest
@@ -50,6 +52,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, DocSet, Searcher, SegmentReader, TERMINATED, Term};
 
 use super::bm25f::{self, TermGroup};
+use super::bounds;
 
 /// Relative slack on upper bounds, covering f32 rounding of the scores and their sums.
 const BOUND_SLACK: f32 = 1e-4;
@@ -203,12 +206,20 @@ fn prepare(searcher: &Searcher, groups: &[TermGroup]) -> tantivy::Result<Prepare
         for (term, qw) in &g.terms {
             let mut df = 0u64;
             for (s, deleted) in segs.iter().zip(&deleted) {
-                let lists: Vec<SegmentPostings> = field_postings(s, g, term)?
-                    .into_iter()
-                    .map(|(_, p)| p)
-                    .collect();
-                postings_total += lists.iter().map(|p| u64::from(p.doc_freq())).sum::<u64>();
-                df += union_df(deleted, lists);
+                let lists = field_postings(s, g, term)?;
+                let fields: Vec<_> = lists.iter().map(|(fi, _)| g.fields[*fi].field).collect();
+                let lists: Vec<SegmentPostings> = lists.into_iter().map(|(_, p)| p).collect();
+                let lens = lists.iter().map(|p| p.doc_freq());
+                postings_total += lens.clone().map(u64::from).sum::<u64>();
+                let longest = lens.max().unwrap_or(0);
+                df += bounds::union_df(
+                    s.segment_id(),
+                    s.num_deleted_docs(),
+                    fields,
+                    term,
+                    longest,
+                    || union_df(deleted, lists),
+                );
             }
             if df == 0 {
                 continue;
@@ -391,14 +402,19 @@ pub fn top_k(
         for (canon, t) in prep.terms.iter().enumerate() {
             let g = &groups[t.group];
             let mut fields = Vec::new();
+            let mut x_max = 0f32;
             for (fi, p) in field_postings(s, g, &t.term)? {
                 let f = &g.fields[fi];
+                let norms = s.get_fieldnorms_reader(f.field)?;
+                let avglen = prep.groups[t.group].avglen[fi];
+                let frontier = bounds::frontier(s.segment_id(), f.field, &t.term, &p, &norms);
+                x_max += bounds::field_bound(&frontier, f.weight, f.b, avglen);
                 fields.push(FieldCursor {
                     postings: p,
-                    norms: s.get_fieldnorms_reader(f.field)?,
+                    norms,
                     weight: f.weight,
                     b: f.b,
-                    avglen: prep.groups[t.group].avglen[fi],
+                    avglen,
                 });
             }
             if fields.is_empty() {
@@ -409,7 +425,8 @@ pub fn top_k(
                 doc: TERMINATED,
                 mult: t.mult,
                 k1: g.k1,
-                ub: t.mult * (1.0 + BOUND_SLACK),
+                // tf~ / (k1 + tf~) grows with tf~, which is at most x_max here.
+                ub: (t.mult * x_max / (g.k1 + x_max)).min(t.mult) * (1.0 + BOUND_SLACK),
                 canon,
             };
             c.refresh();

@@ -15,6 +15,7 @@
 //! snippets. [`first_stage`] runs the part shared by [`search`] and [`rank_ids`].
 
 pub mod bm25f;
+pub mod bounds;
 pub mod maxscore;
 pub mod params;
 pub mod plan;
@@ -30,12 +31,13 @@ use crate::analysis::Analyzer;
 use crate::index::MaterialIndex;
 use crate::material::Material;
 
+pub use maxscore::TotalRelation;
 pub use params::RankingParams;
 pub use plan::{QueryAnalysis, QueryPlan};
 pub use rank::ScoredDoc;
 pub use request::{
-    Facets, Hit, MAX_DEPARTMENT_FACETS, MAX_LIMIT, MAX_OFFSET, MAX_QUERY_BYTES, RankedId,
-    RequestError, SearchRequest, SearchResponse,
+    Facets, Hit, MAX_DEPARTMENT_FACETS, MAX_LIMIT, MAX_OFFSET, MAX_QUERY_BYTES, MAX_TRACKED_TOTAL,
+    RankedId, RequestError, SearchRequest, SearchResponse,
 };
 pub use snippet::Highlighter;
 
@@ -142,6 +144,7 @@ pub fn search(
     Ok(SearchResponse {
         query_id: uuid::Uuid::new_v4().simple().to_string(),
         total: ranked.total,
+        total_relation: ranked.total_relation,
         took_ms: started.elapsed().as_secs_f64() * 1e3,
         hits,
         facets: ranked.facets,

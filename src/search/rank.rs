@@ -1,4 +1,4 @@
-//! The first stage: BM25F scores, the request's filters (kind, department, validity), facet
+//! The first stage: the exact BM25F top k (MaxScore), the request's filters (kind, department, validity), facet
 //! counts, the optional second-stage rescoring of the top candidates, and the page cut.
 
 use std::sync::Arc;
@@ -9,9 +9,9 @@ use crate::index::MaterialIndex;
 use crate::index::docmeta::{NO_DEPARTMENT, SegmentDocs};
 use crate::material::MaterialKind;
 
-use super::bm25f;
+use super::maxscore::{self, TotalRelation};
 use super::plan::QueryPlan;
-use super::request::{Facets, MAX_DEPARTMENT_FACETS, SearchRequest};
+use super::request::{Facets, MAX_DEPARTMENT_FACETS, MAX_TRACKED_TOTAL, SearchRequest};
 use super::second_stage::Rerank;
 
 /// A scored document of one searcher.
@@ -37,8 +37,11 @@ impl ScoredDoc {
 pub(crate) struct Ranked {
     /// The requested page, best first.
     pub page: Vec<ScoredDoc>,
-    /// Number of matching materials.
+    /// Number of matching materials, exact up to [`MAX_TRACKED_TOTAL`] (with facets), else
+    /// the number of candidates ranked.
     pub total: u64,
+    /// Whether `total` is exact.
+    pub total_relation: TotalRelation,
     /// Facet counts (empty unless asked for).
     pub facets: Facets,
     /// The per-segment columns of the searcher (ids, kinds, departments).
@@ -61,7 +64,9 @@ pub(crate) fn id_of(cols: &[Arc<SegmentDocs>], addr: DocAddress) -> Option<Strin
         .cloned()
 }
 
-/// Scores, filters (kind, department, validity), counts facets and cuts the page.
+/// Ranks (the exact top k by MaxScore, see [`maxscore`]), filters (kind, department,
+/// validity), counts the total and facets up to [`MAX_TRACKED_TOTAL`] matches when
+/// `with_facets`, and cuts the page.
 pub(crate) fn rank(
     index: &MaterialIndex,
     searcher: &tantivy::Searcher,
@@ -71,9 +76,7 @@ pub(crate) fn rank(
     with_facets: bool,
     rerank: Option<&Rerank<'_>>,
 ) -> tantivy::Result<Ranked> {
-    let scores = bm25f::score(searcher, &plan.groups)?;
     let cols = index.docmeta().for_searcher(searcher)?;
-    let mut candidates: Vec<ScoredDoc> = Vec::new();
     let mut kind_counts = [0u64; 3];
     let mut dep_counts: Vec<u64> = Vec::new();
     let want_dep = match &req.department {
@@ -83,6 +86,7 @@ pub(crate) fn rank(
                 return Ok(Ranked {
                     page: Vec::new(),
                     total: 0,
+                    total_relation: TotalRelation::Eq,
                     facets: Facets::default(),
                     cols,
                 });
@@ -90,24 +94,37 @@ pub(crate) fn rank(
         },
         None => None,
     };
-    for (si, seg_scores) in scores.iter().enumerate() {
+    let keep = |si: usize, doc: DocId| {
         let c = &cols[si];
-        for (doc, &s) in seg_scores.iter().enumerate() {
-            if s <= 0.0 || c.valid_until[doc] < now {
-                continue;
-            }
-            let kind = c.kinds[doc];
-            if req.kind.is_some() && kind != req.kind {
-                continue;
-            }
-            let dep = c.departments[doc];
-            if want_dep.is_some_and(|w| w != dep) {
-                continue;
-            }
-            if with_facets {
-                if let Some(k) = kind {
+        let d = doc as usize;
+        c.valid_until[d] >= now
+            && (req.kind.is_none() || c.kinds[d] == req.kind)
+            && want_dep.is_none_or(|w| w == c.departments[d])
+    };
+    let k = match rerank {
+        Some(rr) if rr.weight > 0.0 => (req.offset + req.limit).max(rr.depth),
+        _ => req.offset + req.limit,
+    };
+    let (top, _) = maxscore::top_k(searcher, &plan.groups, k, keep)?;
+    let mut candidates: Vec<ScoredDoc> = top
+        .into_iter()
+        .map(|(score, si, doc)| ScoredDoc {
+            score,
+            addr: DocAddress::new(si as u32, doc),
+        })
+        .collect();
+    let (total, total_relation) = if with_facets {
+        maxscore::count_matches(
+            searcher,
+            &plan.groups,
+            MAX_TRACKED_TOTAL,
+            keep,
+            |si, doc| {
+                let c = &cols[si];
+                if let Some(k) = c.kinds[doc as usize] {
                     kind_counts[k as usize] += 1;
                 }
+                let dep = c.departments[doc as usize];
                 if dep != NO_DEPARTMENT {
                     let d = dep as usize;
                     if d >= dep_counts.len() {
@@ -115,14 +132,11 @@ pub(crate) fn rank(
                     }
                     dep_counts[d] += 1;
                 }
-            }
-            candidates.push(ScoredDoc {
-                score: s,
-                addr: DocAddress::new(si as u32, doc as DocId),
-            });
-        }
-    }
-    let total = candidates.len() as u64;
+            },
+        )?
+    } else {
+        (candidates.len() as u64, TotalRelation::Eq)
+    };
     let better = ScoredDoc::better;
     if let Some(rr) = rerank
         && rr.weight > 0.0
@@ -154,7 +168,10 @@ pub(crate) fn rank(
     }
     candidates.sort_unstable_by(better);
     let page: Vec<_> = candidates.into_iter().skip(req.offset).collect();
-    let mut facets = Facets::default();
+    let mut facets = Facets {
+        population: if with_facets { total } else { 0 },
+        ..Facets::default()
+    };
     for k in MaterialKind::ALL {
         if kind_counts[k as usize] > 0 {
             facets
@@ -183,6 +200,7 @@ pub(crate) fn rank(
     Ok(Ranked {
         page,
         total,
+        total_relation,
         facets,
         cols,
     })

@@ -17,6 +17,9 @@ pub const MAX_LIMIT: usize = 100;
 pub const MAX_DEPARTMENT_FACETS: usize = 20;
 /// Largest accepted `offset`.
 pub const MAX_OFFSET: usize = 10_000;
+/// Matching materials counted exactly for `total` and the facets; beyond it the response says
+/// `total_relation: gte` (Elasticsearch's default `track_total_hits` is also 10,000).
+pub const MAX_TRACKED_TOTAL: u64 = 10_000;
 
 /// A search request (already validated: see [`SearchRequest::validate`]).
 #[derive(Debug, Clone, Default)]
@@ -112,9 +115,12 @@ pub struct Hit {
     pub score: f32,
 }
 
-/// Facet counts over all matching materials.
+/// Facet counts over the matching materials that [`SearchResponse::total`] counted: all of
+/// them when `total_relation` is `eq`, else the first [`MAX_TRACKED_TOTAL`] in index order.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Facets {
+    /// Number of matching materials the counts cover (= `total`).
+    pub population: u64,
     /// Count per kind.
     pub kind: BTreeMap<String, u64>,
     /// Count per department, for the [`MAX_DEPARTMENT_FACETS`] departments with the most
@@ -127,8 +133,12 @@ pub struct Facets {
 pub struct SearchResponse {
     /// Id of this search, to reference it from an inquiry record.
     pub query_id: String,
-    /// Number of matching materials.
+    /// Number of matching materials, exact up to [`MAX_TRACKED_TOTAL`]; see
+    /// `total_relation`.
     pub total: u64,
+    /// `eq` when `total` is exact, `gte` when more than [`MAX_TRACKED_TOTAL`] match and
+    /// counting stopped there (Elasticsearch's `track_total_hits`).
+    pub total_relation: super::maxscore::TotalRelation,
     /// Time spent in the engine, in milliseconds.
     pub took_ms: f64,
     /// The hits from `offset`, at most `limit`.

@@ -44,3 +44,38 @@ fn localgovfaq_quality_stays_above_the_floor() {
     );
     assert!(m.ndcg >= NDCG_FLOOR, "nDCG@10 {:.3} < {NDCG_FLOOR}", m.ndcg);
 }
+
+/// MaxScore's top 10 (and top 100) equal the exhaustive BM25F scorer's for every one of the
+/// 749 localgovFAQ queries: same documents, same scores, same order. Ignored by default (about
+/// a minute in a debug build); run it with
+/// `cargo test --release --test it maxscore_equals_exhaustive_on_localgovfaq -- --ignored`.
+#[test]
+#[ignore = "about a minute; run with --ignored"]
+fn maxscore_equals_exhaustive_on_localgovfaq() {
+    use kotae::search::maxscore;
+    let Some(d) = data_dir() else {
+        eprintln!("skipped: ../shared/data/localgovfaq is absent");
+        return;
+    };
+    let materials = kotae::eval::load_localgov_corpus(&d.join("corpus.json")).unwrap();
+    let queries = kotae::eval::read_queries(&d.join("queries.json")).unwrap();
+    let engine = Engine::ephemeral(crate::common::analyzer(), materials).unwrap();
+    let index = engine.index();
+    let searcher = index.reader().searcher();
+    let w = engine.ranking_params();
+    let (mut scored, mut total) = (0u64, 0u64);
+    for (qid, q) in &queries {
+        let qa = kotae::search::QueryAnalysis::new(engine.analyzer(), q);
+        let plan = kotae::search::plan::plan(&qa, index.fields(), &w);
+        for k in [10, 100] {
+            let want = maxscore::exhaustive_top_k(&searcher, &plan.groups, k, |_, _| true).unwrap();
+            let (got, stats) = maxscore::top_k(&searcher, &plan.groups, k, |_, _| true).unwrap();
+            assert_eq!(got, want, "query {qid} {q:?}, top {k}");
+            if k == 10 {
+                scored += stats.postings_scored;
+                total += stats.postings_total;
+            }
+        }
+    }
+    eprintln!("749 queries: top 10 and top 100 equal; top 10 scored {scored} of {total} postings");
+}

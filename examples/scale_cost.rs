@@ -1,0 +1,138 @@
+//! Per-query ranking cost on a built index: MaxScore ([`kotae::search::maxscore::top_k`])
+//! against the exhaustive BM25F scorer, and the capped match count, for every query; checks
+//! that both rankers return the same top k (documents, scores, order).
+//!
+//! ```text
+//! cargo run --release --example scale_cost -- DATA_DIR QUERIES_JSON [MODE] [PASSES] [K]
+//!   DATA_DIR      a kotae data directory with a built index (DATA_DIR/index); not in use
+//!                 by a running `kotae serve` (the index writer lock is taken)
+//!   QUERIES_JSON  {id: text}, e.g. ../shared/data/localgovfaq/queries.json
+//!   MODE          both (default: time both and compare) | maxscore | exhaustive | count
+//!                 (only that one, for instruction counts: `perf stat -e instructions` with
+//!                 PASSES 1 and 2, the difference is one pass over the queries)
+//!   PASSES        passes over the queries (default 1)
+//!   K             top k (default 10)
+//! ```
+//!
+//! Prints, per ranker: p50/p95/p99/mean milliseconds per query, postings scored per query
+//! (mean), and the number of queries whose top k differ (must be 0).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use kotae::index::MaterialIndex;
+use kotae::search::{MAX_TRACKED_TOTAL, QueryAnalysis, RankingParams, maxscore, plan};
+
+fn pct(xs: &mut [f64], p: f64) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs.get(((xs.len() as f64 * p) as usize).min(xs.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or(0.0)
+}
+
+fn report(name: &str, ms: &mut [f64]) {
+    let mean = ms.iter().sum::<f64>() / ms.len().max(1) as f64;
+    println!(
+        "{name:<11} queries {} p50 {:.3} p95 {:.3} p99 {:.3} mean {:.3} ms",
+        ms.len(),
+        pct(ms, 0.5),
+        pct(ms, 0.95),
+        pct(ms, 0.99),
+        mean
+    );
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let (Some(dir), Some(queries)) = (args.get(1), args.get(2)) else {
+        anyhow::bail!(
+            "usage: scale_cost DATA_DIR QUERIES_JSON [both|maxscore|exhaustive|count] [PASSES] [K]"
+        );
+    };
+    let mode = args.get(3).map_or("both", String::as_str);
+    if !["both", "maxscore", "exhaustive", "count"].contains(&mode) {
+        anyhow::bail!("unknown mode {mode:?}");
+    }
+    let passes: usize = args.get(4).map_or(Ok(1), |a| a.parse())?;
+    let k: usize = args.get(5).map_or(Ok(10), |a| a.parse())?;
+    let dir = PathBuf::from(dir);
+    let analyzer = Arc::new(kotae::analysis::Analyzer::load(&dir.join("dictionaries"))?);
+    let (index, created) = MaterialIndex::open(Some(&dir.join("index")), analyzer.clone())?;
+    anyhow::ensure!(!created, "no index in {}", dir.display());
+    let searcher = index.reader().searcher();
+    let queries: Vec<String> = kotae::eval::read_queries(std::path::Path::new(queries))?
+        .into_iter()
+        .map(|(_, q)| q)
+        .collect();
+    println!(
+        "{} documents in {} segment(s), {} queries, top {k}, {passes} pass(es)",
+        searcher.num_docs(),
+        searcher.segment_readers().len(),
+        queries.len()
+    );
+    let w = RankingParams::default();
+    let plans: Vec<_> = queries
+        .iter()
+        .map(|q| plan::plan(&QueryAnalysis::new(&analyzer, q), index.fields(), &w))
+        .collect();
+    let (mut ms_max, mut ms_ex, mut ms_count) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut scored, mut total, mut docs, mut differ, mut gte) = (0u64, 0u64, 0u64, 0usize, 0);
+    for _ in 0..passes {
+        for p in &plans {
+            let mut got = None;
+            if mode == "both" || mode == "maxscore" {
+                let t = Instant::now();
+                let (top, stats) = maxscore::top_k(&searcher, &p.groups, k, |_, _| true)?;
+                ms_max.push(t.elapsed().as_secs_f64() * 1e3);
+                scored += stats.postings_scored;
+                total += stats.postings_total;
+                docs += stats.docs_scored;
+                got = Some(top);
+            }
+            if mode == "both" || mode == "exhaustive" {
+                let t = Instant::now();
+                let want = maxscore::exhaustive_top_k(&searcher, &p.groups, k, |_, _| true)?;
+                ms_ex.push(t.elapsed().as_secs_f64() * 1e3);
+                if got.is_some_and(|g| g != want) {
+                    differ += 1;
+                }
+            }
+            if mode == "both" || mode == "count" {
+                let t = Instant::now();
+                let (_, rel) = maxscore::count_matches(
+                    &searcher,
+                    &p.groups,
+                    MAX_TRACKED_TOTAL,
+                    |_, _| true,
+                    |_, _| {},
+                )?;
+                ms_count.push(t.elapsed().as_secs_f64() * 1e3);
+                gte += usize::from(rel == maxscore::TotalRelation::Gte);
+            }
+        }
+    }
+    if !ms_max.is_empty() {
+        report("maxscore", &mut ms_max);
+        let n = ms_max.len() as f64;
+        println!(
+            "maxscore    postings scored per query {:.0} of {:.0} ({:.1}%), documents scored {:.0}",
+            scored as f64 / n,
+            total as f64 / n,
+            100.0 * scored as f64 / total.max(1) as f64,
+            docs as f64 / n
+        );
+    }
+    if !ms_ex.is_empty() {
+        report("exhaustive", &mut ms_ex);
+    }
+    if !ms_count.is_empty() {
+        report("count", &mut ms_count);
+        println!("count       queries over {MAX_TRACKED_TOTAL} matches (gte): {gte}");
+    }
+    if mode == "both" {
+        println!("queries whose top {k} differ: {differ}");
+        anyhow::ensure!(differ == 0, "MaxScore and the exhaustive scorer differ");
+    }
+    Ok(())
+}
