@@ -11,6 +11,7 @@
 //! [stats]
 //! contact_retention_days = 30  # caller contact details on open escalations
 //! synchronous = "full"         # or "normal"
+//! categories = ["国保", "税", "ごみ"]  # inquiry categories; unset: any
 //!
 //! [[auth.tokens]]
 //! role = "operator"            # operator | department | manager | admin
@@ -85,6 +86,9 @@ pub struct StatsConfig {
     pub contact_retention_days: Option<u32>,
     /// Capacity of the search-log queue, in records (default 10,000).
     pub search_log_queue: Option<usize>,
+    /// The centre's inquiry categories (分類); when set, an inquiry's `category` must be
+    /// one of them (compared after width, space and old-kanji normalisation).
+    pub categories: Option<Vec<String>>,
 }
 
 impl FileConfig {

@@ -9,6 +9,7 @@ pub mod analysis;
 pub mod config;
 pub mod corpus;
 pub mod crawl;
+pub mod departments;
 pub mod engine;
 pub mod error;
 pub mod eval;

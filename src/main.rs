@@ -574,6 +574,9 @@ fn serve(
     )?);
     let mut state =
         kotae::http::AppState::new(engine.clone()).with_stats(store.clone(), Some(logger.clone()));
+    if let Some(c) = &stats_cfg.categories {
+        state.categories = Arc::new(c.clone());
+    }
     if let Some(n) = file.search_permits {
         state.search_permits = Arc::new(tokio::sync::Semaphore::new(n.max(1)));
     }

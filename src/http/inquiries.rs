@@ -4,16 +4,18 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use super::auth::{Principal, Role};
 use super::{ApiError, AppState, SearchObserver};
+use crate::stats::workflow::InquiryFilter;
 use crate::stats::{Channel, NewInquiry, Outcome, SearchLogger, SearchRecord, StatsError, Store};
 
 /// Most material ids of a search kept in the search log.
@@ -22,7 +24,7 @@ pub const LOGGED_TOP_IDS: usize = 10;
 /// Routes of this resource.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/inquiries", post(create))
+        .route("/api/inquiries", post(create).get(list))
         .route("/api/inquiries/{id}", get(read))
 }
 
@@ -50,6 +52,7 @@ impl AppState {
                         .map(|h| h.id.clone())
                         .collect(),
                     at: Utc::now(),
+                    filters: search_filters(req),
                 });
             });
             self.on_search = Some(obs);
@@ -57,6 +60,21 @@ impl AppState {
         }
         self
     }
+}
+
+/// The filters of a search as logged (`None` when unfiltered).
+fn search_filters(req: &crate::search::SearchRequest) -> Option<String> {
+    if req.kind.is_none() && req.department.is_none() {
+        return None;
+    }
+    let mut m = serde_json::Map::new();
+    if let Some(k) = req.kind {
+        m.insert("kind".into(), k.as_str().into());
+    }
+    if let Some(d) = &req.department {
+        m.insert("department".into(), d.clone().into());
+    }
+    Some(serde_json::Value::Object(m).to_string())
 }
 
 impl From<StatsError> for ApiError {
@@ -177,15 +195,59 @@ fn inquiry_from(body: Body, now: DateTime<Utc>) -> Result<NewInquiry, ApiError> 
         department: non_empty(body.department),
         summary: non_empty(body.summary),
         contact: non_empty(body.contact),
+        recorded_by: None,
     };
     inq.validate()?;
     Ok(inq)
 }
 
-async fn create(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+async fn create(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let store = store(&state)?;
     let body: Body = json_body(&body)?;
-    let inq = inquiry_from(body, Utc::now())?;
+    let mut inq = inquiry_from(body, Utc::now())?;
+    inq.recorded_by = who.token_id.clone();
+    if let Some(d) = &inq.department {
+        inq.department = Some(state.resolve_department(d)?);
+    }
+    if let Some(c) = &inq.category {
+        inq.category = Some(state.check_category(c)?);
+    }
+    if inq.outcome == Outcome::Escalated && inq.summary.is_none() && inq.query_id.is_none() {
+        return Err(ApiError::bad_request(
+            "missing_question",
+            "an `escalated` inquiry needs `summary` or `query_id`: the department must see \
+             what was asked",
+        ));
+    }
+    if let Some(qid) = inq.query_id.clone() {
+        // The search log is written in the background: a search of the last few
+        // milliseconds may still be queued, so wait for the queue before refusing.
+        let st = store.clone();
+        let logger = state.search_log.clone();
+        let known = blocking(move || {
+            if st.search_query(&qid)?.is_some() {
+                return Ok(true);
+            }
+            if let Some(l) = logger {
+                l.flush();
+            }
+            Ok(st.search_query(&qid)?.is_some())
+        })
+        .await?;
+        if !known {
+            return Err(ApiError::bad_request(
+                "unknown_query",
+                format!(
+                    "no search with query_id {:?} in the search log",
+                    inq.query_id.as_deref().unwrap_or("")
+                ),
+            ));
+        }
+    }
     for id in &inq.material_ids {
         if state.engine.get(id).is_none() {
             return Err(ApiError::bad_request(
@@ -196,6 +258,72 @@ async fn create(State(state): State<AppState>, body: Bytes) -> Result<Response, 
     }
     let rec = blocking(move || Ok(store.record_inquiry(&inq)?)).await?;
     Ok((StatusCode::CREATED, Json(rec)).into_response())
+}
+
+#[derive(serde::Serialize)]
+struct List {
+    inquiries: Vec<crate::stats::Inquiry>,
+}
+
+/// `GET /api/inquiries?from=&to=&outcome=&channel=&department=&limit=`: newest first;
+/// an operator sees the inquiries recorded with their own token.
+async fn list(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<List>, ApiError> {
+    let p = super::query_params(raw.as_deref())?;
+    let day = |name: &str| -> Result<Option<i64>, ApiError> {
+        match p.get(name).map(|s| s.trim()) {
+            None | Some("") => Ok(None),
+            Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map(|d| Some(crate::stats::day_number(d)))
+                .map_err(|_| {
+                    ApiError::bad_request(
+                        "bad_date",
+                        format!("`{name}` must be a JST date YYYY-MM-DD, got {s:?}"),
+                    )
+                }),
+        }
+    };
+    let outcome = match p.get("outcome").map(String::as_str) {
+        None | Some("") => None,
+        Some(o) => Some(Outcome::parse(o).ok_or_else(|| {
+            ApiError::bad_request(
+                "bad_outcome",
+                format!("unknown outcome {o:?}: use answered, escalated, koucho or transfer"),
+            )
+        })?),
+    };
+    let channel = match p.get("channel").map(String::as_str) {
+        None | Some("") => None,
+        Some(c) => Some(Channel::parse(c).ok_or_else(|| {
+            ApiError::bad_request(
+                "bad_channel",
+                format!("unknown channel {c:?}: use phone, fax, email, letter, visit or web"),
+            )
+        })?),
+    };
+    let department = match p.get("department").filter(|d| !d.is_empty()) {
+        Some(d) => Some(state.resolve_department(d)?),
+        None => None,
+    };
+    let filter = InquiryFilter {
+        from_day: day("from")?,
+        to_day: day("to")?,
+        outcome,
+        channel,
+        department,
+        recorded_by: if who.role == Role::Operator {
+            who.token_id.clone()
+        } else {
+            None
+        },
+        limit: super::escalations::limit(&p, 100, 1000)?,
+    };
+    let store = store(&state)?;
+    let inquiries = blocking(move || Ok(store.inquiries(&filter)?)).await?;
+    Ok(Json(List { inquiries }))
 }
 
 async fn read(

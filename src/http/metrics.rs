@@ -20,13 +20,30 @@ use super::escalations::limit;
 use super::inquiries::{blocking, store};
 use super::query_params as params;
 use super::{ApiError, AppState};
-use crate::stats::metrics::{self, RateQuery, RateRow};
+use crate::stats::gaps::{FilteredQueryCount, Window};
+use crate::stats::metrics::{self, CsvLang, RateQuery, RateRow};
 use crate::stats::store::{MaterialUsage, QueryCount};
 use crate::stats::{Granularity, GroupBy};
 
 /// The definition reported with every first-answer-rate response.
 pub const RATE_DEFINITION: &str = "rate = answered / (answered + escalated), by the JST date \
      the inquiry was received; koucho and transfer are counted but excluded from the rate";
+
+/// Longest `from`–`to` range of a first-answer-rate query, in days (20 years: the series
+/// lists every period of the range).
+pub const MAX_RANGE_DAYS: i64 = 20 * 366;
+
+/// Parses `lang=ja|en` (CSV headers; default Japanese).
+fn csv_lang(p: &HashMap<String, String>) -> Result<CsvLang, ApiError> {
+    match p.get("lang").map(String::as_str) {
+        None | Some("" | "ja") => Ok(CsvLang::Ja),
+        Some("en") => Ok(CsvLang::En),
+        Some(l) => Err(ApiError::bad_request(
+            "bad_lang",
+            format!("unknown lang {l:?}: use ja or en"),
+        )),
+    }
+}
 
 /// Routes of this resource.
 pub fn router() -> Router<AppState> {
@@ -96,15 +113,21 @@ pub fn rate_query(p: &HashMap<String, String>) -> Result<RateQuery, ApiError> {
         Some(g) => Some(GroupBy::parse(g).ok_or_else(|| {
             ApiError::bad_request(
                 "bad_group_by",
-                format!("unknown group_by {g:?}: use channel or category"),
+                format!("unknown group_by {g:?}: use channel, category or department"),
             )
         })?),
     };
     let (from, to) = (date(p, "from")?, date(p, "to")?);
-    if let (Some(f), Some(t)) = (from, to)
-        && f > t
-    {
-        return Err(ApiError::bad_request("bad_date", "`from` is after `to`"));
+    if let (Some(f), Some(t)) = (from, to) {
+        if f > t {
+            return Err(ApiError::bad_request("bad_date", "`from` is after `to`"));
+        }
+        if (t - f).num_days() > MAX_RANGE_DAYS {
+            return Err(ApiError::bad_request(
+                "bad_date",
+                format!("the range is over {MAX_RANGE_DAYS} days (every period is listed)"),
+            ));
+        }
     }
     Ok(RateQuery {
         from,
@@ -118,6 +141,7 @@ pub fn rate_query(p: &HashMap<String, String>) -> Result<RateQuery, ApiError> {
 struct RateBody {
     definition: &'static str,
     series: Vec<RateRow>,
+    total: RateRow,
 }
 
 async fn first_answer_rate(
@@ -126,15 +150,21 @@ async fn first_answer_rate(
 ) -> Result<Response, ApiError> {
     let p = params(raw.as_deref())?;
     let csv = wants_csv(&p)?;
+    let lang = csv_lang(&p)?;
     let q = rate_query(&p)?;
     let st = store(&state)?;
     let series = blocking(move || Ok(metrics::first_answer_rate(&st, &q)?)).await?;
+    let total = RateRow::total(&series);
     Ok(if csv {
-        csv_response("first-answer-rate", metrics::rates_csv(&series))
+        csv_response(
+            "first-answer-rate",
+            metrics::rates_csv(&series, &total, q.group_by.is_some(), lang),
+        )
     } else {
         Json(RateBody {
             definition: RATE_DEFINITION,
             series,
+            total,
         })
         .into_response()
     })
@@ -174,7 +204,7 @@ struct MaterialRow {
     title: Option<String>,
 }
 
-fn with_titles(state: &AppState, rows: Vec<MaterialUsage>) -> Vec<MaterialRow> {
+fn with_titles(state: &AppState, rows: Vec<MaterialUsage>) -> Vec<(MaterialUsage, Option<String>)> {
     rows.into_iter()
         .map(|usage| {
             let title = state.engine.get(&usage.material_id).map(|m| {
@@ -184,14 +214,32 @@ fn with_titles(state: &AppState, rows: Vec<MaterialUsage>) -> Vec<MaterialRow> {
                     m.title.clone()
                 }
             });
-            MaterialRow { usage, title }
+            (usage, title)
         })
         .collect()
+}
+
+fn rows_json(rows: Vec<(MaterialUsage, Option<String>)>) -> Vec<MaterialRow> {
+    rows.into_iter()
+        .map(|(usage, title)| MaterialRow { usage, title })
+        .collect()
+}
+
+/// The `from`/`to` window (inclusive JST dates) of the gap and usage reports.
+fn window(p: &HashMap<String, String>) -> Result<Window, ApiError> {
+    let (from, to) = (date(p, "from")?, date(p, "to")?);
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        return Err(ApiError::bad_request("bad_date", "`from` is after `to`"));
+    }
+    Ok(Window::jst_days(from, to))
 }
 
 #[derive(Serialize)]
 struct GapsBody {
     zero_result_queries: Vec<QueryCount>,
+    filtered_zero_result_queries: Vec<FilteredQueryCount>,
     escalated_queries: Vec<QueryCount>,
     shown_never_used: Vec<MaterialRow>,
 }
@@ -203,25 +251,37 @@ async fn knowledge_gaps(
     let p = params(raw.as_deref())?;
     let csv = wants_csv(&p)?;
     let n = limit(&p, 20, 1000)?;
+    let w = window(&p)?;
     let st = store(&state)?;
-    let (zero, escalated, unused) = blocking(move || {
+    if let Some(l) = &state.search_log {
+        let l = l.clone();
+        blocking(move || {
+            l.flush();
+            Ok(())
+        })
+        .await?;
+    }
+    let (zero, filtered, escalated, unused) = blocking(move || {
         Ok((
-            st.zero_result_queries(n)?,
-            st.escalated_queries(n)?,
-            st.material_usage(true, n)?,
+            st.zero_result_queries_in(w, n)?,
+            st.filtered_zero_result_queries_in(w, n)?,
+            st.escalated_queries_in(w, n)?,
+            st.material_usage_in(w, true, n)?,
         ))
     })
     .await?;
+    let unused = with_titles(&state, unused);
     if csv {
         return Ok(csv_response(
             "knowledge-gaps",
-            metrics::gaps_csv(&zero, &escalated, &unused),
+            metrics::gaps_csv(&zero, &filtered, &escalated, &unused),
         ));
     }
     Ok(Json(GapsBody {
         zero_result_queries: zero,
+        filtered_zero_result_queries: filtered,
         escalated_queries: escalated,
-        shown_never_used: with_titles(&state, unused),
+        shown_never_used: rows_json(unused),
     })
     .into_response())
 }
@@ -238,13 +298,15 @@ async fn materials(
     let p = params(raw.as_deref())?;
     let csv = wants_csv(&p)?;
     let n = limit(&p, 100, 100_000)?;
+    let w = window(&p)?;
     let st = store(&state)?;
-    let rows = blocking(move || Ok(st.material_usage(false, n)?)).await?;
+    let rows = blocking(move || Ok(st.material_usage_in(w, false, n)?)).await?;
+    let rows = with_titles(&state, rows);
     Ok(if csv {
         csv_response("materials", metrics::materials_csv(&rows))
     } else {
         Json(MaterialsBody {
-            materials: with_titles(&state, rows),
+            materials: rows_json(rows),
         })
         .into_response()
     })

@@ -6,6 +6,7 @@
 //! exhausted the API answers 503 with `Retry-After`.
 
 pub mod auth;
+pub mod departments;
 pub mod error;
 pub mod escalations;
 pub mod inquiries;
@@ -47,12 +48,23 @@ pub struct AppState {
     pub search_log: Option<Arc<crate::stats::SearchLogger>>,
     /// Bearer tokens and roles ([`auth::Auth::disabled`]: open API).
     pub auth: Arc<auth::Auth>,
+    /// The department registry cache (see [`AppState::registry`]).
+    pub departments: Arc<departments::RegistryCache>,
+    /// The configured inquiry categories (`[stats] categories`); empty: any category.
+    pub categories: Arc<Vec<String>>,
 }
 
 impl AppState {
     /// State over `engine` with [`DEFAULT_SEARCH_PERMITS`].
     pub fn new(engine: Arc<Engine>) -> Self {
+        let dict_path = engine.data_dir().join("dictionaries/departments.csv");
+        let dictionary = crate::departments::read_dictionary(&dict_path).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "departments.csv not read");
+            Vec::new()
+        });
         Self {
+            departments: Arc::new(departments::RegistryCache::new(dictionary)),
+            categories: Arc::new(Vec::new()),
             engine,
             search_permits: Arc::new(Semaphore::new(DEFAULT_SEARCH_PERMITS)),
             on_search: None,
@@ -108,6 +120,7 @@ pub fn app(state: AppState) -> Router {
         .merge(inquiries::router())
         .merge(escalations::router())
         .merge(metrics::router())
+        .merge(departments::router())
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -46,6 +46,15 @@ pub fn request_from_query(raw: Option<&str>) -> Result<SearchRequest, ApiError> 
         q,
         kind,
         department: p.get("department").filter(|d| !d.is_empty()).cloned(),
+        department_level: match p.get("department_level").map(String::as_str) {
+            None | Some("") => None,
+            Some(l) => Some(crate::departments::Level::parse(l).ok_or_else(|| {
+                ApiError::bad_request(
+                    "bad_level",
+                    format!("unknown department_level {l:?}: use bu (部), ka (課) or kakari (係)"),
+                )
+            })?),
+        },
         limit: number(&p, "limit", 10)?,
         offset: number(&p, "offset", 0)?,
     };
@@ -66,7 +75,10 @@ async fn search(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<SearchResponse>, ApiError> {
-    let req = request_from_query(raw.as_deref())?;
+    let mut req = request_from_query(raw.as_deref())?;
+    if let Some(d) = &req.department {
+        req.department = Some(state.resolve_department(d)?);
+    }
     let resp = state.run_search(req).await?;
     Ok(Json(resp))
 }

@@ -24,6 +24,8 @@ use crate::material::{Contact, Material, MaterialKind};
 
 pub use snippet::Highlighter;
 
+use crate::departments::Level;
+
 /// Largest accepted query, in bytes.
 pub const MAX_QUERY_BYTES: usize = 1024;
 /// Largest accepted `limit`.
@@ -170,8 +172,13 @@ pub struct SearchRequest {
     pub q: String,
     /// Only materials of this kind.
     pub kind: Option<MaterialKind>,
-    /// Only materials of this department (exact match).
+    /// Only materials of this department or below it: the name is written canonically and
+    /// matches every material whose department path contains it
+    /// ([`crate::departments::path_contains`]: `国保医療課` includes its 係).
     pub department: Option<String>,
+    /// Level at which the department facet counts (default [`Level::Ka`], 課: a 係's
+    /// materials count for their 課).
+    pub department_level: Option<Level>,
     /// Number of hits to return (1..=[`MAX_LIMIT`]).
     pub limit: usize,
     /// Number of hits to skip.
@@ -419,10 +426,17 @@ fn rank(
     let mut candidates: Vec<(f32, usize, DocId)> = Vec::new();
     let mut kind_counts = [0u64; 3];
     let mut dep_counts: Vec<u64> = Vec::new();
-    let want_dep = match &req.department {
-        Some(d) => match index.docmeta().department_id(d) {
-            Some(id) => Some(id),
-            None => {
+    // Interned departments the filter admits (indexed by interned id).
+    let want_dep: Option<Vec<bool>> = match &req.department {
+        Some(d) => {
+            let want = crate::departments::canonical(d);
+            let admit: Vec<bool> = index
+                .docmeta()
+                .department_names()
+                .iter()
+                .map(|n| crate::departments::path_contains(n, &want))
+                .collect();
+            if !admit.contains(&true) {
                 return Ok((
                     Ranked {
                         page: Vec::new(),
@@ -432,7 +446,8 @@ fn rank(
                     cols,
                 ));
             }
-        },
+            Some(admit)
+        }
         None => None,
     };
     for (si, seg_scores) in scores.iter().enumerate() {
@@ -446,7 +461,10 @@ fn rank(
                 continue;
             }
             let dep = c.departments[doc];
-            if want_dep.is_some_and(|w| w != dep) {
+            if want_dep
+                .as_ref()
+                .is_some_and(|w| !w.get(dep as usize).copied().unwrap_or(false))
+            {
                 continue;
             }
             if with_facets {
@@ -503,24 +521,23 @@ fn rank(
                 .insert(k.as_str().to_string(), kind_counts[k as usize]);
         }
     }
-    // The MAX_DEPARTMENT_FACETS departments with the most matches (ties by interned id).
-    let mut deps: Vec<(u64, usize)> = dep_counts
-        .iter()
-        .enumerate()
-        .filter(|(_, n)| **n > 0)
-        .map(|(d, &n)| (n, d))
-        .collect();
-    if deps.len() > MAX_DEPARTMENT_FACETS {
-        deps.select_nth_unstable_by(MAX_DEPARTMENT_FACETS - 1, |a, b| {
-            b.0.cmp(&a.0).then(a.1.cmp(&b.1))
-        });
-        deps.truncate(MAX_DEPARTMENT_FACETS);
-    }
-    for (n, d) in deps {
-        if let Some(name) = index.docmeta().department_name(d as u32) {
-            facets.department.insert(name, n);
+    // Counts folded to the level asked, then the MAX_DEPARTMENT_FACETS departments with the
+    // most matches (ties by name).
+    let level = req.department_level.unwrap_or(Level::Ka);
+    let mut by_name: HashMap<String, u64> = HashMap::new();
+    for (d, &n) in dep_counts.iter().enumerate() {
+        if n > 0
+            && let Some(name) = index.docmeta().department_name(d as u32)
+        {
+            *by_name
+                .entry(crate::departments::truncate_to_level(&name, level))
+                .or_default() += n;
         }
     }
+    let mut deps: Vec<(String, u64)> = by_name.into_iter().collect();
+    deps.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    deps.truncate(MAX_DEPARTMENT_FACETS);
+    facets.department.extend(deps);
     Ok((
         Ranked {
             page,

@@ -7,3 +7,4 @@ mod eval;
 mod http;
 mod search;
 mod stats;
+mod workflow;
