@@ -10,8 +10,13 @@
 //!
 //! [stats]
 //! contact_retention_days = 30  # caller contact details on open escalations
+//! search_log_retention_days = 365  # search-log records (0: kept)
+//! summary_retention_days = 365     # inquiry summaries (0: kept)
 //! synchronous = "full"         # or "normal"
 //! categories = ["国保", "税", "ごみ"]  # inquiry categories; unset: any
+//!
+//! [hooks.cms]                  # POST /api/hooks/cms (KOTAE_CMS_SECRET overrides)
+//! secret = "…"                 # shared with the CMS; HMAC-SHA256 key
 //!
 //! [[auth.tokens]]
 //! role = "operator"            # operator | department | manager | admin
@@ -48,6 +53,32 @@ pub struct FileConfig {
     /// Crawler settings and sources (read by `crawl::CrawlConfig::from_table`).
     #[serde(default)]
     pub crawl: Option<toml::Table>,
+    /// Webhooks (`[hooks.cms]`).
+    #[serde(default)]
+    pub hooks: Option<HooksConfig>,
+}
+
+/// `[hooks]`: incoming webhooks.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HooksConfig {
+    /// The CMS approval webhook (`POST /api/hooks/cms`).
+    #[serde(default)]
+    pub cms: Option<CmsHookConfig>,
+}
+
+/// `[hooks.cms]`: the CMS approval webhook. `KOTAE_CMS_SECRET` overrides `secret`; with
+/// neither, the route answers 404 `hook_not_configured`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CmsHookConfig {
+    /// The secret shared with the CMS (HMAC-SHA256 key; at least 16 bytes).
+    pub secret: Option<String>,
+    /// Attempts per page before it fails (default 5).
+    pub max_attempts: Option<u32>,
+    /// Wait after a page's first failed fetch, milliseconds, doubled after each further
+    /// failure (default 2000).
+    pub retry_base_ms: Option<u64>,
 }
 
 /// `[auth]`: the bearer tokens; with none, `serve` listens on loopback only.
@@ -84,6 +115,10 @@ pub struct StatsConfig {
     pub synchronous: Option<String>,
     /// Days after which caller contact details on open escalations are deleted (default 30).
     pub contact_retention_days: Option<u32>,
+    /// Days after which search-log records are deleted (default 365; 0 keeps them).
+    pub search_log_retention_days: Option<u32>,
+    /// Days after which inquiry summaries are deleted (default 365; 0 keeps them).
+    pub summary_retention_days: Option<u32>,
     /// Capacity of the search-log queue, in records (default 10,000).
     pub search_log_queue: Option<usize>,
     /// The centre's inquiry categories (分類); when set, an inquiry's `category` must be

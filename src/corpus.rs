@@ -235,6 +235,58 @@ impl Corpus {
         Ok(stats)
     }
 
+    /// Adds or replaces `upserts` and removes the materials with ids `remove_ids` from
+    /// collection `name` in one atomic write (a page's new version replaces its old one as
+    /// a whole). An id both upserted and removed is upserted. Returns the upsert counts and
+    /// how many were removed.
+    ///
+    /// # Errors
+    /// As [`Corpus::write_collection`]; on error the collection is unchanged.
+    pub fn apply(
+        &self,
+        name: &str,
+        upserts: Vec<Material>,
+        remove_ids: &[String],
+    ) -> Result<(UpsertStats, usize), CorpusError> {
+        let _guard = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let mut current = read_jsonl(&self.collection_path(name)?)?;
+        let keep: HashSet<&str> = upserts.iter().map(|m| m.id.as_str()).collect();
+        let drop: HashSet<&str> = remove_ids
+            .iter()
+            .map(String::as_str)
+            .filter(|id| !keep.contains(id))
+            .collect();
+        let before = current.len();
+        current.retain(|m| !drop.contains(m.id.as_str()));
+        let removed = before - current.len();
+        let mut stats = UpsertStats::default();
+        let mut index: BTreeMap<String, usize> = current
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.id.clone(), i))
+            .collect();
+        for mut m in upserts {
+            m.ensure_id();
+            m.validate()?;
+            match index.get(&m.id) {
+                Some(&i) if current[i] == m => stats.unchanged += 1,
+                Some(&i) => {
+                    current[i] = m;
+                    stats.updated += 1;
+                }
+                None => {
+                    index.insert(m.id.clone(), current.len());
+                    current.push(m);
+                    stats.added += 1;
+                }
+            }
+        }
+        if stats.added + stats.updated + removed > 0 {
+            self.write_unlocked(name, &current)?;
+        }
+        Ok((stats, removed))
+    }
+
     /// Removes the materials with the given ids from collection `name`; returns how many
     /// were removed.
     ///

@@ -314,6 +314,55 @@ impl Engine {
         Ok(n)
     }
 
+    /// Upserts `upserts` into and removes `remove_ids` from corpus collection `collection`
+    /// in one corpus write and one index commit (searchable when this returns). Returns the
+    /// upsert counts and the number removed from the corpus. Used by the CMS webhook, where
+    /// a page's new materials replace its old ones.
+    ///
+    /// # Errors
+    /// As [`Engine::upsert`].
+    pub fn apply(
+        &self,
+        collection: &str,
+        upserts: Vec<Material>,
+        remove_ids: &[String],
+    ) -> Result<(UpsertStats, usize)> {
+        let mut upserts = upserts;
+        for m in &mut upserts {
+            m.ensure_id();
+        }
+        let keep: std::collections::HashSet<&str> = upserts.iter().map(|m| m.id.as_str()).collect();
+        let removes: Vec<String> = remove_ids
+            .iter()
+            .filter(|id| !keep.contains(id.as_str()))
+            .cloned()
+            .collect();
+        let (stats, removed) = self.corpus.apply(collection, upserts.clone(), &removes)?;
+        if stats.added + stats.updated + removed == 0 {
+            return Ok((stats, 0));
+        }
+        self.index.apply(&upserts, &removes)?;
+        {
+            let mut guard = self.materials.write().unwrap_or_else(|e| e.into_inner());
+            let mut fp = self.fp.lock().unwrap_or_else(|e| e.into_inner());
+            let mut map = (**guard).clone();
+            for id in &removes {
+                if let Some(old) = map.remove(id) {
+                    xor_into(&mut fp, &material_hash(&old));
+                }
+            }
+            for m in upserts {
+                xor_into(&mut fp, &material_hash(&m));
+                if let Some(old) = map.insert(m.id.clone(), Arc::new(m)) {
+                    xor_into(&mut fp, &material_hash(&old));
+                }
+            }
+            *guard = Arc::new(map);
+        }
+        self.refresh_manifest();
+        Ok((stats, removed))
+    }
+
     /// Re-reads the whole corpus and brings the index in line with it (changed, new and
     /// removed materials). Used after edits on disk (file watcher) and after a crawl.
     /// Returns (upserted, removed).

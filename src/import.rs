@@ -10,7 +10,7 @@ use serde_json::Value;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::error::{Error, Result};
-use crate::material::{Contact, Material, MaterialKind};
+use crate::material::{CONTACT_BLOCK_MARKER, Contact, Material, MaterialKind};
 
 /// What the file holds, when it cannot be told from its extension and content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -341,7 +341,7 @@ fn read_csv(
 /// block or it names no department.
 pub fn parse_contact_block(answer: &str) -> Option<Contact> {
     let start = answer
-        .find("【お問い合わせ】")
+        .find(CONTACT_BLOCK_MARKER)
         .or_else(|| answer.find("【問い合わせ】"))?;
     let block: String = answer[start..].nfkc().collect();
     let block = block.split_once('】').map_or(block.as_str(), |x| x.1);

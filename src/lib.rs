@@ -14,11 +14,14 @@ pub mod engine;
 pub mod error;
 pub mod eval;
 pub mod extract;
+pub mod hooks;
 pub mod http;
 pub mod import;
 pub mod index;
+pub mod jobs;
 pub mod material;
 pub mod search;
 pub mod stats;
+pub mod wire;
 
 pub use error::{Error, Result};

@@ -508,7 +508,7 @@ fn auth_from(file: &FileConfig) -> anyhow::Result<kotae::http::auth::Auth> {
         .enumerate()
     {
         let ctx = || format!("[[auth.tokens]] entry {}", i + 1);
-        let role = Role::parse(&t.role).with_context(ctx)?;
+        let role = Role::from_config(&t.role).with_context(ctx)?;
         let e = match (&t.token, &t.token_sha256) {
             (Some(tok), None) => TokenEntry::new(role, t.department.clone(), tok),
             (None, Some(h)) => {
@@ -520,6 +520,44 @@ fn auth_from(file: &FileConfig) -> anyhow::Result<kotae::http::auth::Auth> {
         entries.push(e);
     }
     Ok(Auth::new(entries))
+}
+
+/// Builds the webhook job worker (it also resumes jobs left by a previous run) and turns
+/// the CMS webhook on when `KOTAE_CMS_SECRET` or `[hooks.cms] secret` is set.
+fn cms_hook(
+    state: &mut kotae::http::AppState,
+    file: &FileConfig,
+    engine: Arc<Engine>,
+    store: Arc<kotae::stats::Store>,
+) -> anyhow::Result<kotae::jobs::JobWorker> {
+    let cfg = file
+        .hooks
+        .as_ref()
+        .and_then(|h| h.cms.clone())
+        .unwrap_or_default();
+    let mut opts = kotae::jobs::JobOptions::default();
+    if let Some(n) = cfg.max_attempts {
+        opts.max_attempts = n.max(1);
+    }
+    if let Some(ms) = cfg.retry_base_ms {
+        opts.retry_base = Duration::from_millis(ms);
+    }
+    let worker = kotae::jobs::JobWorker::new(engine, store, opts)
+        .map_err(|e| anyhow::anyhow!("cannot build the webhook's HTTP client: {e}"))?;
+    let secret = std::env::var("KOTAE_CMS_SECRET")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .or(cfg.secret);
+    state.jobs = Some(worker.queue());
+    if let Some(secret) = secret {
+        if secret.len() < 16 {
+            bail!(
+                "the CMS webhook secret (KOTAE_CMS_SECRET or [hooks.cms] secret) must be at least 16 bytes"
+            );
+        }
+        *state = state.clone().with_cms_hook(&secret, worker.queue());
+    }
+    Ok(worker)
 }
 
 /// Returns `addr` with its host replaced by 127.0.0.1 unless it is a loopback host.
@@ -561,11 +599,17 @@ fn serve(
     if let Some(d) = contact_retention_days.or(stats_cfg.contact_retention_days) {
         opts.contact_retention_days = d;
     }
+    if let Some(d) = stats_cfg.search_log_retention_days {
+        opts.search_log_retention_days = d;
+    }
+    if let Some(d) = stats_cfg.summary_retention_days {
+        opts.summary_retention_days = d;
+    }
     let store = Arc::new(
         Store::open(&opts)
             .with_context(|| format!("cannot open the database {}", opts.path.display()))?,
     );
-    store.purge_expired_contacts(chrono::Utc::now())?;
+    store.purge(chrono::Utc::now())?;
     let logger = Arc::new(SearchLogger::start(
         store.clone(),
         stats_cfg
@@ -590,6 +634,7 @@ fn serve(
         a
     };
     state.auth = Arc::new(auth);
+    let worker = cms_hook(&mut state, file, engine.clone(), store.clone())?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -599,15 +644,16 @@ fn serve(
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
         let local = listener.local_addr()?;
+        tokio::spawn(worker.run());
         let purge_store = store.clone();
         tokio::spawn(async move {
             let mut every = tokio::time::interval(Duration::from_secs(3600));
             loop {
                 every.tick().await;
                 let s = purge_store.clone();
-                match tokio::task::spawn_blocking(move || s.purge_expired_contacts(chrono::Utc::now())).await {
-                    Ok(Ok(n)) if n > 0 => tracing::info!(n, "deleted expired caller contact details"),
-                    Ok(Err(e)) => tracing::warn!(error = %e, "cannot delete expired contact details"),
+                match tokio::task::spawn_blocking(move || s.purge(chrono::Utc::now())).await {
+                    Ok(Ok(p)) if !p.is_empty() => tracing::info!(contacts = p.contacts, searches = p.searches, summaries = p.summaries, "deleted data past its retention period"),
+                    Ok(Err(e)) => tracing::warn!(error = %e, "cannot delete data past its retention period"),
                     _ => {}
                 }
             }

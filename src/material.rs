@@ -7,39 +7,24 @@ use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+/// The heading of the contact block that ends many Japanese FAQ answers and pages
+/// (localgovFAQ style: `【お問い合わせ】。部署。電話…`). The index leaves the block out of the
+/// indexed body, and import and extraction read the department from it.
+pub const CONTACT_BLOCK_MARKER: &str = "【お問い合わせ】";
+
 /// Maximum size of one material's text fields together, in bytes (4 MiB).
 pub const MAX_MATERIAL_BYTES: usize = 4 * 1024 * 1024;
 
-/// The kind of an answer material.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
-pub enum MaterialKind {
-    /// A question/answer pair from an FAQ list.
-    Faq,
-    /// A web page with a title and a body.
-    Page,
-    /// A department contact record.
-    Contact,
-}
-
-impl MaterialKind {
-    /// Returns the lowercase name used in the API and in the index (`faq`, `page`, `contact`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MaterialKind::Faq => "faq",
-            MaterialKind::Page => "page",
-            MaterialKind::Contact => "contact",
-        }
-    }
-
-    /// Parses `faq`, `page` or `contact`; returns `None` for anything else.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "faq" => Some(MaterialKind::Faq),
-            "page" => Some(MaterialKind::Page),
-            "contact" => Some(MaterialKind::Contact),
-            _ => None,
-        }
+crate::wire_enum! {
+    /// The kind of an answer material; the wire names are used in the API and in the index.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum MaterialKind {
+        /// A question/answer pair from an FAQ list.
+        Faq = "faq",
+        /// A web page with a title and a body.
+        Page = "page",
+        /// A department contact record.
+        Contact = "contact",
     }
 }
 

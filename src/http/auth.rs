@@ -9,13 +9,13 @@
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::{ApiError, AppState};
+use super::{ApiCode, ApiError, AppState};
 
 /// Errors of token configuration.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -28,33 +28,28 @@ pub enum AuthError {
     BadEntry(String),
 }
 
-/// A role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// Center operator: search, record inquiries, close escalations.
-    Operator,
-    /// A department: reads and answers its own escalations.
-    Department,
-    /// Center manager: metrics, escalations, promotion to materials.
-    Manager,
-    /// Everything.
-    Admin,
+crate::wire_enum! {
+    /// A role.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum Role {
+        /// Center operator: search, record inquiries, close escalations.
+        Operator = "operator",
+        /// A department: reads and answers its own escalations.
+        Department = "department",
+        /// Center manager: metrics, escalations, promotion to materials.
+        Manager = "manager",
+        /// Everything.
+        Admin = "admin",
+    }
 }
 
 impl Role {
-    /// Parses `operator`, `department`, `manager` or `admin`.
+    /// Parses a role name from the configuration (surrounding blanks ignored).
     ///
     /// # Errors
     /// [`AuthError::UnknownRole`].
-    pub fn parse(s: &str) -> Result<Self, AuthError> {
-        match s.trim() {
-            "operator" => Ok(Self::Operator),
-            "department" => Ok(Self::Department),
-            "manager" => Ok(Self::Manager),
-            "admin" => Ok(Self::Admin),
-            other => Err(AuthError::UnknownRole(other.to_string())),
-        }
+    pub fn from_config(s: &str) -> Result<Self, AuthError> {
+        Self::parse(s.trim()).ok_or_else(|| AuthError::UnknownRole(s.trim().to_string()))
     }
 }
 
@@ -194,7 +189,11 @@ impl Auth {
                 Some((r, d)) => (r, Some(d.trim().to_string())),
                 None => (head, None),
             };
-            out.push(TokenEntry::new(Role::parse(role)?, dept, token.trim())?);
+            out.push(TokenEntry::new(
+                Role::from_config(role)?,
+                dept,
+                token.trim(),
+            )?);
         }
         Ok(out)
     }
@@ -236,14 +235,15 @@ impl Auth {
 pub fn allowed_roles(method: &Method, path: &str) -> Option<&'static [Role]> {
     use Role::*;
     const ANY: &[Role] = &[Operator, Department, Manager, Admin];
-    if path == "/healthz" {
+    // The CMS webhook authenticates by its signature (crate::hooks), not by a token.
+    if path == "/healthz" || path == "/api/hooks/cms" {
         return None;
     }
     let post = method == Method::POST;
     Some(
         if path == "/api/inquiries" || path.starts_with("/api/inquiries/") {
             &[Operator, Manager, Admin]
-        } else if path.starts_with("/api/metrics") {
+        } else if path.starts_with("/api/metrics") || path.starts_with("/api/jobs") {
             &[Manager, Admin]
         } else if path.starts_with("/api/escalations") {
             if post && path.ends_with("/promote") {
@@ -285,17 +285,8 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
         })
         .map(str::trim);
     let Some(principal) = token.and_then(|t| auth.authenticate(t)) else {
-        let mut r = ApiError {
-            status: StatusCode::UNAUTHORIZED,
-            code: "unauthorized",
-            message: "a valid bearer token is required".into(),
-        }
-        .into_response();
-        r.headers_mut().insert(
-            axum::http::header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer"),
-        );
-        return r;
+        return ApiError::new(ApiCode::Unauthorized, "a valid bearer token is required")
+            .into_response();
     };
     // A department token names its department as the registry does (`国保医療課` →
     // `健康福祉部 国保医療課`), so it sees escalations made to either spelling.
@@ -323,11 +314,7 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
 
 /// A 403 with `message`.
 pub fn forbidden(message: impl Into<String>) -> ApiError {
-    ApiError {
-        status: StatusCode::FORBIDDEN,
-        code: "forbidden",
-        message: message.into(),
-    }
+    ApiError::new(ApiCode::Forbidden, message)
 }
 
 #[cfg(test)]
@@ -395,5 +382,10 @@ mod tests {
                 .contains(&Role::Department)
         );
         assert_eq!(r(Method::POST, "/api/unknown"), Some(&[Role::Admin][..]));
+        assert_eq!(r(Method::POST, "/api/hooks/cms"), None);
+        assert_eq!(
+            r(Method::GET, "/api/jobs/x"),
+            Some(&[Role::Manager, Role::Admin][..])
+        );
     }
 }

@@ -9,7 +9,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 
-use super::{ApiError, AppState};
+use super::params::Params;
+use super::{ApiCode, ApiError, AppState};
 use crate::departments::{Department, Level, Registry, UnknownDepartment};
 use crate::material::Material;
 
@@ -106,8 +107,8 @@ impl AppState {
             return Ok(c.clone());
         }
         let near = crate::departments::closest(&n, self.categories.iter().map(String::as_str));
-        Err(ApiError::bad_request(
-            "unknown_category",
+        Err(ApiError::new(
+            ApiCode::UnknownCategory,
             format!(
                 "unknown category {n:?}{}",
                 if near.is_empty() {
@@ -122,7 +123,7 @@ impl AppState {
 
 /// The API error of an unresolved department name.
 pub fn unknown_department(e: UnknownDepartment) -> ApiError {
-    ApiError::bad_request("unknown_department", e.to_string())
+    ApiError::new(ApiCode::UnknownDepartment, e.to_string())
 }
 
 #[derive(Serialize)]
@@ -136,12 +137,12 @@ async fn list(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<List>, ApiError> {
-    let p = super::query_params(raw.as_deref())?;
-    let level = match p.get("level").map(String::as_str) {
-        None | Some("") => None,
+    let p = Params::parse(raw.as_deref())?;
+    let level = match p.non_empty("level") {
+        None => None,
         Some(l) => Some(Level::parse(l).ok_or_else(|| {
-            ApiError::bad_request(
-                "bad_level",
+            ApiError::new(
+                ApiCode::BadLevel,
                 format!("unknown level {l:?}: use bu (部), ka (課) or kakari (係)"),
             )
         })?),

@@ -1,8 +1,6 @@
 //! Escalations (エスカレーション): list, the department's answer, promotion of the answer to
 //! a `faq` material (collection `promoted`, indexed at once), closing.
 
-use std::collections::HashMap;
-
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::routing::{get, post};
@@ -12,7 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::auth::{Principal, Role, forbidden};
 use super::inquiries::{blocking, json_body, store};
-use super::{ApiError, AppState};
+use super::params::Params;
+use super::{ApiCode, ApiError, AppState};
 use crate::material::{Material, MaterialKind};
 use crate::stats::{Escalation, EscalationStatus, MAX_ANSWER_CHARS, MAX_FIELD_CHARS};
 
@@ -33,25 +32,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/escalations/{id}/callback", post(callback))
 }
 
-/// Parses the optional `limit` parameter (1..=`max`).
-pub(crate) fn limit(
-    p: &HashMap<String, String>,
-    default: usize,
-    max: usize,
-) -> Result<usize, ApiError> {
-    match p.get("limit") {
-        None => Ok(default),
-        Some(v) => v
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=max).contains(n))
-            .ok_or_else(|| {
-                ApiError::bad_request("bad_limit", format!("`limit` must be between 1 and {max}"))
-            }),
-    }
-}
-
 #[derive(Serialize)]
 struct List {
     escalations: Vec<Escalation>,
@@ -63,17 +43,9 @@ async fn list(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<List>, ApiError> {
     let store = store(&state)?;
-    let p = super::query_params(raw.as_deref())?;
-    let status = match p.get("status").map(String::as_str) {
-        None | Some("") => None,
-        Some(s) => Some(EscalationStatus::parse(s).ok_or_else(|| {
-            ApiError::bad_request(
-                "bad_status",
-                format!("unknown status {s:?}: use open, answered or closed"),
-            )
-        })?),
-    };
-    let mut department = match p.get("department").filter(|d| !d.is_empty()) {
+    let p = Params::parse(raw.as_deref())?;
+    let status = p.wire::<EscalationStatus>("status", ApiCode::BadStatus)?;
+    let mut department = match p.non_empty("department") {
         Some(d) => Some(state.resolve_department(d)?),
         None => None,
     };
@@ -86,7 +58,7 @@ async fn list(
             _ => department = who.department.clone(),
         }
     }
-    let n = limit(&p, 100, MAX_LIST)?;
+    let n = p.limit(100, MAX_LIST)?;
     let escalations =
         blocking(move || Ok(store.escalations(department.as_deref(), status, n)?)).await?;
     Ok(Json(List { escalations }))
@@ -175,14 +147,14 @@ struct AnswerBody {
 fn required(v: Option<String>, name: &str, max: usize) -> Result<String, ApiError> {
     let v = v.map(|s| s.trim().to_string()).unwrap_or_default();
     if v.is_empty() {
-        return Err(ApiError::bad_request(
-            "missing_field",
+        return Err(ApiError::new(
+            ApiCode::MissingField,
             format!("`{name}` is required"),
         ));
     }
     if v.chars().count() > max {
-        return Err(ApiError::bad_request(
-            "field_too_long",
+        return Err(ApiError::new(
+            ApiCode::FieldTooLong,
             format!("`{name}` is over the limit of {max} characters"),
         ));
     }
@@ -269,10 +241,11 @@ async fn promote(
         .map(|q| q.trim().to_string())
         .filter(|q| !q.is_empty())
         .or_else(|| e.question.clone())
-        .ok_or_else(|| ApiError {
-            status: axum::http::StatusCode::CONFLICT,
-            code: "no_question",
-            message: "the inquiry has no summary or search query; give `question`".into(),
+        .ok_or_else(|| {
+            ApiError::new(
+                ApiCode::NoQuestion,
+                "the inquiry has no summary or search query; give `question`",
+            )
         })?;
     let answer = b
         .answer
@@ -282,7 +255,7 @@ async fn promote(
         .unwrap_or_default();
     let m = material_from(&e, question, answer);
     m.validate()
-        .map_err(|err| ApiError::bad_request("invalid_material", err.to_string()))?;
+        .map_err(|err| ApiError::new(ApiCode::InvalidMaterial, err.to_string()))?;
     let engine = state.engine.clone();
     let st = store(&state)?;
     let (escalation, material) = blocking(move || {

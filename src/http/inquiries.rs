@@ -14,9 +14,10 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::auth::{Principal, Role};
-use super::{ApiError, AppState, SearchObserver};
+use super::params::{Params, required_wire};
+use super::{ApiCode, ApiError, AppState, SearchObserver};
 use crate::stats::workflow::InquiryFilter;
-use crate::stats::{Channel, NewInquiry, Outcome, SearchLogger, SearchRecord, StatsError, Store};
+use crate::stats::{Channel, NewInquiry, Outcome, SearchLogger, SearchRecord, Store};
 
 /// Most material ids of a search kept in the search log.
 pub const LOGGED_TOP_IDS: usize = 10;
@@ -77,27 +78,13 @@ fn search_filters(req: &crate::search::SearchRequest) -> Option<String> {
     Some(serde_json::Value::Object(m).to_string())
 }
 
-impl From<StatsError> for ApiError {
-    fn from(e: StatsError) -> Self {
-        match e {
-            StatsError::Invalid { code, message } => ApiError::bad_request(code, message),
-            StatsError::NotFound(m) => ApiError::not_found(m),
-            StatsError::Conflict(m) => ApiError {
-                status: StatusCode::CONFLICT,
-                code: "conflict",
-                message: m,
-            },
-            other => ApiError::internal(other),
-        }
-    }
-}
-
 /// Returns the store, or 503 when the service runs without one.
 pub(crate) fn store(state: &AppState) -> Result<Arc<Store>, ApiError> {
-    state.stats.clone().ok_or_else(|| ApiError {
-        status: StatusCode::SERVICE_UNAVAILABLE,
-        code: "stats_disabled",
-        message: "the statistics store is not enabled".into(),
+    state.stats.clone().ok_or_else(|| {
+        ApiError::new(
+            ApiCode::StatsDisabled,
+            "the statistics store is not enabled",
+        )
     })
 }
 
@@ -105,14 +92,12 @@ pub(crate) fn store(state: &AppState) -> Result<Arc<Store>, ApiError> {
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(ApiError::internal)?
+    tokio::task::spawn_blocking(f).await?
 }
 
 /// Parses a JSON body, answering 400 `bad_json` with serde's message otherwise.
 pub(crate) fn json_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::bad_request("bad_json", e.to_string()))
+    serde_json::from_slice(body).map_err(|e| ApiError::new(ApiCode::BadJson, e.to_string()))
 }
 
 /// The request body of `POST /api/inquiries` (all strings, checked by hand for precise
@@ -138,46 +123,20 @@ fn non_empty(s: Option<String>) -> Option<String> {
 
 /// Checks a request body and builds the inquiry (material existence is checked apart).
 fn inquiry_from(body: Body, now: DateTime<Utc>) -> Result<NewInquiry, ApiError> {
-    let channel = match body.channel.as_deref().map(str::trim) {
-        None | Some("") => {
-            return Err(ApiError::bad_request(
-                "bad_channel",
-                "`channel` is required: phone, fax, email, letter, visit or web",
-            ));
-        }
-        Some(c) => Channel::parse(c).ok_or_else(|| {
-            ApiError::bad_request(
-                "bad_channel",
-                format!("unknown channel {c:?}: use phone, fax, email, letter, visit or web"),
-            )
-        })?,
-    };
-    let outcome = match body.outcome.as_deref().map(str::trim) {
-        None | Some("") => {
-            return Err(ApiError::bad_request(
-                "bad_outcome",
-                "`outcome` is required: answered, escalated, koucho or transfer",
-            ));
-        }
-        Some(o) => Outcome::parse(o).ok_or_else(|| {
-            ApiError::bad_request(
-                "bad_outcome",
-                format!("unknown outcome {o:?}: use answered, escalated, koucho or transfer"),
-            )
-        })?,
-    };
+    let channel: Channel = required_wire(body.channel.as_deref(), "channel", ApiCode::BadChannel)?;
+    let outcome: Outcome = required_wire(body.outcome.as_deref(), "outcome", ApiCode::BadOutcome)?;
     let received_at = match non_empty(body.received_at) {
         None => now.fixed_offset(),
         Some(s) => DateTime::parse_from_rfc3339(&s).map_err(|e| {
-            ApiError::bad_request(
-                "bad_received_at",
+            ApiError::new(
+                ApiCode::BadReceivedAt,
                 format!("`received_at` must be RFC 3339 (2026-04-01T09:30:00+09:00): {e}"),
             )
         })?,
     };
     if received_at.with_timezone(&Utc) > now + chrono::Duration::days(1) {
-        return Err(ApiError::bad_request(
-            "bad_received_at",
+        return Err(ApiError::new(
+            ApiCode::BadReceivedAt,
             "`received_at` is more than a day in the future",
         ));
     }
@@ -217,8 +176,8 @@ async fn create(
         inq.category = Some(state.check_category(c)?);
     }
     if inq.outcome == Outcome::Escalated && inq.summary.is_none() && inq.query_id.is_none() {
-        return Err(ApiError::bad_request(
-            "missing_question",
+        return Err(ApiError::new(
+            ApiCode::MissingQuestion,
             "an `escalated` inquiry needs `summary` or `query_id`: the department must see \
              what was asked",
         ));
@@ -239,8 +198,8 @@ async fn create(
         })
         .await?;
         if !known {
-            return Err(ApiError::bad_request(
-                "unknown_query",
+            return Err(ApiError::new(
+                ApiCode::UnknownQuery,
                 format!(
                     "no search with query_id {:?} in the search log",
                     inq.query_id.as_deref().unwrap_or("")
@@ -250,8 +209,8 @@ async fn create(
     }
     for id in &inq.material_ids {
         if state.engine.get(id).is_none() {
-            return Err(ApiError::bad_request(
-                "unknown_material",
+            return Err(ApiError::new(
+                ApiCode::UnknownMaterial,
                 format!("no material with id {id:?}"),
             ));
         }
@@ -272,39 +231,13 @@ async fn list(
     Extension(who): Extension<Principal>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<List>, ApiError> {
-    let p = super::query_params(raw.as_deref())?;
+    let p = Params::parse(raw.as_deref())?;
     let day = |name: &str| -> Result<Option<i64>, ApiError> {
-        match p.get(name).map(|s| s.trim()) {
-            None | Some("") => Ok(None),
-            Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map(|d| Some(crate::stats::day_number(d)))
-                .map_err(|_| {
-                    ApiError::bad_request(
-                        "bad_date",
-                        format!("`{name}` must be a JST date YYYY-MM-DD, got {s:?}"),
-                    )
-                }),
-        }
+        Ok(p.date(name)?.map(crate::stats::day_number))
     };
-    let outcome = match p.get("outcome").map(String::as_str) {
-        None | Some("") => None,
-        Some(o) => Some(Outcome::parse(o).ok_or_else(|| {
-            ApiError::bad_request(
-                "bad_outcome",
-                format!("unknown outcome {o:?}: use answered, escalated, koucho or transfer"),
-            )
-        })?),
-    };
-    let channel = match p.get("channel").map(String::as_str) {
-        None | Some("") => None,
-        Some(c) => Some(Channel::parse(c).ok_or_else(|| {
-            ApiError::bad_request(
-                "bad_channel",
-                format!("unknown channel {c:?}: use phone, fax, email, letter, visit or web"),
-            )
-        })?),
-    };
-    let department = match p.get("department").filter(|d| !d.is_empty()) {
+    let outcome = p.wire::<Outcome>("outcome", ApiCode::BadOutcome)?;
+    let channel = p.wire::<Channel>("channel", ApiCode::BadChannel)?;
+    let department = match p.non_empty("department") {
         Some(d) => Some(state.resolve_department(d)?),
         None => None,
     };
@@ -319,7 +252,7 @@ async fn list(
         } else {
             None
         },
-        limit: super::escalations::limit(&p, 100, 1000)?,
+        limit: p.limit(100, 1000)?,
     };
     let store = store(&state)?;
     let inquiries = blocking(move || Ok(store.inquiries(&filter)?)).await?;
@@ -345,7 +278,7 @@ mod tests {
     #[test]
     fn codes_name_the_problem() {
         let now = Utc::now();
-        let code = |j: &str| inquiry_from(body(j), now).unwrap_err().code;
+        let code = |j: &str| inquiry_from(body(j), now).unwrap_err().code().as_str();
         assert_eq!(
             code(r#"{"channel":"phone","outcome":"solved"}"#),
             "bad_outcome"

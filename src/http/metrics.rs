@@ -6,20 +6,16 @@
 //! `koucho` and `transfer` are counted and reported but excluded from the rate (see
 //! [`crate::stats`]).
 
-use std::collections::HashMap;
-
 use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::escalations::limit;
 use super::inquiries::{blocking, store};
-use super::query_params as params;
-use super::{ApiError, AppState};
+use super::params::Params;
+use super::{ApiCode, ApiError, AppState};
 use crate::stats::gaps::{FilteredQueryCount, Window};
 use crate::stats::metrics::{self, CsvLang, RateQuery, RateRow};
 use crate::stats::store::{MaterialUsage, QueryCount};
@@ -34,12 +30,12 @@ pub const RATE_DEFINITION: &str = "rate = answered / (answered + escalated), by 
 pub const MAX_RANGE_DAYS: i64 = 20 * 366;
 
 /// Parses `lang=ja|en` (CSV headers; default Japanese).
-fn csv_lang(p: &HashMap<String, String>) -> Result<CsvLang, ApiError> {
-    match p.get("lang").map(String::as_str) {
+fn csv_lang(p: &Params) -> Result<CsvLang, ApiError> {
+    match p.get("lang") {
         None | Some("" | "ja") => Ok(CsvLang::Ja),
         Some("en") => Ok(CsvLang::En),
-        Some(l) => Err(ApiError::bad_request(
-            "bad_lang",
+        Some(l) => Err(ApiError::new(
+            ApiCode::BadLang,
             format!("unknown lang {l:?}: use ja or en"),
         )),
     }
@@ -55,12 +51,12 @@ pub fn router() -> Router<AppState> {
         .route("/api/metrics/search-log", get(search_log))
 }
 
-fn wants_csv(p: &HashMap<String, String>) -> Result<bool, ApiError> {
-    match p.get("format").map(String::as_str) {
+fn wants_csv(p: &Params) -> Result<bool, ApiError> {
+    match p.get("format") {
         None | Some("" | "json") => Ok(false),
         Some("csv") => Ok(true),
-        Some(f) => Err(ApiError::bad_request(
-            "bad_format",
+        Some(f) => Err(ApiError::new(
+            ApiCode::BadFormat,
             format!("unknown format {f:?}: use json or csv"),
         )),
     }
@@ -80,51 +76,23 @@ fn csv_response(name: &str, body: String) -> Response {
         .into_response()
 }
 
-fn date(p: &HashMap<String, String>, name: &str) -> Result<Option<NaiveDate>, ApiError> {
-    match p.get(name).map(|s| s.trim()) {
-        None | Some("") => Ok(None),
-        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| {
-                ApiError::bad_request(
-                    "bad_date",
-                    format!("`{name}` must be a JST date YYYY-MM-DD, got {s:?}"),
-                )
-            }),
-    }
-}
-
 /// Builds a [`RateQuery`] from the query string.
 ///
 /// # Errors
 /// 400 naming the bad parameter.
-pub fn rate_query(p: &HashMap<String, String>) -> Result<RateQuery, ApiError> {
-    let granularity = match p.get("granularity").map(String::as_str) {
-        None | Some("") => Granularity::Month,
-        Some(g) => Granularity::parse(g).ok_or_else(|| {
-            ApiError::bad_request(
-                "bad_granularity",
-                format!("unknown granularity {g:?}: use day, week, month or fiscal_year"),
-            )
-        })?,
-    };
-    let group_by = match p.get("group_by").map(String::as_str) {
-        None | Some("") => None,
-        Some(g) => Some(GroupBy::parse(g).ok_or_else(|| {
-            ApiError::bad_request(
-                "bad_group_by",
-                format!("unknown group_by {g:?}: use channel, category or department"),
-            )
-        })?),
-    };
-    let (from, to) = (date(p, "from")?, date(p, "to")?);
+pub fn rate_query(p: &Params) -> Result<RateQuery, ApiError> {
+    let granularity = p
+        .wire::<Granularity>("granularity", ApiCode::BadGranularity)?
+        .unwrap_or(Granularity::Month);
+    let group_by = p.wire::<GroupBy>("group_by", ApiCode::BadGroupBy)?;
+    let (from, to) = (p.date("from")?, p.date("to")?);
     if let (Some(f), Some(t)) = (from, to) {
         if f > t {
-            return Err(ApiError::bad_request("bad_date", "`from` is after `to`"));
+            return Err(ApiError::new(ApiCode::BadDate, "`from` is after `to`"));
         }
         if (t - f).num_days() > MAX_RANGE_DAYS {
-            return Err(ApiError::bad_request(
-                "bad_date",
+            return Err(ApiError::new(
+                ApiCode::BadDate,
                 format!("the range is over {MAX_RANGE_DAYS} days (every period is listed)"),
             ));
         }
@@ -148,7 +116,7 @@ async fn first_answer_rate(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let p = params(raw.as_deref())?;
+    let p = Params::parse(raw.as_deref())?;
     let csv = wants_csv(&p)?;
     let lang = csv_lang(&p)?;
     let q = rate_query(&p)?;
@@ -179,7 +147,7 @@ async fn escalations(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let p = params(raw.as_deref())?;
+    let p = Params::parse(raw.as_deref())?;
     let csv = wants_csv(&p)?;
     let st = store(&state)?;
     let departments = blocking(move || {
@@ -207,13 +175,10 @@ struct MaterialRow {
 fn with_titles(state: &AppState, rows: Vec<MaterialUsage>) -> Vec<(MaterialUsage, Option<String>)> {
     rows.into_iter()
         .map(|usage| {
-            let title = state.engine.get(&usage.material_id).map(|m| {
-                if m.title.is_empty() {
-                    m.question.clone().unwrap_or_default()
-                } else {
-                    m.title.clone()
-                }
-            });
+            let title = state
+                .engine
+                .get(&usage.material_id)
+                .map(|m| m.display_title());
             (usage, title)
         })
         .collect()
@@ -226,12 +191,12 @@ fn rows_json(rows: Vec<(MaterialUsage, Option<String>)>) -> Vec<MaterialRow> {
 }
 
 /// The `from`/`to` window (inclusive JST dates) of the gap and usage reports.
-fn window(p: &HashMap<String, String>) -> Result<Window, ApiError> {
-    let (from, to) = (date(p, "from")?, date(p, "to")?);
+fn window(p: &Params) -> Result<Window, ApiError> {
+    let (from, to) = (p.date("from")?, p.date("to")?);
     if let (Some(f), Some(t)) = (from, to)
         && f > t
     {
-        return Err(ApiError::bad_request("bad_date", "`from` is after `to`"));
+        return Err(ApiError::new(ApiCode::BadDate, "`from` is after `to`"));
     }
     Ok(Window::jst_days(from, to))
 }
@@ -248,9 +213,9 @@ async fn knowledge_gaps(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let p = params(raw.as_deref())?;
+    let p = Params::parse(raw.as_deref())?;
     let csv = wants_csv(&p)?;
-    let n = limit(&p, 20, 1000)?;
+    let n = p.limit(20, 1000)?;
     let w = window(&p)?;
     let st = store(&state)?;
     if let Some(l) = &state.search_log {
@@ -295,9 +260,9 @@ async fn materials(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let p = params(raw.as_deref())?;
+    let p = Params::parse(raw.as_deref())?;
     let csv = wants_csv(&p)?;
-    let n = limit(&p, 100, 100_000)?;
+    let n = p.limit(100, 100_000)?;
     let w = window(&p)?;
     let st = store(&state)?;
     let rows = blocking(move || Ok(st.material_usage_in(w, false, n)?)).await?;

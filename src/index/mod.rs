@@ -26,7 +26,7 @@ use tantivy::directory::MmapDirectory;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 use crate::analysis::{Analyzer, tokenizer};
-use crate::material::Material;
+use crate::material::{CONTACT_BLOCK_MARKER, Material};
 
 /// Memory budget of the index writer, in bytes (shared by its threads).
 pub const WRITER_MEMORY_BYTES: usize = 96 * 1024 * 1024;
@@ -308,7 +308,7 @@ fn open_dir(dir: &Path, schema: &tantivy::schema::Schema) -> Result<(Index, bool
 /// out (it names departments, addresses and phone numbers that match unrelated queries; the
 /// contact itself is indexed as a `contact` material).
 pub fn indexed_body(body: &str) -> &str {
-    match body.find("【お問い合わせ】") {
+    match body.find(CONTACT_BLOCK_MARKER) {
         Some(i) => &body[..i],
         None => body,
     }

@@ -9,6 +9,7 @@
 //! (see `kotae eval`, and the ablation table and held-out check in the README).
 
 pub mod bm25f;
+pub mod maxscore;
 pub mod snippet;
 
 use std::collections::{BTreeMap, HashMap};

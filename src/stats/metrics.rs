@@ -16,31 +16,22 @@ use super::{EscalationStatus, Outcome, StatsError, date_of_day, day_number};
 /// Group label of inquiries without a category.
 pub const NO_CATEGORY: &str = "(none)";
 
-/// Length of the periods of a series.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Granularity {
-    /// Calendar day (JST).
-    Day,
-    /// ISO week (Monday to Sunday, JST).
-    Week,
-    /// Calendar month (JST).
-    Month,
-    /// Japanese fiscal year (年度), from 1 April.
-    FiscalYear,
+crate::wire_enum! {
+    /// Length of the periods of a series.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Granularity {
+        /// Calendar day (JST).
+        Day = "day",
+        /// ISO week (Monday to Sunday, JST).
+        Week = "week",
+        /// Calendar month (JST).
+        Month = "month",
+        /// Japanese fiscal year (年度), from 1 April.
+        FiscalYear = "fiscal_year",
+    }
 }
 
 impl Granularity {
-    /// Parses `day`, `week`, `month` or `fiscal_year`.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "day" => Some(Self::Day),
-            "week" => Some(Self::Week),
-            "month" => Some(Self::Month),
-            "fiscal_year" => Some(Self::FiscalYear),
-            _ => None,
-        }
-    }
-
     /// Returns the label of the period holding JST date `d`.
     pub fn label(self, d: NaiveDate) -> String {
         match self {
@@ -64,27 +55,17 @@ pub fn fiscal_year(d: NaiveDate) -> i32 {
     }
 }
 
-/// What a series is broken down by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GroupBy {
-    /// Channel (phone, fax, email, letter, visit, web).
-    Channel,
-    /// Category; inquiries without one are grouped as [`NO_CATEGORY`].
-    Category,
-    /// The department an inquiry was escalated to (the registry path); inquiries that were
-    /// not escalated (answered, koucho, transfer) are grouped as [`NO_CATEGORY`].
-    Department,
-}
-
-impl GroupBy {
-    /// Parses `channel`, `category` or `department`.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "channel" => Some(Self::Channel),
-            "category" => Some(Self::Category),
-            "department" => Some(Self::Department),
-            _ => None,
-        }
+crate::wire_enum! {
+    /// What a series is broken down by.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum GroupBy {
+        /// Channel (phone, fax, email, letter, visit, web).
+        Channel = "channel",
+        /// Category; inquiries without one are grouped as [`NO_CATEGORY`].
+        Category = "category",
+        /// The department an inquiry was escalated to (the registry path); inquiries that
+        /// were not escalated (answered, koucho, transfer) are grouped as [`NO_CATEGORY`].
+        Department = "department",
     }
 }
 

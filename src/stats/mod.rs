@@ -18,6 +18,7 @@
 //! years (年度) start on 1 April: `FY2026` is 2026-04-01 to 2027-03-31 JST.
 
 pub mod gaps;
+pub mod jobs;
 pub mod metrics;
 pub mod redact;
 pub mod search_log;
@@ -25,11 +26,11 @@ pub mod store;
 pub mod workflow;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 pub use metrics::{Granularity, GroupBy};
 pub use search_log::SearchLogger;
-pub use store::{Store, StoreOptions};
+pub use store::{Purged, Store, StoreOptions};
 pub use workflow::EscalationEvent;
 
 /// Maximum length of an inquiry summary, in characters.
@@ -55,11 +56,11 @@ pub enum StatsError {
         /// Latest version known to this build.
         known: i64,
     },
-    /// The input is invalid; `code` is the API error code.
+    /// The input is invalid.
     #[error("{message}")]
     Invalid {
-        /// Stable machine-readable code.
-        code: &'static str,
+        /// Which rule the input breaks.
+        reason: InvalidReason,
         /// What is wrong.
         message: String,
     },
@@ -74,129 +75,79 @@ pub enum StatsError {
     Unavailable(String),
 }
 
+/// The rule of a record that an input breaks (see [`NewInquiry::validate`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvalidReason {
+    /// The summary is over [`MAX_SUMMARY_CHARS`].
+    SummaryTooLong,
+    /// A short field is over its limit.
+    FieldTooLong,
+    /// More than [`MAX_MATERIAL_IDS`] material ids.
+    TooManyMaterials,
+    /// A material id is empty (or, checked by the caller, unknown).
+    UnknownMaterial,
+    /// An `answered` inquiry without a material id.
+    MissingMaterial,
+    /// An `escalated` inquiry without a department.
+    MissingDepartment,
+    /// Caller contact details on an inquiry that is not `escalated`.
+    UnexpectedContact,
+}
+
 impl StatsError {
-    /// An [`StatsError::Invalid`] with `code` and `message`.
-    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+    /// An [`StatsError::Invalid`] with `reason` and `message`.
+    pub fn invalid(reason: InvalidReason, message: impl Into<String>) -> Self {
         StatsError::Invalid {
-            code,
+            reason,
             message: message.into(),
         }
     }
 }
 
-/// How an inquiry came in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Channel {
-    /// Telephone.
-    Phone,
-    /// FAX.
-    Fax,
-    /// E-mail.
-    Email,
-    /// Letter.
-    Letter,
-    /// Counter visit (来庁).
-    Visit,
-    /// Web form.
-    Web,
-}
-
-impl Channel {
-    /// All channels, in report order.
-    pub const ALL: [Channel; 6] = [
-        Channel::Phone,
-        Channel::Fax,
-        Channel::Email,
-        Channel::Letter,
-        Channel::Visit,
-        Channel::Web,
-    ];
-
-    /// Returns the lowercase name (`phone`, `fax`, `email`, `letter`, `visit`, `web`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Phone => "phone",
-            Channel::Fax => "fax",
-            Channel::Email => "email",
-            Channel::Letter => "letter",
-            Channel::Visit => "visit",
-            Channel::Web => "web",
-        }
-    }
-
-    /// Parses a lowercase name; returns `None` for anything else.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s)
+crate::wire_enum! {
+    /// How an inquiry came in.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum Channel {
+        /// Telephone.
+        Phone = "phone",
+        /// FAX.
+        Fax = "fax",
+        /// E-mail.
+        Email = "email",
+        /// Letter.
+        Letter = "letter",
+        /// Counter visit (来庁).
+        Visit = "visit",
+        /// Web form.
+        Web = "web",
     }
 }
 
-/// What became of an inquiry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    /// Answered by the center from answer materials (一次回答).
-    Answered,
-    /// Handed to the responsible department (エスカレーション).
-    Escalated,
-    /// A complaint, request or proposal registered for the 府民の声 system (広聴事案).
-    Koucho,
-    /// A switchboard transfer (代表電話の交換), not an inquiry about content.
-    Transfer,
-}
-
-impl Outcome {
-    /// All outcomes, in report order.
-    pub const ALL: [Outcome; 4] = [
-        Outcome::Answered,
-        Outcome::Escalated,
-        Outcome::Koucho,
-        Outcome::Transfer,
-    ];
-
-    /// Returns the lowercase name (`answered`, `escalated`, `koucho`, `transfer`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Answered => "answered",
-            Outcome::Escalated => "escalated",
-            Outcome::Koucho => "koucho",
-            Outcome::Transfer => "transfer",
-        }
-    }
-
-    /// Parses a lowercase name; returns `None` for anything else.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|o| o.as_str() == s)
+crate::wire_enum! {
+    /// What became of an inquiry.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum Outcome {
+        /// Answered by the center from answer materials (一次回答).
+        Answered = "answered",
+        /// Handed to the responsible department (エスカレーション).
+        Escalated = "escalated",
+        /// A complaint, request or proposal registered for the 府民の声 system (広聴事案).
+        Koucho = "koucho",
+        /// A switchboard transfer (代表電話の交換), not an inquiry about content.
+        Transfer = "transfer",
     }
 }
 
-/// State of an escalation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum EscalationStatus {
-    /// Waiting for the department's answer.
-    Open,
-    /// The department has answered.
-    Answered,
-    /// Done (with or without an answer; promoted escalations are closed).
-    Closed,
-}
-
-impl EscalationStatus {
-    /// Returns the lowercase name (`open`, `answered`, `closed`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EscalationStatus::Open => "open",
-            EscalationStatus::Answered => "answered",
-            EscalationStatus::Closed => "closed",
-        }
-    }
-
-    /// Parses a lowercase name; returns `None` for anything else.
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Open, Self::Answered, Self::Closed]
-            .into_iter()
-            .find(|o| o.as_str() == s)
+crate::wire_enum! {
+    /// State of an escalation.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum EscalationStatus {
+        /// Waiting for the department's answer.
+        Open = "open",
+        /// The department has answered.
+        Answered = "answered",
+        /// Done (with or without an answer; promoted escalations are closed).
+        Closed = "closed",
     }
 }
 
@@ -232,15 +183,15 @@ impl NewInquiry {
     /// department; sizes within the limits. Material existence is checked by the caller.
     ///
     /// # Errors
-    /// [`StatsError::Invalid`] with the API error code.
+    /// [`StatsError::Invalid`] naming the rule broken.
     pub fn validate(&self) -> Result<(), StatsError> {
         let too_long = |name: &str, v: &Option<String>, max: usize| -> Result<(), StatsError> {
             match v {
                 Some(s) if s.chars().count() > max => Err(StatsError::invalid(
                     if name == "summary" {
-                        "summary_too_long"
+                        InvalidReason::SummaryTooLong
                     } else {
-                        "field_too_long"
+                        InvalidReason::FieldTooLong
                     },
                     format!("`{name}` is over the limit of {max} characters"),
                 )),
@@ -254,19 +205,19 @@ impl NewInquiry {
         too_long("query_id", &self.query_id, 100)?;
         if self.material_ids.len() > MAX_MATERIAL_IDS {
             return Err(StatsError::invalid(
-                "too_many_materials",
+                InvalidReason::TooManyMaterials,
                 format!("at most {MAX_MATERIAL_IDS} material ids per inquiry"),
             ));
         }
         if self.material_ids.iter().any(|m| m.trim().is_empty()) {
             return Err(StatsError::invalid(
-                "unknown_material",
+                InvalidReason::UnknownMaterial,
                 "material ids must not be empty",
             ));
         }
         match self.outcome {
             Outcome::Answered if self.material_ids.is_empty() => Err(StatsError::invalid(
-                "missing_material",
+                InvalidReason::MissingMaterial,
                 "an `answered` inquiry needs at least one material id",
             )),
             Outcome::Escalated
@@ -276,13 +227,13 @@ impl NewInquiry {
                     .is_none_or(|d| d.trim().is_empty()) =>
             {
                 Err(StatsError::invalid(
-                    "missing_department",
+                    InvalidReason::MissingDepartment,
                     "an `escalated` inquiry needs a department",
                 ))
             }
             _ if self.contact.is_some() && self.outcome != Outcome::Escalated => {
                 Err(StatsError::invalid(
-                    "unexpected_contact",
+                    InvalidReason::UnexpectedContact,
                     "caller contact details are kept only for `escalated` inquiries",
                 ))
             }

@@ -23,14 +23,20 @@ use super::{
 /// The migrations, in order; `PRAGMA user_version` records how many were applied.
 const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init", include_str!("migrations/0001_init.sql")),
+    ("0002_jobs", include_str!("migrations/0002_jobs.sql")),
     (
-        "0002_escalation_history",
-        include_str!("migrations/0002_escalation_history.sql"),
+        "0003_escalation_history",
+        include_str!("migrations/0003_escalation_history.sql"),
     ),
 ];
 
 /// Default number of days caller contact details are kept on an open escalation.
 pub const DEFAULT_CONTACT_RETENTION_DAYS: u32 = 30;
+/// Default number of days search-log records (query text, hits, results shown) are kept.
+pub const DEFAULT_SEARCH_LOG_RETENTION_DAYS: u32 = 365;
+/// Default number of days inquiry summaries are kept (the inquiry itself, without its
+/// text, is kept for the statistics).
+pub const DEFAULT_SUMMARY_RETENTION_DAYS: u32 = 365;
 
 type Result<T, E = StatsError> = std::result::Result<T, E>;
 
@@ -43,16 +49,43 @@ pub struct StoreOptions {
     pub synchronous_full: bool,
     /// Days after which caller contact details are deleted even if the escalation is open.
     pub contact_retention_days: u32,
+    /// Days after which search-log records are deleted by [`Store::purge`]; 0 keeps them.
+    pub search_log_retention_days: u32,
+    /// Days after the inquiry came in (`received_at`) after which its summary (and the
+    /// question of its escalation, unless still open) is deleted by [`Store::purge`];
+    /// 0 keeps them.
+    pub summary_retention_days: u32,
 }
 
 impl StoreOptions {
-    /// Options for the database at `path` with the defaults (`FULL`, 30 days).
+    /// Options for the database at `path` with the defaults (`FULL`; contact details 30
+    /// days, search log and summaries 365 days).
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self {
             path: path.into(),
             synchronous_full: true,
             contact_retention_days: DEFAULT_CONTACT_RETENTION_DAYS,
+            search_log_retention_days: DEFAULT_SEARCH_LOG_RETENTION_DAYS,
+            summary_retention_days: DEFAULT_SUMMARY_RETENTION_DAYS,
         }
+    }
+}
+
+/// What one [`Store::purge`] deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Purged {
+    /// Escalations whose caller contact details were deleted.
+    pub contacts: usize,
+    /// Search-log records deleted.
+    pub searches: usize,
+    /// Inquiry summaries deleted.
+    pub summaries: usize,
+}
+
+impl Purged {
+    /// Whether nothing was deleted.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
     }
 }
 
@@ -335,10 +368,10 @@ impl Store {
         self.read(|c| get_escalation(c, id))
     }
 
-    /// Records the department's answer: the escalation becomes `answered`. An answered
-    /// escalation that is not promoted may be answered again: the answer is corrected and
-    /// the previous one kept in the history. The caller's contact details stay until the
-    /// call-back is recorded ([`Store::record_callback`]).
+    /// Records the department's answer (redacted like summaries): the escalation becomes
+    /// `answered`. An answered escalation that is not promoted may be answered again: the
+    /// answer is corrected and the previous one kept in the history. The caller's contact
+    /// details stay until the call-back is recorded ([`Store::record_callback`]).
     ///
     /// # Errors
     /// [`StatsError::NotFound`]; [`StatsError::Conflict`] for a closed or promoted one.
@@ -366,7 +399,7 @@ impl Store {
             tx.execute(
                 "UPDATE escalations SET status = 'answered', answer = ?2, answered_by = ?3, \
                  answered_ms = COALESCE(answered_ms, ?4) WHERE id = ?1",
-                params![id, answer, answered_by, now],
+                params![id, redact(answer), answered_by, now],
             )?;
             let (kind, before) = match cur.status {
                 EscalationStatus::Open => ("answered", None),
@@ -383,11 +416,15 @@ impl Store {
             )?;
             let out = get_escalation(&tx, id)?;
             tx.commit()?;
+            // A corrected answer replaces text that may have held personal data.
+            if kind == "answer_corrected" {
+                checkpoint_truncate(conn);
+            }
             Ok(out)
         })
     }
 
-    /// Closes the escalation and deletes the caller's contact details.
+    /// Closes the escalation and deletes the caller's contact details (from the WAL too).
     ///
     /// # Errors
     /// [`StatsError::NotFound`]; [`StatsError::Conflict`] if already closed.
@@ -407,6 +444,7 @@ impl Store {
             )?;
             let out = get_escalation(&tx, id)?;
             tx.commit()?;
+            checkpoint_truncate(conn);
             Ok(out)
         })
     }
@@ -431,7 +469,8 @@ impl Store {
         Ok(e)
     }
 
-    /// Marks the escalation as promoted to `material_id` and closes it.
+    /// Marks the escalation as promoted to `material_id` and closes it, deleting the caller's
+    /// contact details (from the WAL too).
     ///
     /// # Errors
     /// [`StatsError::NotFound`]; [`StatsError::Conflict`] if promoted meanwhile.
@@ -452,22 +491,86 @@ impl Store {
             }
             let out = get_escalation(&tx, id)?;
             tx.commit()?;
+            checkpoint_truncate(conn);
             Ok(out)
         })
     }
 
     /// Deletes caller contact details whose retention period ended before `now`. Returns
-    /// how many were deleted.
+    /// how many were deleted. As [`Store::purge`], contact details only.
     ///
     /// # Errors
     /// SQLite errors.
     pub fn purge_expired_contacts(&self, now: DateTime<Utc>) -> Result<usize> {
         self.write(|conn| {
-            Ok(conn.execute(
+            let n = conn.execute(
                 "UPDATE escalations SET contact = NULL, contact_expires_ms = NULL \
                  WHERE contact IS NOT NULL AND contact_expires_ms <= ?1",
                 [now.timestamp_millis()],
-            )?)
+            )?;
+            if n > 0 {
+                checkpoint_truncate(conn);
+            }
+            Ok(n)
+        })
+    }
+
+    /// Deletes, in one transaction, what is past its retention period at `now`: caller
+    /// contact details ([`StoreOptions::contact_retention_days`], fixed when the inquiry was
+    /// recorded), search-log records older than
+    /// [`StoreOptions::search_log_retention_days`] (with the results they showed) and
+    /// summaries of inquiries received more than [`StoreOptions::summary_retention_days`]
+    /// ago (the copy on their escalation too, unless it is still open). The inquiries, their
+    /// materials and the daily roll-ups are kept, so rates and counts do not change. When
+    /// anything was deleted the WAL is checkpointed and truncated, so that no copy remains
+    /// in `kotae.db-wal` ([`checkpoint_truncate`]).
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn purge(&self, now: DateTime<Utc>) -> Result<Purged> {
+        let now_ms = now.timestamp_millis();
+        let cutoff = |days: u32| now_ms - i64::from(days) * 86_400_000;
+        self.write(|conn| {
+            let tx = conn.transaction()?;
+            let mut out = Purged {
+                contacts: tx.execute(
+                    "UPDATE escalations SET contact = NULL, contact_expires_ms = NULL \
+                     WHERE contact IS NOT NULL AND contact_expires_ms <= ?1",
+                    [now_ms],
+                )?,
+                ..Purged::default()
+            };
+            if self.opts.search_log_retention_days > 0 {
+                let before = cutoff(self.opts.search_log_retention_days);
+                tx.execute(
+                    "DELETE FROM search_shown WHERE query_id IN \
+                     (SELECT query_id FROM search_log WHERE logged_ms < ?1)",
+                    [before],
+                )?;
+                out.searches =
+                    tx.execute("DELETE FROM search_log WHERE logged_ms < ?1", [before])?;
+            }
+            if self.opts.summary_retention_days > 0 {
+                let before = cutoff(self.opts.summary_retention_days);
+                tx.execute(
+                    "UPDATE escalations SET question = NULL WHERE question IS NOT NULL \
+                     AND status <> 'open' AND inquiry_id IN \
+                     (SELECT id FROM inquiries WHERE received_ms < ?1)",
+                    [before],
+                )?;
+                out.summaries = tx.execute(
+                    "UPDATE inquiries SET summary = NULL \
+                     WHERE summary IS NOT NULL AND received_ms < ?1 AND NOT EXISTS \
+                     (SELECT 1 FROM escalations e WHERE e.inquiry_id = inquiries.id \
+                      AND e.status = 'open')",
+                    [before],
+                )?;
+            }
+            tx.commit()?;
+            if !out.is_empty() {
+                checkpoint_truncate(conn);
+            }
+            Ok(out)
         })
     }
 
@@ -692,6 +795,32 @@ impl Store {
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(rows)
         })
+    }
+}
+
+/// Copies every WAL frame into the database file and truncates `kotae.db-wal` to zero
+/// bytes (`PRAGMA wal_checkpoint(TRUNCATE)`), so that rows just deleted or overwritten
+/// (contact details, purged records) leave no copy in the WAL; `secure_delete` has already
+/// zeroed them in the pages that are copied. The checkpoint waits for readers through the
+/// busy timeout; a failure is logged, never returned: the deletion itself is committed, and
+/// the next checkpoint (at the latest when the store closes) removes the frames.
+pub fn checkpoint_truncate(conn: &Connection) {
+    let r = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    });
+    match r {
+        Ok((0, _, _)) => {}
+        Ok((busy, log, done)) => tracing::warn!(
+            busy,
+            log,
+            done,
+            "the WAL checkpoint after deleting personal data did not complete (readers busy)"
+        ),
+        Err(e) => tracing::warn!(error = %e, "cannot checkpoint the WAL"),
     }
 }
 

@@ -159,6 +159,8 @@ impl Store {
             let mut out = get_escalation(&tx, id)?;
             out.history = history(&tx, id)?;
             tx.commit()?;
+            // The deleted contact details leave no copy in the WAL.
+            super::store::checkpoint_truncate(conn);
             Ok(out)
         })
     }

@@ -1,4 +1,4 @@
--- kotae statistics store, version 2: escalation history, call-backs, who recorded an inquiry.
+-- kotae statistics store, version 3: escalation history, call-backs, who recorded an inquiry.
 -- An escalation's answer may be corrected while it is not promoted, and an escalation may
 -- be reassigned to another department; each change is one event (texts redacted).
 -- The caller's contact details are kept until the call-back is recorded.

@@ -1,0 +1,27 @@
+//! `GET /api/jobs/{id}`: a webhook job with its pages (roles manager, admin).
+
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::{Json, Router};
+
+use super::{ApiCode, ApiError, AppState};
+use crate::stats::jobs::JobRecord;
+
+/// Routes of this resource.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/jobs/{id}", get(job))
+}
+
+async fn job(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<JobRecord>, ApiError> {
+    let queue = state.jobs.clone().ok_or_else(|| {
+        ApiError::new(
+            ApiCode::JobsDisabled,
+            "this server runs without a job store",
+        )
+    })?;
+    let job = super::inquiries::blocking(move || queue.job(&id).map_err(ApiError::from)).await?;
+    Ok(Json(job))
+}

@@ -1,0 +1,850 @@
+//! Exact top-k BM25F with MaxScore dynamic pruning, and match counting up to a cap.
+//!
+//! [`bm25f::score`] scores every posting of every query term. At 10^5 pages the bigram and
+//! kanji-unigram groups have posting lists nearly as long as the corpus, so that costs a
+//! query time linear in the corpus. [`top_k`] returns the **same** top k, with the same
+//! scores (bit for bit) and the same order (score descending, then segment ordinal, then
+//! doc id), while scoring only the documents that can still enter the top k: MaxScore
+//! (H. Turtle and J. Flood, "Query evaluation: strategies and optimizations", Information
+//! Processing & Management 31(6), 1995; in the document-at-a-time form of Lucene's
+//! `MaxScoreBulkScorer`).
+//!
+//! # BM25F terms as cursors
+//! A BM25F term is one cursor over the *union* of its postings in the fields of its group
+//! (its df counts documents with the term in any field; its tf~ sums the fields before
+//! saturation, see [`bm25f`]). Its contribution `qw · idf · tf~ · (k1 + 1) / (k1 + tf~)` is
+//! below its upper bound `ub = qw · idf · (k1 + 1)` (times the group weight), since
+//! `tf~ / (k1 + tf~) < 1` for `k1 ≥ 0`.
+//!
+//! # MaxScore
+//! Terms are sorted by `ub`. With θ the score of the k-th best document so far, the longest
+//! prefix of terms whose summed bounds are below θ is *non-essential*: a document that has
+//! none of the other (*essential*) terms cannot beat θ. Candidates come only from the
+//! essential terms' postings (typically the rare morph terms once θ has risen); the
+//! non-essential cursors (the long bigram/unigram lists) are only advanced with `seek`
+//! (tantivy's skip list) to the candidates, in decreasing bound order, and the evaluation
+//! stops as soon as the partial score plus the remaining bounds is below θ. Documents are
+//! visited in (segment, doc) order, so a document tying θ loses the tie (it comes later) and
+//! pruning on `bound < θ` keeps exactly the exhaustive top k. Bounds carry a relative slack
+//! of 10^-4 over f32 rounding; every score that is kept is recomputed in the exhaustive
+//! scorer's summation order, so it equals [`bm25f::score`]'s value exactly.
+//!
+//! Block-max bounds (Ding & Suel, "Faster top-k document retrieval using block-max indexes",
+//! SIGIR 2011) are not used: tantivy 0.27 stores per block the (field norm, tf) pair that
+//! maximises *its own* BM25 (k1 = 1.2, b = 0.75, its segment's average length), which is not
+//! an upper bound for kotae's per-field b (a title with b = 1 favours short documents far
+//! more), and the block boundaries (`last_doc_in_block`) are not public.
+//!
+//! # df without scoring every posting
+//! The idf needs the exact number of live documents having a term in any field of its
+//! group. Per segment, it is the length of the longest field list (tantivy's `doc_freq`),
+//! plus the documents of each shorter list that no longer list holds (found by `seek`), minus
+//! the deleted documents that some list holds — so the long body lists are never walked.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use tantivy::fieldnorm::FieldNormReader;
+use tantivy::postings::{Postings, SegmentPostings};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocId, DocSet, Searcher, SegmentReader, TERMINATED, Term};
+
+use super::bm25f::{self, TermGroup};
+
+/// Relative slack on upper bounds, covering f32 rounding of the scores and their sums.
+const BOUND_SLACK: f32 = 1e-4;
+
+/// A scored document: (score, segment ordinal, doc id).
+pub type Scored = (f32, usize, DocId);
+
+/// Work done by one [`top_k`] call (for benchmarks and the per-query cost report).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PruneStats {
+    /// Term contributions computed (one per posting whose tf and field norm were read).
+    pub postings_scored: u64,
+    /// Documents whose score was computed in full.
+    pub docs_scored: u64,
+    /// Postings of the query's terms in total (what the exhaustive scorer reads).
+    pub postings_total: u64,
+    /// Whether the exhaustive scorer was used (a weight makes the bounds invalid).
+    pub exhaustive: bool,
+}
+
+/// Orders scored documents best first: score descending, then segment, then doc.
+pub fn better(a: &Scored, b: &Scored) -> Ordering {
+    b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2))
+}
+
+/// One query term of one group, with its query-wide statistics.
+struct TermInfo {
+    /// Index of the group in the query.
+    group: usize,
+    /// The term text.
+    term: String,
+    /// `group weight · qw · idf · (k1 + 1)`, exactly as [`bm25f::score`] computes it.
+    mult: f32,
+}
+
+/// Per-group, per-field average lengths, as [`bm25f::score`] computes them.
+struct GroupStats {
+    avglen: Vec<f32>,
+}
+
+/// Query-wide statistics: every (group, term) with a live document, in the exhaustive
+/// scorer's summation order.
+struct Prepared {
+    groups: Vec<GroupStats>,
+    terms: Vec<TermInfo>,
+    postings_total: u64,
+}
+
+fn weighted_fields(g: &TermGroup) -> impl Iterator<Item = (usize, &bm25f::FieldSpec)> {
+    g.fields.iter().enumerate().filter(|(_, f)| f.weight > 0.0)
+}
+
+/// Whether the MaxScore bounds hold for `groups` (non-negative weights and k1).
+fn bounds_hold(groups: &[TermGroup]) -> bool {
+    groups.iter().all(|g| {
+        g.k1 >= 0.0
+            && g.weight.is_finite()
+            && g.terms.iter().all(|(_, qw)| *qw >= 0.0 && qw.is_finite())
+            && g.fields
+                .iter()
+                .all(|f| f.weight.is_finite() && (0.0..=1.0).contains(&f.b))
+    })
+}
+
+/// Postings of `term` in each weighted field of `g` in segment `s` (None where absent).
+fn field_postings(
+    s: &SegmentReader,
+    g: &TermGroup,
+    term: &str,
+) -> tantivy::Result<Vec<(usize, SegmentPostings)>> {
+    let mut out = Vec::new();
+    for (fi, f) in weighted_fields(g) {
+        let t = Term::from_field_text(f.field, term);
+        if let Some(p) = s
+            .inverted_index(f.field)?
+            .read_postings(&t, IndexRecordOption::WithFreqs)?
+        {
+            out.push((fi, p));
+        }
+    }
+    Ok(out)
+}
+
+/// Whether any of `probes` holds `doc` (probes are advanced monotonically).
+fn any_holds(probes: &mut [SegmentPostings], doc: DocId) -> bool {
+    let mut hit = false;
+    for p in probes {
+        if p.doc() < doc {
+            p.seek(doc);
+        }
+        hit |= p.doc() == doc;
+    }
+    hit
+}
+
+/// Live documents holding the term in any of `lists` (one segment's), `deleted` being the
+/// segment's deleted documents in ascending order.
+fn union_df(deleted: &[DocId], mut lists: Vec<SegmentPostings>) -> u64 {
+    lists.sort_by_key(|p| std::cmp::Reverse(p.doc_freq()));
+    let Some(first) = lists.first() else {
+        return 0;
+    };
+    let mut df = u64::from(first.doc_freq());
+    for j in 1..lists.len() {
+        let mut probes: Vec<SegmentPostings> = lists[..j].to_vec();
+        let mut p = lists[j].clone();
+        let mut doc = p.doc();
+        while doc != TERMINATED {
+            if !any_holds(&mut probes, doc) {
+                df += 1;
+            }
+            doc = p.advance();
+        }
+    }
+    let mut probes = lists;
+    for &doc in deleted {
+        if any_holds(&mut probes, doc) {
+            df -= 1;
+        }
+    }
+    df
+}
+
+fn prepare(searcher: &Searcher, groups: &[TermGroup]) -> tantivy::Result<Prepared> {
+    let segs = searcher.segment_readers();
+    let n_docs = searcher.num_docs().max(1) as f32;
+    let mut stats = Vec::with_capacity(groups.len());
+    let mut terms = Vec::new();
+    let mut postings_total = 0u64;
+    // Deleted documents per segment (read once per query; none in a merged index).
+    let deleted: Vec<Vec<DocId>> = segs
+        .iter()
+        .map(|s| match s.alive_bitset() {
+            Some(a) => (0..s.max_doc()).filter(|&d| a.is_deleted(d)).collect(),
+            None => Vec::new(),
+        })
+        .collect();
+    for (gi, g) in groups.iter().enumerate() {
+        let mut avglen = Vec::with_capacity(g.fields.len());
+        for f in &g.fields {
+            let mut tokens = 0u64;
+            for s in segs {
+                tokens += s.inverted_index(f.field)?.total_num_tokens();
+            }
+            avglen.push((tokens as f32 / n_docs).max(1.0));
+        }
+        stats.push(GroupStats { avglen });
+        if g.terms.is_empty() || g.weight <= 0.0 {
+            continue;
+        }
+        for (term, qw) in &g.terms {
+            let mut df = 0u64;
+            for (s, deleted) in segs.iter().zip(&deleted) {
+                let lists: Vec<SegmentPostings> = field_postings(s, g, term)?
+                    .into_iter()
+                    .map(|(_, p)| p)
+                    .collect();
+                postings_total += lists.iter().map(|p| u64::from(p.doc_freq())).sum::<u64>();
+                df += union_df(deleted, lists);
+            }
+            if df == 0 {
+                continue;
+            }
+            let idf = (1.0 + (n_docs - df as f32 + 0.5) / (df as f32 + 0.5)).ln();
+            let mult = g.weight * qw * idf * (g.k1 + 1.0);
+            terms.push(TermInfo {
+                group: gi,
+                term: term.clone(),
+                mult,
+            });
+        }
+    }
+    Ok(Prepared {
+        groups: stats,
+        terms,
+        postings_total,
+    })
+}
+
+/// One field's postings of a term, with what its tf~ share needs.
+struct FieldCursor {
+    postings: SegmentPostings,
+    norms: FieldNormReader,
+    weight: f32,
+    b: f32,
+    avglen: f32,
+}
+
+/// A BM25F term's cursor: the union of its field postings in one segment.
+struct TermCursor {
+    fields: Vec<FieldCursor>,
+    doc: DocId,
+    mult: f32,
+    k1: f32,
+    /// Upper bound of the contribution, with slack.
+    ub: f32,
+    /// Position in the exhaustive scorer's summation order.
+    canon: usize,
+}
+
+impl TermCursor {
+    fn refresh(&mut self) {
+        self.doc = self
+            .fields
+            .iter()
+            .map(|f| f.postings.doc())
+            .min()
+            .unwrap_or(TERMINATED);
+    }
+
+    fn advance(&mut self) {
+        let d = self.doc;
+        for f in &mut self.fields {
+            if f.postings.doc() == d {
+                f.postings.advance();
+            }
+        }
+        self.refresh();
+    }
+
+    fn seek(&mut self, target: DocId) {
+        if self.doc >= target {
+            return;
+        }
+        for f in &mut self.fields {
+            if f.postings.doc() < target {
+                f.postings.seek(target);
+            }
+        }
+        self.refresh();
+    }
+
+    /// The contribution at the current doc, in [`bm25f::score`]'s exact arithmetic.
+    fn score(&self) -> f32 {
+        let d = self.doc;
+        let mut x = 0f32;
+        for f in &self.fields {
+            if f.postings.doc() == d {
+                let len = f.norms.fieldnorm(d) as f32;
+                let norm = 1.0 - f.b + f.b * len / f.avglen;
+                x += f.weight * f.postings.term_freq() as f32 / norm.max(1e-3);
+            }
+        }
+        self.mult * x / (self.k1 + x)
+    }
+}
+
+/// Heap entry whose `Ord` puts the worst of the top k on top.
+#[derive(PartialEq)]
+struct Worst(Scored);
+
+impl Eq for Worst {}
+
+impl PartialOrd for Worst {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Worst {
+    fn cmp(&self, other: &Self) -> Ordering {
+        better(&self.0, &other.0)
+    }
+}
+
+/// The best k so far and the threshold θ they set.
+struct TopK {
+    k: usize,
+    heap: BinaryHeap<Worst>,
+}
+
+impl TopK {
+    /// Score a new (later) document must exceed to enter; 0 while fewer than k are held.
+    fn theta(&self) -> f32 {
+        if self.heap.len() < self.k {
+            0.0
+        } else {
+            self.heap.peek().map_or(0.0, |w| w.0.0)
+        }
+    }
+
+    /// Offers a document that comes after every held one; returns whether θ moved.
+    fn offer(&mut self, s: Scored) -> bool {
+        if s.0 <= 0.0 {
+            return false;
+        }
+        if self.heap.len() < self.k {
+            self.heap.push(Worst(s));
+            return self.heap.len() == self.k;
+        }
+        if s.0 > self.theta() {
+            self.heap.pop();
+            self.heap.push(Worst(s));
+            return true;
+        }
+        false
+    }
+}
+
+/// Returns the best `k` live documents passing `keep(segment, doc)`, best first (see the
+/// module docs), with the work done.
+///
+/// Equal to [`exhaustive_top_k`] in members, scores and order. Falls back to it when a
+/// weight is negative or not finite (the bounds would not hold).
+///
+/// # Errors
+/// tantivy I/O errors reading postings or field norms.
+pub fn top_k(
+    searcher: &Searcher,
+    groups: &[TermGroup],
+    k: usize,
+    mut keep: impl FnMut(usize, DocId) -> bool,
+) -> tantivy::Result<(Vec<Scored>, PruneStats)> {
+    if !bounds_hold(groups) {
+        let top = exhaustive_top_k(searcher, groups, k, keep)?;
+        return Ok((
+            top,
+            PruneStats {
+                exhaustive: true,
+                ..PruneStats::default()
+            },
+        ));
+    }
+    let prep = prepare(searcher, groups)?;
+    let mut stats = PruneStats {
+        postings_total: prep.postings_total,
+        ..PruneStats::default()
+    };
+    let mut top = TopK {
+        k,
+        heap: BinaryHeap::with_capacity(k + 1),
+    };
+    if k == 0 || prep.terms.is_empty() {
+        return Ok((Vec::new(), stats));
+    }
+    let mut contrib = vec![0f32; prep.terms.len()];
+    for (si, s) in searcher.segment_readers().iter().enumerate() {
+        let mut cursors = Vec::with_capacity(prep.terms.len());
+        for (canon, t) in prep.terms.iter().enumerate() {
+            let g = &groups[t.group];
+            let mut fields = Vec::new();
+            for (fi, p) in field_postings(s, g, &t.term)? {
+                let f = &g.fields[fi];
+                fields.push(FieldCursor {
+                    postings: p,
+                    norms: s.get_fieldnorms_reader(f.field)?,
+                    weight: f.weight,
+                    b: f.b,
+                    avglen: prep.groups[t.group].avglen[fi],
+                });
+            }
+            if fields.is_empty() {
+                continue;
+            }
+            let mut c = TermCursor {
+                fields,
+                doc: TERMINATED,
+                mult: t.mult,
+                k1: g.k1,
+                ub: t.mult * (1.0 + BOUND_SLACK),
+                canon,
+            };
+            c.refresh();
+            cursors.push(c);
+        }
+        cursors.sort_by(|a, b| a.ub.total_cmp(&b.ub));
+        // prefix[i] = Σ ub of cursors[..=i].
+        let prefix: Vec<f32> = cursors
+            .iter()
+            .scan(0f32, |acc, c| {
+                *acc += c.ub;
+                Some(*acc)
+            })
+            .collect();
+        let non_essential = |theta: f32| prefix.iter().take_while(|&&p| p < theta).count();
+        let mut ne = non_essential(top.theta());
+        let alive = s.alive_bitset();
+        let mut at_doc: Vec<usize> = Vec::with_capacity(cursors.len());
+        loop {
+            if ne == cursors.len() {
+                break;
+            }
+            let doc = cursors[ne..]
+                .iter()
+                .map(|c| c.doc)
+                .min()
+                .unwrap_or(TERMINATED);
+            if doc == TERMINATED {
+                break;
+            }
+            at_doc.clear();
+            at_doc.extend((ne..cursors.len()).filter(|&i| cursors[i].doc == doc));
+            let theta = top.theta();
+            let rest = if ne > 0 { prefix[ne - 1] } else { 0.0 };
+            let ess_ub: f32 = at_doc.iter().map(|&i| cursors[i].ub).sum();
+            let eligible =
+                ess_ub + rest >= theta && alive.is_none_or(|a| a.is_alive(doc)) && keep(si, doc);
+            if eligible {
+                let mut partial = 0f32;
+                for &i in &at_doc {
+                    let c = cursors[i].score();
+                    contrib[cursors[i].canon] = c;
+                    partial += c;
+                    stats.postings_scored += 1;
+                }
+                let mut complete = true;
+                for i in (0..ne).rev() {
+                    if partial + prefix[i] < theta {
+                        complete = false;
+                        break;
+                    }
+                    cursors[i].seek(doc);
+                    if cursors[i].doc == doc {
+                        let c = cursors[i].score();
+                        contrib[cursors[i].canon] = c;
+                        partial += c;
+                        stats.postings_scored += 1;
+                    }
+                }
+                if complete {
+                    stats.docs_scored += 1;
+                    // The exhaustive scorer's order: groups, then terms (zeros are exact).
+                    let score = contrib.iter().fold(0f32, |acc, &c| acc + c);
+                    if top.offer((score, si, doc)) {
+                        ne = non_essential(top.theta());
+                    }
+                }
+                contrib.iter_mut().for_each(|c| *c = 0.0);
+            }
+            for &i in &at_doc {
+                cursors[i].advance();
+            }
+        }
+    }
+    let mut out: Vec<Scored> = top.heap.into_iter().map(|w| w.0).collect();
+    out.sort_unstable_by(better);
+    Ok((out, stats))
+}
+
+/// The reference: [`bm25f::score`] over every posting, filtered, sorted by [`better`], cut to
+/// `k`.
+///
+/// # Errors
+/// tantivy I/O errors.
+pub fn exhaustive_top_k(
+    searcher: &Searcher,
+    groups: &[TermGroup],
+    k: usize,
+    mut keep: impl FnMut(usize, DocId) -> bool,
+) -> tantivy::Result<Vec<Scored>> {
+    let scores = bm25f::score(searcher, groups)?;
+    let mut all: Vec<Scored> = Vec::new();
+    for (si, seg) in scores.iter().enumerate() {
+        for (doc, &s) in seg.iter().enumerate() {
+            if s > 0.0 && keep(si, doc as DocId) {
+                all.push((s, si, doc as DocId));
+            }
+        }
+    }
+    all.sort_unstable_by(better);
+    all.truncate(k);
+    Ok(all)
+}
+
+/// Whether [`count_matches`] counted every match or stopped at its cap (Elasticsearch's
+/// `track_total_hits` relation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TotalRelation {
+    /// The count is exact.
+    Eq,
+    /// At least this many match (counting stopped at the cap).
+    Gte,
+}
+
+/// Counts the live documents matching any term of `groups` (a positive score) and passing
+/// `keep`, in (segment, doc) order, calling `counted` for each; stops after `cap` of them,
+/// and returns ([`TotalRelation::Gte`], `cap`) if one more matches.
+///
+/// The cost is proportional to the postings of the documents before the cap'th match (a
+/// 4,096-document window at a time), never to the whole posting lists when matches are
+/// plentiful.
+///
+/// # Errors
+/// tantivy I/O errors.
+pub fn count_matches(
+    searcher: &Searcher,
+    groups: &[TermGroup],
+    cap: u64,
+    mut keep: impl FnMut(usize, DocId) -> bool,
+    mut counted: impl FnMut(usize, DocId),
+) -> tantivy::Result<(u64, TotalRelation)> {
+    const WINDOW: u32 = 4096;
+    let mut n = 0u64;
+    if !bounds_hold(groups) {
+        // A negative weight: whether a document scores above 0 needs its whole score.
+        let scores = bm25f::score(searcher, groups)?;
+        for (si, seg) in scores.iter().enumerate() {
+            for (doc, &s) in seg.iter().enumerate() {
+                if s > 0.0 && keep(si, doc as DocId) {
+                    if n == cap {
+                        return Ok((cap, TotalRelation::Gte));
+                    }
+                    n += 1;
+                    counted(si, doc as DocId);
+                }
+            }
+        }
+        return Ok((n, TotalRelation::Eq));
+    }
+    for (si, s) in searcher.segment_readers().iter().enumerate() {
+        // Terms of query weight 0 add 0 to a score: a document having only those does not
+        // match (as in the exhaustive scorer).
+        let mut lists: Vec<SegmentPostings> = Vec::new();
+        for g in groups.iter().filter(|g| g.weight > 0.0) {
+            for (term, _) in g.terms.iter().filter(|(_, qw)| *qw > 0.0) {
+                lists.extend(field_postings(s, g, term)?.into_iter().map(|(_, p)| p));
+            }
+        }
+        let alive = s.alive_bitset();
+        let mut bits = [0u64; (WINDOW / 64) as usize];
+        let mut start = 0u32;
+        while start < s.max_doc() {
+            let end = start.saturating_add(WINDOW);
+            bits.fill(0);
+            let mut any = false;
+            for p in &mut lists {
+                let mut d = p.doc();
+                while d < end {
+                    let o = d - start;
+                    bits[(o / 64) as usize] |= 1 << (o % 64);
+                    any = true;
+                    d = p.advance();
+                }
+            }
+            if any {
+                for (w, &word) in bits.iter().enumerate() {
+                    let mut word = word;
+                    while word != 0 {
+                        let doc = start + w as u32 * 64 + word.trailing_zeros();
+                        word &= word - 1;
+                        if alive.is_none_or(|a| a.is_alive(doc)) && keep(si, doc) {
+                            if n == cap {
+                                return Ok((cap, TotalRelation::Gte));
+                            }
+                            n += 1;
+                            counted(si, doc);
+                        }
+                    }
+                }
+            }
+            start = end;
+        }
+    }
+    Ok((n, TotalRelation::Eq))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use tantivy::schema::{Field, Schema, TextFieldIndexing, TextOptions};
+    use tantivy::{Index, IndexWriter, TantivyDocument};
+
+    use super::*;
+    use crate::search::bm25f::FieldSpec;
+
+    const VOCAB: [&str; 8] = ["a", "b", "c", "d", "e", "f", "g", "h"];
+    const FIELDS: usize = 3;
+
+    /// A random corpus: per segment, documents of `FIELDS` fields of word indices; plus
+    /// the (segment, doc) pairs to delete.
+    #[derive(Debug, Clone)]
+    struct Corpus {
+        segments: Vec<Vec<Vec<Vec<usize>>>>,
+        deletes: Vec<(usize, usize)>,
+    }
+
+    fn corpus() -> impl Strategy<Value = Corpus> {
+        // Skewed word choice: low indices are frequent (long lists), as bigrams are.
+        let word = prop_oneof![4 => 0usize..2, 2 => 0usize..5, 1 => 0usize..8];
+        let doc = prop::collection::vec(prop::collection::vec(word, 0..12), FIELDS);
+        let seg = prop::collection::vec(doc, 1..40);
+        (
+            prop::collection::vec(seg, 1..4),
+            prop::collection::vec((0usize..4, 0usize..40), 0..10),
+        )
+            .prop_map(|(segments, deletes)| Corpus { segments, deletes })
+    }
+
+    /// Random term groups over the fields of [`build`]'s schema (field ids 0, 1, 2).
+    fn groups() -> impl Strategy<Value = Vec<TermGroup>> {
+        let fields = [0, 1, 2].map(Field::from_field_id);
+        let spec = (0..FIELDS, 0.0f32..3.0, 0.0f32..=1.0);
+        let term = (
+            0..VOCAB.len(),
+            prop_oneof![3 => 0.1f32..2.0, 1 => Just(0.0f32)],
+        );
+        let group = (
+            prop::collection::vec(spec, 1..=FIELDS),
+            0.0f32..5.0,
+            prop_oneof![4 => 0.05f32..2.0, 1 => Just(0.0f32)],
+            prop::collection::vec(term, 0..6),
+        );
+        prop::collection::vec(group, 1..4).prop_map(move |gs| {
+            gs.into_iter()
+                .map(|(specs, k1, weight, terms)| {
+                    let mut seen = Vec::new();
+                    let fields = specs
+                        .into_iter()
+                        .filter(|(f, _, _)| {
+                            let new = !seen.contains(f);
+                            seen.push(*f);
+                            new
+                        })
+                        .map(|(f, w, b)| FieldSpec {
+                            field: fields[f],
+                            weight: if w < 0.3 { 0.0 } else { w },
+                            b,
+                        })
+                        .collect();
+                    TermGroup {
+                        fields,
+                        k1,
+                        weight,
+                        terms: terms
+                            .into_iter()
+                            .map(|(t, qw)| (VOCAB[t].to_string(), qw))
+                            .collect(),
+                    }
+                })
+                .collect()
+        })
+    }
+
+    fn build(c: &Corpus) -> (Index, [Field; FIELDS]) {
+        let mut b = Schema::builder();
+        let opts = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer("whitespace")
+                .set_index_option(IndexRecordOption::WithFreqs)
+                .set_fieldnorms(true),
+        );
+        let fields = [0, 1, 2].map(|i| b.add_text_field(&format!("f{i}"), opts.clone()));
+        let index = Index::create_in_ram(b.build());
+        let mut w: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        w.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+        let mut all = Vec::new();
+        for seg in &c.segments {
+            for d in seg {
+                let mut doc = TantivyDocument::default();
+                for (f, words) in fields.iter().zip(d) {
+                    let text: Vec<&str> = words.iter().map(|&i| VOCAB[i]).collect();
+                    doc.add_text(*f, text.join(" "));
+                }
+                all.push(doc);
+            }
+        }
+        assert_eq!(fields, [0, 1, 2].map(Field::from_field_id));
+        // Segment boundaries: one commit per generated segment.
+        let mut i = 0;
+        for seg in &c.segments {
+            for _ in seg {
+                w.add_document(all[i].clone()).unwrap();
+                i += 1;
+            }
+            w.commit().unwrap();
+        }
+        (index, fields)
+    }
+
+    /// Deletes, in a last commit, every document whose first field holds one rare word
+    /// (tantivy deletes by term), leaving deleted documents inside the segments.
+    fn delete(index: &Index, fields: [Field; FIELDS], deletes: &[(usize, usize)]) {
+        if deletes.is_empty() {
+            return;
+        }
+        let mut w: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        w.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+        // Only the rare words, so most documents survive.
+        for &(a, _) in deletes.iter().take(1) {
+            w.delete_term(Term::from_field_text(fields[0], VOCAB[5 + a % 3]));
+        }
+        w.commit().unwrap();
+    }
+
+    fn keep_of(modulo: u32) -> impl FnMut(usize, DocId) -> bool {
+        move |si, doc| modulo == 0 || (doc + si as u32) % modulo != 0
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        /// MaxScore returns the exhaustive scorer's top k: same documents, same scores
+        /// (bit for bit), same order; and the capped count equals the exhaustive count.
+        #[test]
+        fn maxscore_equals_exhaustive(
+            c in corpus(),
+            gs in groups(),
+            k in 1usize..15,
+            modulo in 0u32..4,
+            cap in 1u64..60,
+        ) {
+            let (index, fields) = build(&c);
+            delete(&index, fields, &c.deletes);
+            let searcher = index.reader().unwrap().searcher();
+            let want = exhaustive_top_k(&searcher, &gs, k, keep_of(modulo)).unwrap();
+            let (got, stats) = top_k(&searcher, &gs, k, keep_of(modulo)).unwrap();
+            prop_assert!(!stats.exhaustive);
+            prop_assert_eq!(&got, &want);
+            let all = exhaustive_top_k(&searcher, &gs, usize::MAX, keep_of(modulo)).unwrap();
+            let mut seen = Vec::new();
+            let (n, rel) =
+                count_matches(&searcher, &gs, cap, keep_of(modulo), |s, d| seen.push((s, d)))
+                    .unwrap();
+            let exact = all.len() as u64;
+            if exact > cap {
+                prop_assert_eq!((n, rel), (cap, TotalRelation::Gte));
+            } else {
+                prop_assert_eq!((n, rel), (exact, TotalRelation::Eq));
+            }
+            let mut first: Vec<(usize, DocId)> = all.iter().map(|x| (x.1, x.2)).collect();
+            first.sort_unstable();
+            first.truncate(cap as usize);
+            prop_assert_eq!(seen, first);
+        }
+    }
+
+    #[test]
+    fn negative_weights_fall_back_to_the_exhaustive_scorer() {
+        let c = Corpus {
+            segments: vec![vec![
+                vec![vec![0, 1], vec![1], vec![]],
+                vec![vec![0], vec![], vec![2]],
+            ]],
+            deletes: vec![],
+        };
+        let (index, fields) = build(&c);
+        let searcher = index.reader().unwrap().searcher();
+        let gs = vec![TermGroup {
+            fields: vec![FieldSpec {
+                field: fields[0],
+                weight: 1.0,
+                b: 0.5,
+            }],
+            k1: 1.2,
+            weight: 1.0,
+            terms: vec![("a".into(), 1.0), ("b".into(), -0.5)],
+        }];
+        let (got, stats) = top_k(&searcher, &gs, 5, |_, _| true).unwrap();
+        assert!(stats.exhaustive);
+        assert_eq!(
+            got,
+            exhaustive_top_k(&searcher, &gs, 5, |_, _| true).unwrap()
+        );
+        // "a b" scores below 0 (b is rarer, so its negative share is larger): only "a" is left.
+        assert_eq!(got.iter().map(|x| x.2).collect::<Vec<_>>(), [1]);
+    }
+
+    #[test]
+    fn long_lists_are_pruned() {
+        // 600 documents have the common word a; 5 (7, 127, 247, 367, 487) have the rare
+        // word h as well. Top 3 for "a h" are h documents. Once the third (247) is in, θ is
+        // above a's bound, so a is non-essential: documents 248.. with a only are skipped.
+        let seg: Vec<Vec<Vec<usize>>> = (0..600)
+            .map(|i| {
+                vec![
+                    if i % 120 == 7 { vec![0, 7] } else { vec![0, 1] },
+                    vec![],
+                    vec![],
+                ]
+            })
+            .collect();
+        let c = Corpus {
+            segments: vec![seg],
+            deletes: vec![],
+        };
+        let (index, fields) = build(&c);
+        let searcher = index.reader().unwrap().searcher();
+        let gs = vec![TermGroup {
+            fields: vec![FieldSpec {
+                field: fields[0],
+                weight: 1.0,
+                b: 0.75,
+            }],
+            k1: 1.2,
+            weight: 1.0,
+            terms: vec![("a".into(), 1.0), ("h".into(), 1.0)],
+        }];
+        let (got, stats) = top_k(&searcher, &gs, 3, |_, _| true).unwrap();
+        assert_eq!(
+            got,
+            exhaustive_top_k(&searcher, &gs, 3, |_, _| true).unwrap()
+        );
+        assert!(got.iter().all(|x| x.2 % 120 == 7), "{got:?}");
+        assert_eq!(stats.postings_total, 605);
+        assert!(stats.docs_scored <= 248 + 2, "{stats:?}");
+    }
+}
