@@ -49,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/metrics/knowledge-gaps", get(knowledge_gaps))
         .route("/api/metrics/materials", get(materials))
         .route("/api/metrics/search-log", get(search_log))
+        .route("/api/metrics/annual-review", get(annual_review))
 }
 
 fn wants_csv(p: &Params) -> Result<bool, ApiError> {
@@ -272,6 +273,56 @@ async fn materials(
     } else {
         Json(MaterialsBody {
             materials: rows_json(rows),
+        })
+        .into_response()
+    })
+}
+
+#[derive(Serialize)]
+struct ReviewBody {
+    since: String,
+    departments: Vec<crate::stats::review::DepartmentReview>,
+}
+
+/// `GET /api/metrics/annual-review?since=&department=&format=csv`: the 年度更新 report
+/// (see [`crate::stats::review`]).
+async fn annual_review(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let p = Params::parse(raw.as_deref())?;
+    let csv = wants_csv(&p)?;
+    let now = chrono::Utc::now();
+    let since = match p.date("since")? {
+        Some(d) => d,
+        None => crate::stats::review::fiscal_year_start(crate::stats::jst_date(&now)),
+    };
+    let department = match p.non_empty("department") {
+        Some(d) => Some(state.resolve_department(d)?),
+        None => None,
+    };
+    let st = store(&state)?;
+    let usage =
+        blocking(move || Ok(st.material_usage_in(Window::default(), false, 1_000_000)?)).await?;
+    let materials = state.engine.materials();
+    let mut departments = crate::stats::review::annual_review(
+        materials.values().map(|m| m.as_ref()),
+        &usage,
+        since,
+        now,
+    );
+    if let Some(d) = department {
+        departments.retain(|r| crate::departments::path_contains(&r.department, &d));
+    }
+    Ok(if csv {
+        csv_response(
+            "annual-review",
+            crate::stats::review::review_csv(&departments),
+        )
+    } else {
+        Json(ReviewBody {
+            since: since.to_string(),
+            departments,
         })
         .into_response()
     })

@@ -21,6 +21,7 @@ pub mod gaps;
 pub mod jobs;
 pub mod metrics;
 pub mod redact;
+pub mod review;
 pub mod search_log;
 pub mod store;
 pub mod workflow;

@@ -716,3 +716,80 @@ async fn knowledge_gaps_group_spellings_keep_filters_apart_and_count_transfers()
     assert!(old["zero_result_queries"].as_array().unwrap().is_empty());
     assert!(old["shown_never_used"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn the_annual_review_lists_each_departments_materials_to_update() {
+    let f = fixture(Auth::disabled());
+    // The default corpus was written in 2026 (2026-02 … 2026-04): since 2026-04-01 some are
+    // stale; since 2000 none.
+    let (s, v) = call(
+        &f.app,
+        "GET",
+        "/api/metrics/annual-review?since=2026-04-02",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["since"], "2026-04-02");
+    let deps = v["departments"].as_array().unwrap();
+    let kokuho = deps
+        .iter()
+        .find(|d| d["department"] == "健康福祉部 国保医療課")
+        .expect("国保医療課 has materials to review");
+    assert!(kokuho["stale"].as_u64().unwrap() > 0);
+    assert!(
+        kokuho["materials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["stale"] == true && m["updated_at"].as_str().unwrap().ends_with("+09:00"))
+    );
+    let (_, none) = call(
+        &f.app,
+        "GET",
+        "/api/metrics/annual-review?since=2000-01-01",
+        None,
+        None,
+    )
+    .await;
+    // Nothing is stale since 2000; what is listed is past its `valid_until`.
+    let listed = none["departments"].as_array().unwrap();
+    assert!(
+        !listed.is_empty(),
+        "the default corpus has expired campaigns"
+    );
+    for d in listed {
+        assert_eq!(d["stale"], 0, "{d}");
+        assert!(
+            d["materials"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|m| m["expired"] == true)
+        );
+    }
+    // One department's list, as CSV.
+    let (s, csv) = call_raw(
+        &f.app,
+        "GET",
+        &format!(
+            "/api/metrics/annual-review?since=2026-04-02&format=csv&department={}",
+            enc("国保医療課")
+        ),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(csv.starts_with(
+        "\u{feff}部署,種別,タイトル,更新日,有効期限,未更新,期限切れ,表示,利用,URL,ID\n"
+    ));
+    assert!(
+        csv.lines()
+            .skip(1)
+            .all(|l| l.starts_with("健康福祉部 国保医療課,")),
+        "{csv}"
+    );
+    assert!(csv.lines().count() > 1);
+}
