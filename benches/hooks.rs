@@ -117,15 +117,16 @@ fn main() {
             assert_eq!(resp.status(), 202);
             let accepted = Instant::now();
             loop {
-                let v: serde_json::Value = client
+                let bytes = client
                     .get(format!("{base}/api/search"))
                     .query(&[("q", word.as_str()), ("limit", "1")])
                     .send()
                     .await
                     .unwrap()
-                    .json()
+                    .bytes()
                     .await
                     .unwrap();
+                let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
                 if v["hits"][0]["url"] == url.as_str() {
                     break;
                 }

@@ -6,7 +6,8 @@
 //!
 //! ```toml
 //! addr = "127.0.0.1:7700"     # serve: listen address
-//! search_permits = 256         # serve: concurrent searches before 503
+//! search_workers = 2           # serve: searches running at once (default: CPU cores)
+//! search_queue = 64            # serve: searches waiting before the API answers 503
 //!
 //! [stats]
 //! contact_retention_days = 30  # caller contact details on open escalations
@@ -42,8 +43,14 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     /// Listen address of `serve`.
     pub addr: Option<String>,
-    /// Concurrent searches before 503.
-    pub search_permits: Option<usize>,
+    /// Searches running at once (default: the number of CPU cores).
+    pub search_workers: Option<usize>,
+    /// Searches waiting for a worker before the API answers `503 busy` (default 64).
+    pub search_queue: Option<usize>,
+    /// Replaced by `search_workers` and `search_queue`: refused with a message saying so
+    /// (its meaning, "in flight at once", was never enforced).
+    #[doc(hidden)]
+    pub search_permits: Option<toml::Value>,
     /// Bearer tokens (`[[auth.tokens]]`).
     #[serde(default)]
     pub auth: Option<AuthConfig>,
@@ -130,13 +137,23 @@ impl FileConfig {
     /// Reads `path`.
     ///
     /// # Errors
-    /// [`Error::Invalid`] naming the file for unreadable or malformed TOML or unknown keys.
+    /// [`Error::Invalid`] naming the file for unreadable or malformed TOML, unknown keys
+    /// and the retired `search_permits`.
     pub fn read(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             Error::Invalid(format!("cannot read config file {}: {e}", path.display()))
         })?;
-        toml::from_str(&text)
-            .map_err(|e| Error::Invalid(format!("config file {}: {e}", path.display())))
+        let c: Self = toml::from_str(&text)
+            .map_err(|e| Error::Invalid(format!("config file {}: {e}", path.display())))?;
+        if c.search_permits.is_some() {
+            return Err(Error::Invalid(format!(
+                "config file {}: `search_permits` is replaced by `search_workers` (searches \
+                 running at once, default: the number of CPU cores) and `search_queue` \
+                 (searches waiting before the API answers 503, default 64)",
+                path.display()
+            )));
+        }
+        Ok(c)
     }
 
     /// Reads `explicit` if given, else `data_dir/kotae.toml` if it exists, else defaults.
@@ -178,6 +195,16 @@ mod tests {
         let c = FileConfig::read(&p).unwrap();
         assert_eq!(c.stats.unwrap().contact_retention_days, Some(7));
         assert_eq!(c.auth.unwrap().tokens[0].role, "manager");
+        std::fs::write(&p, "search_permits = 256\n").unwrap();
+        let e = FileConfig::read(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("search_workers") && e.contains("search_queue"),
+            "{e}"
+        );
+        std::fs::write(&p, "search_workers = 3\nsearch_queue = 0\n").unwrap();
+        let c = FileConfig::read(&p).unwrap();
+        assert_eq!((c.search_workers, c.search_queue), (Some(3), Some(0)));
+        std::fs::write(&p, "addr = \"127.0.0.1:9\"\n").unwrap();
         assert_eq!(
             FileConfig::discover(None, dir.path())
                 .unwrap()

@@ -171,19 +171,28 @@ pub struct Delivery {
     pub pages: Vec<DeliveryPage>,
 }
 
+/// What kind of problem a [`DeliveryError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryErrorKind {
+    /// Not JSON of the delivery's shape (API code `bad_json`).
+    Json,
+    /// A field's value is not allowed (API code `invalid_delivery`).
+    Field,
+}
+
 /// Why a delivery body is refused (answered 400).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct DeliveryError {
-    /// `bad_json` (not JSON of the delivery's shape) or `invalid_delivery` (a field's value).
-    pub code: &'static str,
+    /// What kind of problem.
+    pub kind: DeliveryErrorKind,
     /// What is wrong.
     pub message: String,
 }
 
 fn invalid(message: String) -> DeliveryError {
     DeliveryError {
-        code: "invalid_delivery",
+        kind: DeliveryErrorKind::Field,
         message,
     }
 }
@@ -191,13 +200,13 @@ fn invalid(message: String) -> DeliveryError {
 /// Parses and validates a delivery body; page URLs come back normalized.
 ///
 /// # Errors
-/// [`DeliveryError`] with `bad_json` for malformed JSON, unknown fields or wrong types
-/// (serde's message, with line and column), `invalid_delivery` for an empty or overlong
+/// [`DeliveryError`] of kind `Json` for malformed JSON, unknown fields or wrong types
+/// (serde's message, with line and column), `Field` for an empty or overlong
 /// `delivery_id`, no pages or more than [`MAX_PAGES`], a URL that is not absolute http(s),
 /// or `html` on an `unpublished` page.
 pub fn parse_delivery(body: &[u8]) -> Result<Delivery, DeliveryError> {
     let mut d: Delivery = serde_json::from_slice(body).map_err(|e| DeliveryError {
-        code: "bad_json",
+        kind: DeliveryErrorKind::Json,
         message: format!("the delivery is not valid: {e}"),
     })?;
     d.delivery_id = d.delivery_id.trim().to_string();
@@ -295,31 +304,31 @@ mod tests {
             "https://www.pref.example.lg.jp/kurashi/faq.html"
         );
         let err = |b: &str| parse_delivery(b.as_bytes()).unwrap_err();
-        assert_eq!(err("{").code, "bad_json");
+        assert_eq!(err("{").kind, DeliveryErrorKind::Json);
         assert_eq!(
-            err(r#"{"delivery_id":"x","event":"deleted","pages":[]}"#).code,
-            "bad_json"
+            err(r#"{"delivery_id":"x","event":"deleted","pages":[]}"#).kind,
+            DeliveryErrorKind::Json
         );
         assert_eq!(
-            err(r#"{"delivery_id":"x","event":"approved","pages":[],"extra":1}"#).code,
-            "bad_json"
+            err(r#"{"delivery_id":"x","event":"approved","pages":[],"extra":1}"#).kind,
+            DeliveryErrorKind::Json
         );
         assert_eq!(
-            err(r#"{"delivery_id":"","event":"approved","pages":[{"url":"http://a/"}]}"#).code,
-            "invalid_delivery"
+            err(r#"{"delivery_id":"","event":"approved","pages":[{"url":"http://a/"}]}"#).kind,
+            DeliveryErrorKind::Field
         );
         assert_eq!(
-            err(r#"{"delivery_id":"x","event":"approved","pages":[]}"#).code,
-            "invalid_delivery"
+            err(r#"{"delivery_id":"x","event":"approved","pages":[]}"#).kind,
+            DeliveryErrorKind::Field
         );
         assert_eq!(
-            err(r#"{"delivery_id":"x","event":"approved","pages":[{"url":"/faq.html"}]}"#).code,
-            "invalid_delivery"
+            err(r#"{"delivery_id":"x","event":"approved","pages":[{"url":"/faq.html"}]}"#).kind,
+            DeliveryErrorKind::Field
         );
         assert_eq!(
             err(r#"{"delivery_id":"x","event":"unpublished","pages":[{"url":"http://a/","html":"<p>"}]}"#)
-                .code,
-            "invalid_delivery"
+                .kind,
+            DeliveryErrorKind::Field
         );
         let many: Vec<String> = (0..=MAX_PAGES)
             .map(|i| format!(r#"{{"url":"http://a/{i}.html"}}"#))

@@ -92,18 +92,6 @@ crate::wire_enum! {
         BadLevel = "bad_level",
         /// `lang` is neither `ja` nor `en` (400).
         BadLang = "bad_lang",
-        /// A CMS delivery without a valid signature (401).
-        BadSignature = "bad_signature",
-        /// A CMS delivery signed more than 300 s from the server clock (401).
-        StaleSignature = "stale_signature",
-        /// The CMS webhook is not configured (404).
-        HookNotConfigured = "hook_not_configured",
-        /// A CMS delivery over 1 MiB (413).
-        BodyTooLarge = "body_too_large",
-        /// A CMS delivery with a bad field value (400).
-        InvalidDelivery = "invalid_delivery",
-        /// The service runs without a job store (503).
-        JobsDisabled = "jobs_disabled",
         /// No valid bearer token (401, with `WWW-Authenticate: Bearer`).
         Unauthorized = "unauthorized",
         /// The token's role may not do this (403).
@@ -120,6 +108,18 @@ crate::wire_enum! {
         Busy = "busy",
         /// The service runs without a statistics store (503).
         StatsDisabled = "stats_disabled",
+        /// A webhook delivery's fields are invalid (400).
+        InvalidDelivery = "invalid_delivery",
+        /// A webhook delivery's signature is missing or wrong (401).
+        BadSignature = "bad_signature",
+        /// A webhook delivery's timestamp is more than 300 s from now (401).
+        StaleSignature = "stale_signature",
+        /// The CMS webhook has no secret configured (404).
+        HookNotConfigured = "hook_not_configured",
+        /// The request body is over its limit (413).
+        BodyTooLarge = "body_too_large",
+        /// The service runs without a job queue (503).
+        JobsDisabled = "jobs_disabled",
     }
 }
 
@@ -132,18 +132,16 @@ impl ApiCode {
             | InvalidMaterial | BadJson | BadChannel | BadOutcome | BadReceivedAt
             | UnknownMaterial | MissingMaterial | MissingDepartment | SummaryTooLong
             | FieldTooLong | TooManyMaterials | UnexpectedContact | MissingField | BadStatus
-            | BadFormat | BadDate | BadGranularity | BadGroupBy | UnknownDepartment
-            | UnknownCategory | MissingQuestion | UnknownQuery | BadLevel | BadLang
-            | InvalidDelivery => StatusCode::BAD_REQUEST,
+            | BadFormat | BadDate | BadGranularity | BadGroupBy | InvalidDelivery
+            | UnknownDepartment | UnknownCategory | MissingQuestion | UnknownQuery | BadLevel
+            | BadLang => StatusCode::BAD_REQUEST,
             Unauthorized | BadSignature | StaleSignature => StatusCode::UNAUTHORIZED,
-            HookNotConfigured => StatusCode::NOT_FOUND,
-            BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            JobsDisabled => StatusCode::SERVICE_UNAVAILABLE,
             Forbidden => StatusCode::FORBIDDEN,
-            NotFound => StatusCode::NOT_FOUND,
+            NotFound | HookNotConfigured => StatusCode::NOT_FOUND,
+            BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Conflict | NoQuestion => StatusCode::CONFLICT,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            Busy | StatsDisabled => StatusCode::SERVICE_UNAVAILABLE,
+            Busy | StatsDisabled | JobsDisabled => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }

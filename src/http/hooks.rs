@@ -61,10 +61,9 @@ async fn cms(State(state): State<AppState>, req: Request) -> Result<Response, Ap
     )
     .map_err(|e| unauthorized(&e))?;
     let delivery = hooks::parse_delivery(&body).map_err(|e| {
-        let code = if e.code == "bad_json" {
-            ApiCode::BadJson
-        } else {
-            ApiCode::InvalidDelivery
+        let code = match e.kind {
+            hooks::DeliveryErrorKind::Json => ApiCode::BadJson,
+            hooks::DeliveryErrorKind::Field => ApiCode::InvalidDelivery,
         };
         ApiError::new(code, e.message)
     })?;

@@ -1,9 +1,9 @@
 //! The HTTP API (axum): a thin adapter over [`Engine`](crate::engine::Engine).
 //!
 //! `pub fn app(state) -> Router`; one file per resource, each with its own `router()`; one
-//! [`ApiError`] with a JSON body `{code, message}`. Searches run inline on the runtime's
-//! worker threads (they cost a fraction of a millisecond), bounded by a semaphore; when it is
-//! exhausted the API answers 503 with `Retry-After`.
+//! [`ApiError`] with a JSON body `{code, message}` and one code vocabulary ([`ApiCode`]).
+//! Searches are admitted by a [`SearchQueue`] and run on the blocking pool; when its queue
+//! is full the API answers `503 busy` with `Retry-After: 1`.
 
 pub mod auth;
 pub mod departments;
@@ -14,6 +14,7 @@ pub mod inquiries;
 pub mod jobs;
 pub mod metrics;
 pub mod params;
+pub mod queue;
 pub mod search;
 
 use std::sync::Arc;
@@ -21,15 +22,12 @@ use std::sync::Arc;
 use axum::Router;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use tokio::sync::Semaphore;
 
 pub use error::{ApiCode, ApiError};
+pub use queue::SearchQueue;
 
 use crate::engine::Engine;
 use crate::search::{SearchRequest, SearchResponse};
-
-/// Default number of searches allowed to run or wait at once before the API answers 503.
-pub const DEFAULT_SEARCH_PERMITS: usize = 256;
 
 /// A callback told about every search served (the search log).
 pub type SearchObserver = Arc<dyn Fn(&SearchRequest, &SearchResponse) + Send + Sync>;
@@ -39,8 +37,9 @@ pub type SearchObserver = Arc<dyn Fn(&SearchRequest, &SearchResponse) + Send + S
 pub struct AppState {
     /// The engine.
     pub engine: Arc<Engine>,
-    /// Bounds concurrent searches.
-    pub search_permits: Arc<Semaphore>,
+    /// Admits searches: at most `workers` run (on the blocking pool), `queue` wait, the
+    /// rest get `503 busy`.
+    pub search_queue: Arc<SearchQueue>,
     /// Told about every search served, if set.
     pub on_search: Option<SearchObserver>,
     /// Inquiries, escalations and statistics; `None`: those routes answer 503.
@@ -60,7 +59,9 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State over `engine` with [`DEFAULT_SEARCH_PERMITS`].
+    /// State over `engine`, with a [`SearchQueue`] of [`queue::default_search_workers`]
+    /// workers and [`queue::DEFAULT_SEARCH_QUEUE`] places, no statistics store and an open
+    /// API.
     pub fn new(engine: Arc<Engine>) -> Self {
         let dict_path = engine.data_dir().join("dictionaries/departments.csv");
         let dictionary = crate::departments::read_dictionary(&dict_path).unwrap_or_else(|e| {
@@ -71,7 +72,10 @@ impl AppState {
             departments: Arc::new(departments::RegistryCache::new(dictionary)),
             categories: Arc::new(Vec::new()),
             engine,
-            search_permits: Arc::new(Semaphore::new(DEFAULT_SEARCH_PERMITS)),
+            search_queue: Arc::new(SearchQueue::new(
+                queue::default_search_workers(),
+                queue::DEFAULT_SEARCH_QUEUE,
+            )),
             on_search: None,
             stats: None,
             search_log: None,
@@ -88,32 +92,22 @@ impl AppState {
         self
     }
 
-    /// Runs a validated search.
+    /// Runs a validated search through the [`SearchQueue`] and tells the observer.
     ///
     /// # Errors
-    /// [`ApiCode::Busy`] when no permit is free; engine errors.
+    /// [`ApiCode::Busy`] when the queue is full; engine errors.
     pub async fn run_search(&self, req: SearchRequest) -> Result<SearchResponse, ApiError> {
-        let permit = self
-            .search_permits
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| {
-                ApiError::new(
-                    ApiCode::Busy,
-                    "too many searches in progress, retry shortly",
-                )
-            })?;
-        // Inline on the worker thread: a search costs about 0.25 ms of CPU on the
-        // localgovFAQ set, less than the two thread wake-ups of a blocking-pool hand-off
-        // (measured over HTTP, benches/http/run.sh: p50 0.61 → 0.51 ms, p99 2.5 → 1.0 ms
-        // together with the trace layer change in `app`). Queries are capped at 1,024 bytes,
-        // which bounds the work per search.
-        let resp = self.engine.search(&req).map_err(ApiError::from)?;
-        if let Some(obs) = &self.on_search {
-            obs(&req, &resp);
-        }
-        drop(permit);
-        Ok(resp)
+        let engine = self.engine.clone();
+        let observer = self.on_search.clone();
+        self.search_queue
+            .run(move || {
+                let resp = engine.search(&req).map_err(ApiError::from)?;
+                if let Some(obs) = &observer {
+                    obs(&req, &resp);
+                }
+                Ok(resp)
+            })
+            .await
     }
 }
 

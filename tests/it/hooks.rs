@@ -232,7 +232,7 @@ async fn approved_changed_and_unpublished_pages_reach_search() {
     );
     assert!(job["received_at"].is_string() && job["finished_at"].is_string());
     // Committed before `done`: the search shows it without waiting.
-    assert_eq!(k.hit_urls("カワセミ証明書").await, [url.clone()]);
+    assert_eq!(k.hit_urls("カワセミ証明書").await, vec![url.clone()]);
 
     // The page changes: the old text goes, the new one is found.
     set("ヤマセミ証明書の手数料は一通四百円に改定しました。");
@@ -245,7 +245,7 @@ async fn approved_changed_and_unpublished_pages_reach_search() {
         "{job}"
     );
     assert!(k.hit_urls("カワセミ証明書").await.is_empty());
-    assert_eq!(k.hit_urls("ヤマセミ証明書").await, [url.clone()]);
+    assert_eq!(k.hit_urls("ヤマセミ証明書").await, vec![url.clone()]);
 
     // Unpublished: every material of the URL is gone (the page is still served: the hook,
     // not the web server, decides).

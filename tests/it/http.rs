@@ -204,3 +204,31 @@ async fn serves_over_a_real_socket() {
     assert_eq!(v["hits"][0]["kind"], "faq");
     server.abort();
 }
+
+#[tokio::test]
+async fn a_full_search_queue_answers_503_busy_with_retry_after() {
+    let (_dir, engine) = default_engine(false);
+    let mut state = AppState::new(engine);
+    state.search_queue = std::sync::Arc::new(kotae::http::SearchQueue::new(1, 2));
+    // Hold every place (one running, two waiting) through the queue's own API.
+    let held: Vec<_> = (0..3)
+        .map(|_| state.search_queue.try_admit().expect("a free place"))
+        .collect();
+    let uri = format!("/api/search?q={}", enc("国保"));
+    let resp = app(state.clone())
+        .oneshot(Request::get(&uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(resp.headers()["retry-after"], "1");
+    let v: Value =
+        serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(v["code"], "busy");
+    // Other routes are not queued.
+    let (s, _) = get(&state, "/healthz").await;
+    assert_eq!(s, StatusCode::OK);
+    // A freed place admits the next search.
+    drop(held);
+    let (s, v) = get(&state, &uri).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
