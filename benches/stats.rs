@@ -49,6 +49,7 @@ fn generate(store: &Store) {
             department: (outcome == Outcome::Escalated).then(|| "国保医療課".to_string()),
             summary: None,
             contact: None,
+            recorded_by: None,
         });
         if batch.len() == BATCH {
             store.record_inquiries(&batch).unwrap();

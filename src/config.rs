@@ -14,6 +14,7 @@
 //! search_log_retention_days = 365  # search-log records (0: kept)
 //! summary_retention_days = 365     # inquiry summaries (0: kept)
 //! synchronous = "full"         # or "normal"
+//! categories = ["国保", "税", "ごみ"]  # inquiry categories; unset: any
 //!
 //! [http]
 //! allowed_hosts = ["kotae.example.lg.jp"]  # Host names besides IPs and localhost
@@ -148,6 +149,9 @@ pub struct StatsConfig {
     pub summary_retention_days: Option<u32>,
     /// Capacity of the search-log queue, in records (default 10,000).
     pub search_log_queue: Option<usize>,
+    /// The centre's inquiry categories (分類); when set, an inquiry's `category` must be
+    /// one of them (compared after width, space and old-kanji normalisation).
+    pub categories: Option<Vec<String>>,
 }
 
 impl FileConfig {

@@ -83,7 +83,7 @@ fn xor_into(acc: &mut [u8; 32], h: &[u8; 32]) {
 /// and of a format tag. XOR makes it independent of order and updatable per material, so an
 /// upsert costs O(changed materials), not a pass over the corpus.
 fn fingerprint<'a>(materials: impl IntoIterator<Item = &'a Material>) -> [u8; 32] {
-    let mut acc: [u8; 32] = Sha256::digest(b"kotae-index-v2").into();
+    let mut acc: [u8; 32] = Sha256::digest(b"kotae-index-v3").into();
     for m in materials {
         xor_into(&mut acc, &material_hash(m));
     }

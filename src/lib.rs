@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod config;
 pub mod corpus;
 pub mod crawl;
+pub mod departments;
 pub mod engine;
 pub mod error;
 pub mod eval;

@@ -539,6 +539,9 @@ fn serve(
     )?);
     let mut state =
         kotae::http::AppState::new(engine.clone()).with_stats(store.clone(), Some(logger.clone()));
+    if let Some(c) = &stats_cfg.categories {
+        state.categories = Arc::new(c.clone());
+    }
     state.search_queue = Arc::new(kotae::http::SearchQueue::new(
         file.search_workers
             .unwrap_or_else(kotae::http::queue::default_search_workers),

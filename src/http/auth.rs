@@ -60,6 +60,9 @@ pub struct Principal {
     pub role: Role,
     /// Department, for the `department` role.
     pub department: Option<String>,
+    /// Id of the token (first 16 hex digits of its SHA-256; `None` for an open API): who
+    /// recorded an inquiry, so that an operator lists their own.
+    pub token_id: Option<String>,
 }
 
 impl Principal {
@@ -68,13 +71,21 @@ impl Principal {
         Self {
             role: Role::Admin,
             department: None,
+            token_id: None,
         }
     }
 
-    /// Returns whether the principal may act on escalations of `department`.
+    /// Returns whether the principal may act on escalations of `department`: a department
+    /// token acts on its own department and the units below it (a 課's token on its 係s),
+    /// names compared in canonical form ([`crate::departments::path_contains`]).
     pub fn may_handle(&self, department: &str) -> bool {
         match self.role {
-            Role::Department => self.department.as_deref() == Some(department),
+            Role::Department => self.department.as_deref().is_some_and(|own| {
+                crate::departments::path_contains(
+                    &crate::departments::canonical(department),
+                    &crate::departments::canonical(own),
+                )
+            }),
             _ => true,
         }
     }
@@ -226,6 +237,14 @@ impl Auth {
         Ok(Self::new(entries))
     }
 
+    /// Returns the departments of the `department` tokens, as configured.
+    pub fn departments(&self) -> Vec<String> {
+        self.tokens
+            .iter()
+            .filter_map(|t| t.department.clone())
+            .collect()
+    }
+
     /// Returns whether any token is configured.
     pub fn is_enabled(&self) -> bool {
         !self.tokens.is_empty()
@@ -241,6 +260,7 @@ impl Auth {
                 found = Some(Principal {
                     role: e.role,
                     department: e.department.clone(),
+                    token_id: Some(hex::encode(&e.sha256[..8])),
                 });
             }
         }
@@ -329,6 +349,17 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
         return ApiError::new(ApiCode::Unauthorized, "a valid bearer token is required")
             .into_response();
     };
+    // A department token names its department as the registry does (`国保医療課` →
+    // `健康福祉部 国保医療課`), so it sees escalations made to either spelling.
+    let mut principal = principal;
+    if let Some(d) = &principal.department {
+        principal.department = Some(
+            state
+                .registry()
+                .resolve(d)
+                .unwrap_or_else(|_| crate::departments::canonical(d)),
+        );
+    }
     if !roles.contains(&principal.role) {
         if let Some(r) = crate::web::forbidden_page(req.uri(), principal.role) {
             return r;

@@ -79,6 +79,19 @@ crate::wire_enum! {
         BadGranularity = "bad_granularity",
         /// `group_by` is unknown (400).
         BadGroupBy = "bad_group_by",
+        /// A department name the department registry does not know; the message names
+        /// the closest ones (400).
+        UnknownDepartment = "unknown_department",
+        /// A category not in `[stats] categories` (400).
+        UnknownCategory = "unknown_category",
+        /// An `escalated` inquiry with neither `summary` nor `query_id` (400).
+        MissingQuestion = "missing_question",
+        /// A `query_id` the search log does not know (400).
+        UnknownQuery = "unknown_query",
+        /// A department level other than `bu`, `ka`, `kakari` (400).
+        BadLevel = "bad_level",
+        /// `lang` is neither `ja` nor `en` (400).
+        BadLang = "bad_lang",
         /// No valid bearer token (401, with `WWW-Authenticate: Bearer`).
         Unauthorized = "unauthorized",
         /// The token's role may not do this (403).
@@ -126,9 +139,9 @@ impl ApiCode {
             | InvalidMaterial | BadJson | BadChannel | BadOutcome | BadReceivedAt
             | UnknownMaterial | MissingMaterial | MissingDepartment | SummaryTooLong
             | FieldTooLong | TooManyMaterials | UnexpectedContact | MissingField | BadStatus
-            | BadFormat | BadDate | BadGranularity | BadGroupBy | InvalidDelivery => {
-                StatusCode::BAD_REQUEST
-            }
+            | BadFormat | BadDate | BadGranularity | BadGroupBy | InvalidDelivery
+            | UnknownDepartment | UnknownCategory | MissingQuestion | UnknownQuery | BadLevel
+            | BadLang => StatusCode::BAD_REQUEST,
             Unauthorized | BadSignature | StaleSignature => StatusCode::UNAUTHORIZED,
             Forbidden | BadHost | BadOrigin => StatusCode::FORBIDDEN,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -27,6 +27,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/escalations/{id}/answer", post(answer))
         .route("/api/escalations/{id}/promote", post(promote))
         .route("/api/escalations/{id}/close", post(close))
+        .route("/api/escalations/{id}/reassign", post(reassign))
+        .route("/api/escalations/{id}/callback", post(callback))
 }
 
 #[derive(Serialize)]
@@ -42,12 +44,16 @@ async fn list(
     let store = store(&state)?;
     let p = Params::parse(raw.as_deref())?;
     let status = p.wire::<EscalationStatus>("status", ApiCode::BadStatus)?;
-    let mut department = p.non_empty("department").map(str::to_string);
+    let mut department = match p.non_empty("department") {
+        Some(d) => Some(state.resolve_department(d)?),
+        None => None,
+    };
     if who.role == Role::Department {
         match (&department, &who.department) {
-            (Some(asked), Some(own)) if asked != own => {
+            (Some(asked), Some(_)) if !who.may_handle(asked) => {
                 return Err(forbidden("a department sees only its own escalations"));
             }
+            (Some(_), Some(_)) => {}
             _ => department = who.department.clone(),
         }
     }
@@ -72,7 +78,62 @@ async fn one(
     Extension(who): Extension<Principal>,
     Path(id): Path<String>,
 ) -> Result<Json<Escalation>, ApiError> {
-    Ok(Json(load(&state, &who, id).await?))
+    load(&state, &who, id.clone()).await?;
+    let store = store(&state)?;
+    Ok(Json(
+        blocking(move || Ok(store.escalation_with_history(&id)?)).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReassignBody {
+    department: Option<String>,
+}
+
+/// `POST /api/escalations/{id}/reassign {department}`: hands an open escalation to another
+/// department (resolved against the registry); the previous one is kept in the history.
+async fn reassign(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Escalation>, ApiError> {
+    let b: ReassignBody = json_body(&body)?;
+    let department = required(b.department, "department", MAX_FIELD_CHARS)?;
+    let department = state.resolve_department(&department)?;
+    load(&state, &who, id.clone()).await?;
+    let by = match (&who.role, &who.department) {
+        (Role::Department, Some(d)) => d.clone(),
+        (r, _) => format!("{r:?}").to_lowercase(),
+    };
+    let store = store(&state)?;
+    Ok(Json(
+        blocking(move || Ok(store.reassign_escalation(&id, &department, &by)?)).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CallbackBody {
+    called_back_by: Option<String>,
+}
+
+/// `POST /api/escalations/{id}/callback {called_back_by}`: records the call-back to the
+/// caller and deletes the caller's contact details.
+async fn callback(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Escalation>, ApiError> {
+    let b: CallbackBody = json_body(&body)?;
+    let by = required(b.called_back_by, "called_back_by", MAX_FIELD_CHARS)?;
+    load(&state, &who, id.clone()).await?;
+    let store = store(&state)?;
+    Ok(Json(
+        blocking(move || Ok(store.record_callback(&id, &by)?)).await?,
+    ))
 }
 
 #[derive(Deserialize)]

@@ -4,17 +4,19 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::params::required_wire;
+use super::auth::{Principal, Role};
+use super::params::{Params, required_wire};
 use super::{ApiCode, ApiError, AppState, SearchObserver};
+use crate::stats::workflow::InquiryFilter;
 use crate::stats::{Channel, NewInquiry, Outcome, SearchLogger, SearchRecord, Store};
 
 /// Most material ids of a search kept in the search log.
@@ -23,7 +25,7 @@ pub const LOGGED_TOP_IDS: usize = 10;
 /// Routes of this resource.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/inquiries", post(create))
+        .route("/api/inquiries", post(create).get(list))
         .route("/api/inquiries/{id}", get(read))
 }
 
@@ -51,6 +53,7 @@ impl AppState {
                         .map(|h| h.id.clone())
                         .collect(),
                     at: Utc::now(),
+                    filters: search_filters(req),
                 });
             });
             self.on_search = Some(obs);
@@ -58,6 +61,21 @@ impl AppState {
         }
         self
     }
+}
+
+/// The filters of a search as logged (`None` when unfiltered).
+fn search_filters(req: &crate::search::SearchRequest) -> Option<String> {
+    if req.kind.is_none() && req.department.is_none() {
+        return None;
+    }
+    let mut m = serde_json::Map::new();
+    if let Some(k) = req.kind {
+        m.insert("kind".into(), k.as_str().into());
+    }
+    if let Some(d) = &req.department {
+        m.insert("department".into(), d.clone().into());
+    }
+    Some(serde_json::Value::Object(m).to_string())
 }
 
 /// Returns the store, or 503 when the service runs without one.
@@ -136,15 +154,59 @@ fn inquiry_from(body: Body, now: DateTime<Utc>) -> Result<NewInquiry, ApiError> 
         department: non_empty(body.department),
         summary: non_empty(body.summary),
         contact: non_empty(body.contact),
+        recorded_by: None,
     };
     inq.validate()?;
     Ok(inq)
 }
 
-async fn create(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+async fn create(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let store = store(&state)?;
     let body: Body = json_body(&body)?;
-    let inq = inquiry_from(body, Utc::now())?;
+    let mut inq = inquiry_from(body, Utc::now())?;
+    inq.recorded_by = who.token_id.clone();
+    if let Some(d) = &inq.department {
+        inq.department = Some(state.resolve_department(d)?);
+    }
+    if let Some(c) = &inq.category {
+        inq.category = Some(state.check_category(c)?);
+    }
+    if inq.outcome == Outcome::Escalated && inq.summary.is_none() && inq.query_id.is_none() {
+        return Err(ApiError::new(
+            ApiCode::MissingQuestion,
+            "an `escalated` inquiry needs `summary` or `query_id`: the department must see \
+             what was asked",
+        ));
+    }
+    if let Some(qid) = inq.query_id.clone() {
+        // The search log is written in the background: a search of the last few
+        // milliseconds may still be queued, so wait for the queue before refusing.
+        let st = store.clone();
+        let logger = state.search_log.clone();
+        let known = blocking(move || {
+            if st.search_query(&qid)?.is_some() {
+                return Ok(true);
+            }
+            if let Some(l) = logger {
+                l.flush();
+            }
+            Ok(st.search_query(&qid)?.is_some())
+        })
+        .await?;
+        if !known {
+            return Err(ApiError::new(
+                ApiCode::UnknownQuery,
+                format!(
+                    "no search with query_id {:?} in the search log",
+                    inq.query_id.as_deref().unwrap_or("")
+                ),
+            ));
+        }
+    }
     for id in &inq.material_ids {
         if state.engine.get(id).is_none() {
             return Err(ApiError::new(
@@ -155,6 +217,46 @@ async fn create(State(state): State<AppState>, body: Bytes) -> Result<Response, 
     }
     let rec = blocking(move || Ok(store.record_inquiry(&inq)?)).await?;
     Ok((StatusCode::CREATED, Json(rec)).into_response())
+}
+
+#[derive(serde::Serialize)]
+struct List {
+    inquiries: Vec<crate::stats::Inquiry>,
+}
+
+/// `GET /api/inquiries?from=&to=&outcome=&channel=&department=&limit=`: newest first;
+/// an operator sees the inquiries recorded with their own token.
+async fn list(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<List>, ApiError> {
+    let p = Params::parse(raw.as_deref())?;
+    let day = |name: &str| -> Result<Option<i64>, ApiError> {
+        Ok(p.date(name)?.map(crate::stats::day_number))
+    };
+    let outcome = p.wire::<Outcome>("outcome", ApiCode::BadOutcome)?;
+    let channel = p.wire::<Channel>("channel", ApiCode::BadChannel)?;
+    let department = match p.non_empty("department") {
+        Some(d) => Some(state.resolve_department(d)?),
+        None => None,
+    };
+    let filter = InquiryFilter {
+        from_day: day("from")?,
+        to_day: day("to")?,
+        outcome,
+        channel,
+        department,
+        recorded_by: if who.role == Role::Operator {
+            who.token_id.clone()
+        } else {
+            None
+        },
+        limit: p.limit(100, 1000)?,
+    };
+    let store = store(&state)?;
+    let inquiries = blocking(move || Ok(store.inquiries(&filter)?)).await?;
+    Ok(Json(List { inquiries }))
 }
 
 async fn read(

@@ -16,13 +16,30 @@ use serde::Serialize;
 use super::inquiries::{blocking, store};
 use super::params::Params;
 use super::{ApiCode, ApiError, AppState};
-use crate::stats::metrics::{self, RateQuery, RateRow};
+use crate::stats::gaps::{FilteredQueryCount, Window};
+use crate::stats::metrics::{self, CsvLang, RateQuery, RateRow};
 use crate::stats::store::{MaterialUsage, QueryCount};
 use crate::stats::{Granularity, GroupBy};
 
 /// The definition reported with every first-answer-rate response.
 pub const RATE_DEFINITION: &str = "rate = answered / (answered + escalated), by the JST date \
      the inquiry was received; koucho and transfer are counted but excluded from the rate";
+
+/// Longest `from`–`to` range of a first-answer-rate query, in days (20 years: the series
+/// lists every period of the range).
+pub const MAX_RANGE_DAYS: i64 = 20 * 366;
+
+/// Parses `lang=ja|en` (CSV headers; default Japanese).
+fn csv_lang(p: &Params) -> Result<CsvLang, ApiError> {
+    match p.get("lang") {
+        None | Some("" | "ja") => Ok(CsvLang::Ja),
+        Some("en") => Ok(CsvLang::En),
+        Some(l) => Err(ApiError::new(
+            ApiCode::BadLang,
+            format!("unknown lang {l:?}: use ja or en"),
+        )),
+    }
+}
 
 /// Routes of this resource.
 pub fn router() -> Router<AppState> {
@@ -32,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/metrics/knowledge-gaps", get(knowledge_gaps))
         .route("/api/metrics/materials", get(materials))
         .route("/api/metrics/search-log", get(search_log))
+        .route("/api/metrics/annual-review", get(annual_review))
 }
 
 fn wants_csv(p: &Params) -> Result<bool, ApiError> {
@@ -69,10 +87,16 @@ pub fn rate_query(p: &Params) -> Result<RateQuery, ApiError> {
         .unwrap_or(Granularity::Month);
     let group_by = p.wire::<GroupBy>("group_by", ApiCode::BadGroupBy)?;
     let (from, to) = (p.date("from")?, p.date("to")?);
-    if let (Some(f), Some(t)) = (from, to)
-        && f > t
-    {
-        return Err(ApiError::new(ApiCode::BadDate, "`from` is after `to`"));
+    if let (Some(f), Some(t)) = (from, to) {
+        if f > t {
+            return Err(ApiError::new(ApiCode::BadDate, "`from` is after `to`"));
+        }
+        if (t - f).num_days() > MAX_RANGE_DAYS {
+            return Err(ApiError::new(
+                ApiCode::BadDate,
+                format!("the range is over {MAX_RANGE_DAYS} days (every period is listed)"),
+            ));
+        }
     }
     Ok(RateQuery {
         from,
@@ -86,6 +110,7 @@ pub fn rate_query(p: &Params) -> Result<RateQuery, ApiError> {
 struct RateBody {
     definition: &'static str,
     series: Vec<RateRow>,
+    total: RateRow,
 }
 
 async fn first_answer_rate(
@@ -94,15 +119,21 @@ async fn first_answer_rate(
 ) -> Result<Response, ApiError> {
     let p = Params::parse(raw.as_deref())?;
     let csv = wants_csv(&p)?;
+    let lang = csv_lang(&p)?;
     let q = rate_query(&p)?;
     let st = store(&state)?;
     let series = blocking(move || Ok(metrics::first_answer_rate(&st, &q)?)).await?;
+    let total = RateRow::total(&series);
     Ok(if csv {
-        csv_response("first-answer-rate", metrics::rates_csv(&series))
+        csv_response(
+            "first-answer-rate",
+            metrics::rates_csv(&series, &total, q.group_by.is_some(), lang),
+        )
     } else {
         Json(RateBody {
             definition: RATE_DEFINITION,
             series,
+            total,
         })
         .into_response()
     })
@@ -142,21 +173,39 @@ struct MaterialRow {
     title: Option<String>,
 }
 
-fn with_titles(state: &AppState, rows: Vec<MaterialUsage>) -> Vec<MaterialRow> {
+fn with_titles(state: &AppState, rows: Vec<MaterialUsage>) -> Vec<(MaterialUsage, Option<String>)> {
     rows.into_iter()
         .map(|usage| {
             let title = state
                 .engine
                 .get(&usage.material_id)
                 .map(|m| m.display_title());
-            MaterialRow { usage, title }
+            (usage, title)
         })
         .collect()
+}
+
+fn rows_json(rows: Vec<(MaterialUsage, Option<String>)>) -> Vec<MaterialRow> {
+    rows.into_iter()
+        .map(|(usage, title)| MaterialRow { usage, title })
+        .collect()
+}
+
+/// The `from`/`to` window (inclusive JST dates) of the gap and usage reports.
+fn window(p: &Params) -> Result<Window, ApiError> {
+    let (from, to) = (p.date("from")?, p.date("to")?);
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        return Err(ApiError::new(ApiCode::BadDate, "`from` is after `to`"));
+    }
+    Ok(Window::jst_days(from, to))
 }
 
 #[derive(Serialize)]
 struct GapsBody {
     zero_result_queries: Vec<QueryCount>,
+    filtered_zero_result_queries: Vec<FilteredQueryCount>,
     escalated_queries: Vec<QueryCount>,
     shown_never_used: Vec<MaterialRow>,
 }
@@ -168,25 +217,37 @@ async fn knowledge_gaps(
     let p = Params::parse(raw.as_deref())?;
     let csv = wants_csv(&p)?;
     let n = p.limit(20, 1000)?;
+    let w = window(&p)?;
     let st = store(&state)?;
-    let (zero, escalated, unused) = blocking(move || {
+    if let Some(l) = &state.search_log {
+        let l = l.clone();
+        blocking(move || {
+            l.flush();
+            Ok(())
+        })
+        .await?;
+    }
+    let (zero, filtered, escalated, unused) = blocking(move || {
         Ok((
-            st.zero_result_queries(n)?,
-            st.escalated_queries(n)?,
-            st.material_usage(true, n)?,
+            st.zero_result_queries_in(w, n)?,
+            st.filtered_zero_result_queries_in(w, n)?,
+            st.escalated_queries_in(w, n)?,
+            st.material_usage_in(w, true, n)?,
         ))
     })
     .await?;
+    let unused = with_titles(&state, unused);
     if csv {
         return Ok(csv_response(
             "knowledge-gaps",
-            metrics::gaps_csv(&zero, &escalated, &unused),
+            metrics::gaps_csv(&zero, &filtered, &escalated, &unused),
         ));
     }
     Ok(Json(GapsBody {
         zero_result_queries: zero,
+        filtered_zero_result_queries: filtered,
         escalated_queries: escalated,
-        shown_never_used: with_titles(&state, unused),
+        shown_never_used: rows_json(unused),
     })
     .into_response())
 }
@@ -203,13 +264,65 @@ async fn materials(
     let p = Params::parse(raw.as_deref())?;
     let csv = wants_csv(&p)?;
     let n = p.limit(100, 100_000)?;
+    let w = window(&p)?;
     let st = store(&state)?;
-    let rows = blocking(move || Ok(st.material_usage(false, n)?)).await?;
+    let rows = blocking(move || Ok(st.material_usage_in(w, false, n)?)).await?;
+    let rows = with_titles(&state, rows);
     Ok(if csv {
         csv_response("materials", metrics::materials_csv(&rows))
     } else {
         Json(MaterialsBody {
-            materials: with_titles(&state, rows),
+            materials: rows_json(rows),
+        })
+        .into_response()
+    })
+}
+
+#[derive(Serialize)]
+struct ReviewBody {
+    since: String,
+    departments: Vec<crate::stats::review::DepartmentReview>,
+}
+
+/// `GET /api/metrics/annual-review?since=&department=&format=csv`: the 年度更新 report
+/// (see [`crate::stats::review`]).
+async fn annual_review(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let p = Params::parse(raw.as_deref())?;
+    let csv = wants_csv(&p)?;
+    let now = chrono::Utc::now();
+    let since = match p.date("since")? {
+        Some(d) => d,
+        None => crate::stats::review::fiscal_year_start(crate::stats::jst_date(&now)),
+    };
+    let department = match p.non_empty("department") {
+        Some(d) => Some(state.resolve_department(d)?),
+        None => None,
+    };
+    let st = store(&state)?;
+    let usage =
+        blocking(move || Ok(st.material_usage_in(Window::default(), false, 1_000_000)?)).await?;
+    let materials = state.engine.materials();
+    let mut departments = crate::stats::review::annual_review(
+        materials.values().map(|m| m.as_ref()),
+        &usage,
+        since,
+        now,
+    );
+    if let Some(d) = department {
+        departments.retain(|r| crate::departments::path_contains(&r.department, &d));
+    }
+    Ok(if csv {
+        csv_response(
+            "annual-review",
+            crate::stats::review::review_csv(&departments),
+        )
+    } else {
+        Json(ReviewBody {
+            since: since.to_string(),
+            departments,
         })
         .into_response()
     })

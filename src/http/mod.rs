@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod departments;
 pub mod error;
 pub mod escalations;
 pub mod guard;
@@ -51,6 +52,10 @@ pub struct AppState {
     pub auth: Arc<auth::Auth>,
     /// Host, Origin and content-type checks and the CORS allowlist ([`guard`]).
     pub guard: Arc<guard::Guard>,
+    /// The department registry cache (see [`AppState::registry`]).
+    pub departments: Arc<departments::RegistryCache>,
+    /// The configured inquiry categories (`[stats] categories`); empty: any category.
+    pub categories: Arc<Vec<String>>,
     /// The CMS webhook's shared secret; `None`: `POST /api/hooks/cms` answers 404.
     pub cms_secret: Option<Arc<[u8]>>,
     /// The webhook's job queue; `None`: no hook, `GET /api/jobs/{id}` answers 503.
@@ -62,7 +67,14 @@ impl AppState {
     /// workers and [`queue::DEFAULT_SEARCH_QUEUE`] places, no statistics store and an open
     /// API.
     pub fn new(engine: Arc<Engine>) -> Self {
+        let dict_path = engine.data_dir().join("dictionaries/departments.csv");
+        let dictionary = crate::departments::read_dictionary(&dict_path).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "departments.csv not read");
+            Vec::new()
+        });
         Self {
+            departments: Arc::new(departments::RegistryCache::new(dictionary)),
+            categories: Arc::new(Vec::new()),
             engine,
             search_queue: Arc::new(SearchQueue::new(
                 queue::default_search_workers(),
@@ -113,6 +125,7 @@ pub fn app(state: AppState) -> Router {
         .merge(inquiries::router())
         .merge(escalations::router())
         .merge(metrics::router())
+        .merge(departments::router())
         .merge(hooks::router())
         .merge(jobs::router())
         .merge(admin::router())

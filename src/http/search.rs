@@ -26,6 +26,15 @@ pub fn request_from_query(raw: Option<&str>) -> Result<SearchRequest, ApiError> 
         q: p.get("q").unwrap_or_default().to_string(),
         kind: p.wire::<MaterialKind>("kind", ApiCode::BadKind)?,
         department: p.non_empty("department").map(str::to_string),
+        department_level: match p.non_empty("department_level") {
+            None => None,
+            Some(l) => Some(crate::departments::Level::parse(l).ok_or_else(|| {
+                ApiError::new(
+                    ApiCode::BadLevel,
+                    format!("unknown department_level {l:?}: use bu (部), ka (課) or kakari (係)"),
+                )
+            })?),
+        },
         limit: p.number("limit", 10)?,
         offset: p.number("offset", 0)?,
     };
@@ -37,7 +46,10 @@ async fn search(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<SearchResponse>, ApiError> {
-    let req = request_from_query(raw.as_deref())?;
+    let mut req = request_from_query(raw.as_deref())?;
+    if let Some(d) = &req.department {
+        req.department = Some(state.resolve_department(d)?);
+    }
     let resp = state.run_search(req).await?;
     Ok(Json(resp))
 }

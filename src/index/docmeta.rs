@@ -51,6 +51,15 @@ impl DocMetaCache {
             .copied()
     }
 
+    /// Returns every interned department name, indexed by interned id.
+    pub fn department_names(&self) -> Vec<String> {
+        self.departments
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .0
+            .clone()
+    }
+
     /// Returns the department name of an interned id.
     pub fn department_name(&self, id: u32) -> Option<String> {
         self.departments

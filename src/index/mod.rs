@@ -240,7 +240,9 @@ impl MaterialIndex {
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, &m.id);
         doc.add_text(f.kind, m.kind.as_str());
-        doc.add_text(f.department, m.department.as_deref().unwrap_or(""));
+        // The canonical department path (contact records with their group), so that every
+        // spelling of one department is one facet value and one filter target.
+        doc.add_text(f.department, crate::departments::material_path(m));
         doc.add_i64(
             f.valid_until,
             m.valid_until.map_or(i64::MAX, |t| t.timestamp()),

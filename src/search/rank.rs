@@ -79,10 +79,18 @@ pub(crate) fn rank(
     let cols = index.docmeta().for_searcher(searcher)?;
     let mut kind_counts = [0u64; 3];
     let mut dep_counts: Vec<u64> = Vec::new();
-    let want_dep = match &req.department {
-        Some(d) => match index.docmeta().department_id(d) {
-            Some(id) => Some(id),
-            None => {
+    // Interned departments the filter admits (indexed by interned id): the department asked
+    // for and the units below it.
+    let want_dep: Option<Vec<bool>> = match &req.department {
+        Some(d) => {
+            let want = crate::departments::canonical(d);
+            let admit: Vec<bool> = index
+                .docmeta()
+                .department_names()
+                .iter()
+                .map(|n| crate::departments::path_contains(n, &want))
+                .collect();
+            if !admit.contains(&true) {
                 return Ok(Ranked {
                     page: Vec::new(),
                     total: 0,
@@ -91,7 +99,8 @@ pub(crate) fn rank(
                     cols,
                 });
             }
-        },
+            Some(admit)
+        }
         None => None,
     };
     let keep = |si: usize, doc: DocId| {
@@ -99,7 +108,9 @@ pub(crate) fn rank(
         let d = doc as usize;
         c.valid_until[d] >= now
             && (req.kind.is_none() || c.kinds[d] == req.kind)
-            && want_dep.is_none_or(|w| w == c.departments[d])
+            && want_dep
+                .as_ref()
+                .is_none_or(|w| w.get(c.departments[d] as usize).copied().unwrap_or(false))
     };
     let k = match rerank {
         Some(rr) if rr.weight > 0.0 => (req.offset + req.limit).max(rr.depth),
@@ -179,24 +190,25 @@ pub(crate) fn rank(
                 .insert(k.as_str().to_string(), kind_counts[k as usize]);
         }
     }
-    // The MAX_DEPARTMENT_FACETS departments with the most matches (ties by interned id).
-    let mut deps: Vec<(u64, usize)> = dep_counts
-        .iter()
-        .enumerate()
-        .filter(|(_, n)| **n > 0)
-        .map(|(d, &n)| (n, d))
-        .collect();
-    if deps.len() > MAX_DEPARTMENT_FACETS {
-        deps.select_nth_unstable_by(MAX_DEPARTMENT_FACETS - 1, |a, b| {
-            b.0.cmp(&a.0).then(a.1.cmp(&b.1))
-        });
-        deps.truncate(MAX_DEPARTMENT_FACETS);
-    }
-    for (n, d) in deps {
-        if let Some(name) = index.docmeta().department_name(d as u32) {
-            facets.department.insert(name, n);
+    // Counts folded to the level asked, then the MAX_DEPARTMENT_FACETS departments with the
+    // most matches (ties by name).
+    let level = req
+        .department_level
+        .unwrap_or(crate::departments::Level::Ka);
+    let mut by_name: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    for (d, &n) in dep_counts.iter().enumerate() {
+        if n > 0
+            && let Some(name) = index.docmeta().department_name(d as u32)
+        {
+            *by_name
+                .entry(crate::departments::truncate_to_level(&name, level))
+                .or_default() += n;
         }
     }
+    let mut deps: Vec<(String, u64)> = by_name.into_iter().collect();
+    deps.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    deps.truncate(MAX_DEPARTMENT_FACETS);
+    facets.department.extend(deps);
     Ok(Ranked {
         page,
         total,

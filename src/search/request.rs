@@ -28,8 +28,13 @@ pub struct SearchRequest {
     pub q: String,
     /// Only materials of this kind.
     pub kind: Option<MaterialKind>,
-    /// Only materials of this department (exact match).
+    /// Only materials of this department or below it: the name is written canonically and
+    /// matches every material whose department path contains it
+    /// ([`crate::departments::path_contains`]: `国保医療課` includes its 係).
     pub department: Option<String>,
+    /// Level at which the department facet counts (default
+    /// [`Level::Ka`](crate::departments::Level::Ka), 課: a 係's materials count for their 課).
+    pub department_level: Option<crate::departments::Level>,
     /// Number of hits to return (1..=[`MAX_LIMIT`]).
     pub limit: usize,
     /// Number of hits to skip.

@@ -63,7 +63,20 @@ crate::wire_enum! {
         Channel = "channel",
         /// Category; inquiries without one are grouped as [`NO_CATEGORY`].
         Category = "category",
+        /// The department an inquiry was escalated to (the registry path); inquiries that
+        /// were not escalated (answered, koucho, transfer) are grouped as [`NO_CATEGORY`].
+        Department = "department",
     }
+}
+
+/// Language of CSV headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CsvLang {
+    /// 期間, 一次回答, 引継ぎ, 広聴, 交換, 一次回答率(%) (the default).
+    #[default]
+    Ja,
+    /// period, answered, escalated, koucho, transfer, rate_percent.
+    En,
 }
 
 /// A first-answer-rate query.
@@ -100,6 +113,31 @@ pub struct RateRow {
 }
 
 impl RateRow {
+    fn empty(period: String, group: Option<String>) -> Self {
+        RateRow {
+            period,
+            group,
+            answered: 0,
+            escalated: 0,
+            koucho: 0,
+            transfer: 0,
+            rate: None,
+        }
+    }
+
+    /// The sum of `rows` (period `total`, no group), with its rate.
+    pub fn total(rows: &[RateRow]) -> RateRow {
+        let mut t = RateRow::empty("total".into(), None);
+        for r in rows {
+            t.answered += r.answered;
+            t.escalated += r.escalated;
+            t.koucho += r.koucho;
+            t.transfer += r.transfer;
+        }
+        t.finish();
+        t
+    }
+
     fn add(&mut self, outcome: Outcome, n: u64) {
         match outcome {
             Outcome::Answered => self.answered += n,
@@ -116,33 +154,55 @@ impl RateRow {
 }
 
 /// Folds daily counts into a series: one row per period (and group), in period order.
+/// With `range` (first and last JST day, days since 1970-01-01), every period of the range is
+/// present for every group seen, zero-filled (`rate: null`), so that a chart or a sheet has a
+/// right time axis.
 pub fn series(
     counts: &[DailyCount],
     granularity: Granularity,
     group_by: Option<GroupBy>,
+    range: Option<(i64, i64)>,
 ) -> Vec<RateRow> {
     let mut rows: BTreeMap<(String, String), RateRow> = BTreeMap::new();
     let mut labels: HashMap<i64, String> = HashMap::new();
+    let group_of = |c: &DailyCount| match group_by {
+        None => None,
+        Some(GroupBy::Category | GroupBy::Department) if c.group.is_empty() => {
+            Some(NO_CATEGORY.to_string())
+        }
+        Some(_) => Some(c.group.clone()),
+    };
+    if let Some((from, to)) = range {
+        let groups: std::collections::BTreeSet<Option<String>> =
+            counts.iter().map(group_of).collect();
+        let groups: Vec<Option<String>> = if groups.is_empty() && group_by.is_none() {
+            vec![None]
+        } else {
+            groups.into_iter().collect()
+        };
+        let mut last = String::new();
+        for day in from..=to {
+            let period = granularity.label(date_of_day(day));
+            if period == last {
+                continue;
+            }
+            for g in &groups {
+                rows.insert(
+                    (period.clone(), g.clone().unwrap_or_default()),
+                    RateRow::empty(period.clone(), g.clone()),
+                );
+            }
+            last = period;
+        }
+    }
     for c in counts {
         let period = labels
             .entry(c.jst_day)
             .or_insert_with(|| granularity.label(date_of_day(c.jst_day)))
             .clone();
-        let group = match group_by {
-            None => None,
-            Some(GroupBy::Category) if c.group.is_empty() => Some(NO_CATEGORY.to_string()),
-            Some(_) => Some(c.group.clone()),
-        };
+        let group = group_of(c);
         rows.entry((period.clone(), group.clone().unwrap_or_default()))
-            .or_insert_with(|| RateRow {
-                period,
-                group,
-                answered: 0,
-                escalated: 0,
-                koucho: 0,
-                transfer: 0,
-                rate: None,
-            })
+            .or_insert_with(|| RateRow::empty(period, group))
             .add(c.outcome, c.n);
     }
     rows.into_values()
@@ -157,11 +217,26 @@ pub fn series(
 ///
 /// # Errors
 /// SQLite errors.
+///
+/// Every period from `from` (else the first day with an inquiry) to `to` (else the last
+/// day with an inquiry, or `from`) is returned, zero-filled.
 pub fn first_answer_rate(store: &Store, q: &RateQuery) -> Result<Vec<RateRow>, StatsError> {
     let from = q.from.map_or(i64::MIN, day_number);
     let to = q.to.map_or(i64::MAX, day_number);
     let counts = store.daily_counts(q.group_by, from, to)?;
-    Ok(series(&counts, q.granularity, q.group_by))
+    let first = q
+        .from
+        .map(day_number)
+        .or_else(|| counts.iter().map(|c| c.jst_day).min());
+    let last = q.to.map(day_number).or_else(|| {
+        counts
+            .iter()
+            .map(|c| c.jst_day)
+            .max()
+            .max(q.from.map(day_number))
+    });
+    let range = first.zip(last).filter(|(f, l)| f <= l);
+    Ok(series(&counts, q.granularity, q.group_by, range))
 }
 
 /// Escalations of one department.
@@ -258,28 +333,62 @@ fn opt_f64(v: Option<f64>) -> String {
     v.map(|x| format!("{x:.4}")).unwrap_or_default()
 }
 
-/// Renders a first-answer-rate series as CSV (header `period,group,answered,escalated,koucho,transfer,rate`).
-pub fn rates_csv(rows: &[RateRow]) -> String {
+/// A rate as a percentage with one decimal (`75.0`); empty for `None`.
+pub fn percent(v: Option<f64>) -> String {
+    v.map(|x| format!("{:.1}", x * 100.0)).unwrap_or_default()
+}
+
+/// Renders a first-answer-rate series and its total row as CSV: `期間,[区分,]一次回答,引継ぎ,
+/// 広聴,交換,一次回答率(%)` (or the English header), rates as percentages with one decimal,
+/// the total last (期間 `合計` / `total`). The group column is present when `grouped`.
+pub fn rates_csv(rows: &[RateRow], total: &RateRow, grouped: bool, lang: CsvLang) -> String {
     csv_string(|w| {
-        w.write_record([
-            "period",
-            "group",
-            "answered",
-            "escalated",
-            "koucho",
-            "transfer",
-            "rate",
-        ])?;
-        for r in rows {
-            w.write_record([
-                r.period.clone(),
+        let head: [&str; 7] = match lang {
+            CsvLang::Ja => [
+                "期間",
+                "区分",
+                "一次回答",
+                "引継ぎ",
+                "広聴",
+                "交換",
+                "一次回答率(%)",
+            ],
+            CsvLang::En => [
+                "period",
+                "group",
+                "answered",
+                "escalated",
+                "koucho",
+                "transfer",
+                "rate_percent",
+            ],
+        };
+        let pick = |v: Vec<String>| -> Vec<String> {
+            v.into_iter()
+                .enumerate()
+                .filter(|(i, _)| grouped || *i != 1)
+                .map(|(_, x)| x)
+                .collect()
+        };
+        w.write_record(pick(head.iter().map(|h| h.to_string()).collect()))?;
+        let total_label = match lang {
+            CsvLang::Ja => "合計",
+            CsvLang::En => "total",
+        };
+        for (r, label) in rows
+            .iter()
+            .map(|r| (r, r.period.as_str()))
+            .chain(std::iter::once((total, total_label)))
+        {
+            w.write_record(pick(vec![
+                label.to_string(),
                 csv_text(r.group.as_deref().unwrap_or_default()),
                 r.answered.to_string(),
                 r.escalated.to_string(),
                 r.koucho.to_string(),
                 r.transfer.to_string(),
-                opt_f64(r.rate),
-            ])?;
+                percent(r.rate),
+            ]))?;
         }
         Ok(())
     })
@@ -310,13 +419,15 @@ pub fn escalations_csv(rows: &[DepartmentEscalations]) -> String {
     })
 }
 
-/// Renders material usage as CSV.
-pub fn materials_csv(rows: &[MaterialUsage]) -> String {
+/// Renders material usage as CSV (`material_id,title,shown,used`; `title` as the JSON has
+/// it, empty for a material that no longer exists).
+pub fn materials_csv(rows: &[(MaterialUsage, Option<String>)]) -> String {
     csv_string(|w| {
-        w.write_record(["material_id", "shown", "used"])?;
-        for r in rows {
+        w.write_record(["material_id", "title", "shown", "used"])?;
+        for (r, title) in rows {
             w.write_record([
                 csv_text(&r.material_id),
+                csv_text(title.as_deref().unwrap_or_default()),
                 r.shown.to_string(),
                 r.used.to_string(),
             ])?;
@@ -325,20 +436,50 @@ pub fn materials_csv(rows: &[MaterialUsage]) -> String {
     })
 }
 
-/// Renders the knowledge-gap lists as one CSV (`report,key,count,shown,used`; `report` is
-/// `zero_result`, `escalated` or `shown_never_used`).
-pub fn gaps_csv(zero: &[QueryCount], escalated: &[QueryCount], unused: &[MaterialUsage]) -> String {
+/// Renders the knowledge-gap lists as one CSV (`report,key,title,filters,count,shown,used`;
+/// `report` is `zero_result`, `filtered_zero_result`, `escalated` or `shown_never_used`;
+/// `key` the query or the material id).
+pub fn gaps_csv(
+    zero: &[QueryCount],
+    filtered: &[super::gaps::FilteredQueryCount],
+    escalated: &[QueryCount],
+    unused: &[(MaterialUsage, Option<String>)],
+) -> String {
     csv_string(|w| {
-        w.write_record(["report", "key", "count", "shown", "used"])?;
-        for (report, rows) in [("zero_result", zero), ("escalated", escalated)] {
-            for r in rows {
-                w.write_record([report, &csv_text(&r.query), &r.count.to_string(), "", ""])?;
-            }
+        w.write_record([
+            "report", "key", "title", "filters", "count", "shown", "used",
+        ])?;
+        for r in zero {
+            w.write_record([
+                "zero_result",
+                &csv_text(&r.query),
+                "",
+                "",
+                &r.count.to_string(),
+                "",
+                "",
+            ])?;
         }
-        for r in unused {
+        for r in filtered {
+            w.write_record([
+                "filtered_zero_result",
+                &csv_text(&r.query),
+                "",
+                &csv_text(&r.filters.to_string()),
+                &r.count.to_string(),
+                "",
+                "",
+            ])?;
+        }
+        for r in escalated {
+            w.write_record(["escalated", &csv_text(&r.query), "", "", &r.count.to_string(), "", ""])?;
+        }
+        for (r, title) in unused {
             w.write_record([
                 "shown_never_used",
                 &csv_text(&r.material_id),
+                &csv_text(title.as_deref().unwrap_or("")),
+                "",
                 "",
                 &r.shown.to_string(),
                 &r.used.to_string(),
@@ -415,12 +556,13 @@ mod tests {
             ],
             Granularity::Month,
             None,
+            None,
         );
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].period, "2026-04");
         assert_eq!(rows[0].rate, Some(0.75));
         assert_eq!((rows[0].koucho, rows[0].transfer), (10, 7));
-        let only_koucho = series(&[c(Outcome::Koucho, 2)], Granularity::Day, None);
+        let only_koucho = series(&[c(Outcome::Koucho, 2)], Granularity::Day, None, None);
         assert_eq!(only_koucho[0].rate, None);
     }
 
@@ -432,17 +574,53 @@ mod tests {
     }
 
     #[test]
-    fn csv_has_a_bom_and_a_header() {
-        let csv = rates_csv(&[RateRow {
+    fn empty_periods_of_the_range_are_zero_filled() {
+        let c = |day, o, g: &str| DailyCount {
+            jst_day: day_number(day),
+            group: g.into(),
+            outcome: o,
+            n: 2,
+        };
+        let counts = [
+            c(d(2026, 4, 3), Outcome::Answered, "phone"),
+            c(d(2026, 6, 30), Outcome::Escalated, "fax"),
+        ];
+        let range = Some((day_number(d(2026, 4, 1)), day_number(d(2026, 7, 31))));
+        let rows = series(&counts, Granularity::Month, None, range);
+        let periods: Vec<&str> = rows.iter().map(|r| r.period.as_str()).collect();
+        assert_eq!(periods, ["2026-04", "2026-05", "2026-06", "2026-07"]);
+        assert_eq!((rows[1].answered, rows[1].rate), (0, None));
+        assert_eq!(rows[2].rate, Some(0.0));
+        // Grouped: every period for every group seen.
+        let rows = series(&counts, Granularity::Month, Some(GroupBy::Channel), range);
+        assert_eq!(rows.len(), 8);
+        assert_eq!(rows[0].group.as_deref(), Some("fax"));
+        let t = RateRow::total(&rows);
+        assert_eq!((t.answered, t.escalated, t.rate), (2, 2, Some(0.5)));
+    }
+
+    #[test]
+    fn csv_has_a_bom_japanese_headers_percentages_and_a_total() {
+        let row = RateRow {
             period: "2026-04".into(),
-            group: Some("電話".into()),
-            answered: 1,
+            group: Some("phone".into()),
+            answered: 2,
             escalated: 1,
             koucho: 0,
             transfer: 0,
-            rate: Some(0.5),
-        }]);
-        assert!(csv.starts_with("\u{feff}period,group,answered"));
-        assert!(csv.contains("2026-04,電話,1,1,0,0,0.5000"));
+            rate: Some(2.0 / 3.0),
+        };
+        let total = RateRow::total(std::slice::from_ref(&row));
+        let csv = rates_csv(std::slice::from_ref(&row), &total, true, CsvLang::Ja);
+        assert_eq!(
+            csv,
+            "\u{feff}期間,区分,一次回答,引継ぎ,広聴,交換,一次回答率(%)\n\
+             2026-04,phone,2,1,0,0,66.7\n合計,,2,1,0,0,66.7\n"
+        );
+        let csv = rates_csv(&[row], &total, false, CsvLang::En);
+        assert!(
+            csv.starts_with("\u{feff}period,answered,escalated,koucho,transfer,rate_percent\n")
+        );
+        assert!(csv.ends_with("total,2,1,0,0,66.7\n"));
     }
 }

@@ -17,11 +17,14 @@
 //! a hand-off, over the inquiries that were either resolved or handed off). Japanese fiscal
 //! years (年度) start on 1 April: `FY2026` is 2026-04-01 to 2027-03-31 JST.
 
+pub mod gaps;
 pub mod jobs;
 pub mod metrics;
 pub mod redact;
+pub mod review;
 pub mod search_log;
 pub mod store;
+pub mod workflow;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::Serialize;
@@ -29,6 +32,7 @@ use serde::Serialize;
 pub use metrics::{Granularity, GroupBy};
 pub use search_log::SearchLogger;
 pub use store::{Purged, Store, StoreOptions};
+pub use workflow::EscalationEvent;
 
 /// Maximum length of an inquiry summary, in characters.
 pub const MAX_SUMMARY_CHARS: usize = 4000;
@@ -168,8 +172,11 @@ pub struct NewInquiry {
     /// What was asked and said, redacted before it is stored.
     pub summary: Option<String>,
     /// Caller contact details for the department's call-back; kept only on the escalation
-    /// and deleted when it is answered or closed, or after the retention period.
+    /// and deleted when the call-back is recorded, the escalation closed or promoted, or
+    /// after the retention period.
     pub contact: Option<String>,
+    /// Id of the token that recorded it (see `http::auth::Principal::token_id`), if any.
+    pub recorded_by: Option<String>,
 }
 
 impl NewInquiry {
@@ -243,7 +250,7 @@ pub struct Inquiry {
     pub id: String,
     /// The search this inquiry followed, if any.
     pub query_id: Option<String>,
-    /// When the inquiry came in (RFC 3339, as given).
+    /// When the inquiry came in (JST, `+09:00`, to the second).
     pub received_at: String,
     /// How it came in.
     pub channel: Channel,
@@ -274,21 +281,32 @@ pub struct Escalation {
     pub question: Option<String>,
     /// Category of the inquiry.
     pub category: Option<String>,
-    /// When the escalation was opened (RFC 3339, UTC).
+    /// When the inquiry came in (JST, `+09:00`, to the second).
+    pub received_at: String,
+    /// How the inquiry came in (so the department knows how to call back).
+    pub channel: Channel,
+    /// When the escalation was opened (JST, `+09:00`, to the second).
     pub created_at: String,
-    /// Caller contact details (only while open).
+    /// Caller contact details (until the call-back is recorded).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contact: Option<String>,
     /// The department's answer.
     pub answer: Option<String>,
     /// Who answered.
     pub answered_by: Option<String>,
-    /// When the department answered (RFC 3339, UTC).
+    /// When the department answered (JST).
     pub answered_at: Option<String>,
-    /// When the escalation was closed (RFC 3339, UTC).
+    /// When the escalation was closed (JST).
     pub closed_at: Option<String>,
     /// Id of the `faq` material made from this escalation.
     pub promoted_material_id: Option<String>,
+    /// When the caller was called back (JST); the contact details are deleted then.
+    pub called_back_at: Option<String>,
+    /// Who called back.
+    pub called_back_by: Option<String>,
+    /// Answers corrected, reassignments and call-backs, oldest first (on single reads).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<EscalationEvent>,
 }
 
 /// One search served, for the search log.
@@ -306,6 +324,25 @@ pub struct SearchRecord {
     pub top_ids: Vec<String>,
     /// When it was served.
     pub at: DateTime<Utc>,
+    /// The search's filters as JSON (`{"kind": "faq", "department": "…"}`), `None` for an
+    /// unfiltered search.
+    pub filters: Option<String>,
+}
+
+/// Writes `t` in Japan time with its offset, to the second (`2026-04-01T09:30:00+09:00`):
+/// the form of every time in API answers and reports.
+pub fn jst_rfc3339<Tz: chrono::TimeZone>(t: &DateTime<Tz>) -> String {
+    t.with_timezone(&chrono_tz::Asia::Tokyo)
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
+/// Writes Unix milliseconds `ms` as [`jst_rfc3339`].
+pub fn jst_rfc3339_ms(ms: i64) -> String {
+    jst_rfc3339(
+        &chrono::TimeZone::timestamp_millis_opt(&Utc, ms)
+            .single()
+            .unwrap_or_default(),
+    )
 }
 
 /// Returns the JST calendar date of `t`.

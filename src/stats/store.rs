@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::redact::redact;
@@ -24,6 +24,10 @@ use super::{
 const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init", include_str!("migrations/0001_init.sql")),
     ("0002_jobs", include_str!("migrations/0002_jobs.sql")),
+    (
+        "0003_escalation_history",
+        include_str!("migrations/0003_escalation_history.sql"),
+    ),
 ];
 
 /// Default number of days caller contact details are kept on an open escalation.
@@ -157,10 +161,7 @@ impl std::fmt::Debug for Store {
 }
 
 fn rfc3339_ms(ms: i64) -> String {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .unwrap_or_default()
-        .to_rfc3339_opts(SecondsFormat::Secs, true)
+    super::jst_rfc3339_ms(ms)
 }
 
 impl Store {
@@ -305,7 +306,9 @@ impl Store {
             Ok(Inquiry {
                 id: row.0,
                 query_id: row.1,
-                received_at: row.2,
+                received_at: chrono::DateTime::parse_from_rfc3339(&row.2)
+                    .map(|t| super::jst_rfc3339(&t))
+                    .unwrap_or(row.2),
                 channel: Channel::parse(&row.3).unwrap_or(Channel::Phone),
                 category: row.4,
                 outcome: Outcome::parse(&row.5).unwrap_or(Outcome::Answered),
@@ -324,7 +327,9 @@ impl Store {
         self.read(|c| Ok(c.query_row("SELECT count(*) FROM inquiries", [], |r| r.get(0))?))
     }
 
-    /// Lists escalations, newest first, optionally of one department and one state.
+    /// Lists escalations, newest first, optionally of one department (and the units below
+    /// it: a canonical path contained in the escalation's, see
+    /// [`crate::departments::path_contains`]) and one state.
     ///
     /// # Errors
     /// SQLite errors.
@@ -336,7 +341,8 @@ impl Store {
     ) -> Result<Vec<Escalation>> {
         self.read(|c| {
             let sql = format!(
-                "{ESCALATION_SELECT} WHERE (?1 IS NULL OR e.department = ?1) \
+                "{ESCALATION_SELECT} WHERE (?1 IS NULL \
+                 OR instr(' ' || e.department || ' ', ' ' || ?1 || ' ') > 0) \
                  AND (?2 IS NULL OR e.status = ?2) ORDER BY e.created_ms DESC, e.id LIMIT ?3"
             );
             let mut st = c.prepare_cached(&sql)?;
@@ -363,11 +369,12 @@ impl Store {
     }
 
     /// Records the department's answer (redacted like summaries): the escalation becomes
-    /// `answered` and the caller's contact details are deleted, from the WAL too
-    /// ([`checkpoint_truncate`]).
+    /// `answered`. An answered escalation that is not promoted may be answered again: the
+    /// answer is corrected and the previous one kept in the history. The caller's contact
+    /// details stay until the call-back is recorded ([`Store::record_callback`]).
     ///
     /// # Errors
-    /// [`StatsError::NotFound`]; [`StatsError::Conflict`] unless the escalation is open.
+    /// [`StatsError::NotFound`]; [`StatsError::Conflict`] for a closed or promoted one.
     pub fn answer_escalation(
         &self,
         id: &str,
@@ -377,25 +384,42 @@ impl Store {
         self.write(|conn| {
             let tx = conn.transaction()?;
             let cur = get_escalation(&tx, id)?;
-            if cur.status != EscalationStatus::Open {
+            if cur.status == EscalationStatus::Closed || cur.promoted_material_id.is_some() {
                 return Err(StatsError::Conflict(format!(
-                    "escalation {id} is {}, only open escalations can be answered",
-                    cur.status.as_str()
+                    "escalation {id} is {}, only open or answered (not promoted) escalations \
+                     can be answered",
+                    if cur.promoted_material_id.is_some() {
+                        "promoted"
+                    } else {
+                        cur.status.as_str()
+                    }
                 )));
             }
+            let now = Utc::now().timestamp_millis();
             tx.execute(
                 "UPDATE escalations SET status = 'answered', answer = ?2, answered_by = ?3, \
-                 answered_ms = ?4, contact = NULL, contact_expires_ms = NULL WHERE id = ?1",
-                params![
-                    id,
-                    redact(answer),
-                    answered_by,
-                    Utc::now().timestamp_millis()
-                ],
+                 answered_ms = COALESCE(answered_ms, ?4) WHERE id = ?1",
+                params![id, redact(answer), answered_by, now],
+            )?;
+            let (kind, before) = match cur.status {
+                EscalationStatus::Open => ("answered", None),
+                _ => ("answer_corrected", cur.answer.as_deref().map(redact)),
+            };
+            super::workflow::add_event(
+                &tx,
+                id,
+                now,
+                kind,
+                Some(answered_by),
+                before.as_deref(),
+                Some(&redact(answer)),
             )?;
             let out = get_escalation(&tx, id)?;
             tx.commit()?;
-            checkpoint_truncate(conn);
+            // A corrected answer replaces text that may have held personal data.
+            if kind == "answer_corrected" {
+                checkpoint_truncate(conn);
+            }
             Ok(out)
         })
     }
@@ -564,7 +588,7 @@ impl Store {
             {
                 let mut log = tx.prepare_cached(
                     "INSERT OR IGNORE INTO search_log (query_id, query, hits, took_ms, top_ids, \
-                     logged_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                     logged_ms, filters) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 )?;
                 let mut shown = tx.prepare_cached(
                     "INSERT OR IGNORE INTO search_shown (query_id, rank, material_id) \
@@ -579,6 +603,7 @@ impl Store {
                         r.took_ms,
                         top,
                         r.at.timestamp_millis(),
+                        r.filters.as_deref().map(redact),
                     ])?;
                     if n == 1 {
                         for (i, m) in r.top_ids.iter().enumerate() {
@@ -639,6 +664,11 @@ impl Store {
                 "SELECT jst_day, category, outcome, n FROM daily_by_category \
                  WHERE jst_day BETWEEN ?1 AND ?2"
             }
+            // No roll-up: counted from the inquiries over the `jst_day` index.
+            Some(super::GroupBy::Department) => {
+                "SELECT jst_day, COALESCE(department, ''), outcome, count(*) FROM inquiries \
+                 WHERE jst_day BETWEEN ?1 AND ?2 GROUP BY 1, 2, 3"
+            }
         };
         self.read(|c| daily_query(c, sql, from_day, to_day))
     }
@@ -658,6 +688,7 @@ impl Store {
             None => "''",
             Some(super::GroupBy::Channel) => "channel",
             Some(super::GroupBy::Category) => "COALESCE(category, '')",
+            Some(super::GroupBy::Department) => "COALESCE(department, '')",
         };
         let sql = format!(
             "SELECT jst_day, {g}, outcome, count(*) FROM inquiries \
@@ -851,8 +882,8 @@ fn insert_inquiries(
     {
         let mut ins = conn.prepare_cached(
             "INSERT INTO inquiries (id, query_id, received_at, received_ms, jst_day, \
-             channel, category, outcome, department, summary, recorded_ms) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+             channel, category, outcome, department, summary, recorded_ms, recorded_by) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )?;
         let mut mat = conn.prepare_cached(
             "INSERT OR IGNORE INTO inquiry_materials (inquiry_id, material_id, outcome) \
@@ -891,6 +922,7 @@ fn insert_inquiries(
                 department,
                 summary,
                 now_ms,
+                inq.recorded_by,
             ])?;
             for m in &inq.material_ids {
                 mat.execute(params![id, m, outcome])?;
@@ -947,7 +979,8 @@ fn daily_query(c: &Connection, sql: &str, from_day: i64, to_day: i64) -> Result<
 
 const ESCALATION_SELECT: &str = "SELECT e.id, e.inquiry_id, e.department, e.status, \
      COALESCE(e.question, s.query), e.category, e.created_ms, e.contact, e.answer, \
-     e.answered_by, e.answered_ms, e.closed_ms, e.promoted_material_id \
+     e.answered_by, e.answered_ms, e.closed_ms, e.promoted_material_id, i.received_ms, \
+     i.channel, e.called_back_ms, e.called_back_by \
      FROM escalations e JOIN inquiries i ON i.id = e.inquiry_id \
      LEFT JOIN search_log s ON s.query_id = i.query_id";
 
@@ -959,6 +992,8 @@ fn escalation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Escalation> {
         status: EscalationStatus::parse(&r.get::<_, String>(3)?).unwrap_or(EscalationStatus::Open),
         question: r.get(4)?,
         category: r.get(5)?,
+        received_at: rfc3339_ms(r.get(13)?),
+        channel: Channel::parse(&r.get::<_, String>(14)?).unwrap_or(Channel::Phone),
         created_at: rfc3339_ms(r.get(6)?),
         contact: r.get(7)?,
         answer: r.get(8)?,
@@ -966,10 +1001,13 @@ fn escalation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Escalation> {
         answered_at: r.get::<_, Option<i64>>(10)?.map(rfc3339_ms),
         closed_at: r.get::<_, Option<i64>>(11)?.map(rfc3339_ms),
         promoted_material_id: r.get(12)?,
+        called_back_at: r.get::<_, Option<i64>>(15)?.map(rfc3339_ms),
+        called_back_by: r.get(16)?,
+        history: Vec::new(),
     })
 }
 
-fn get_escalation(c: &Connection, id: &str) -> Result<Escalation> {
+pub(super) fn get_escalation(c: &Connection, id: &str) -> Result<Escalation> {
     let sql = format!("{ESCALATION_SELECT} WHERE e.id = ?1");
     c.query_row(&sql, [id], escalation_row)
         .optional()?

@@ -13,3 +13,4 @@ mod real;
 mod search;
 mod stats;
 mod web;
+mod workflow;

@@ -151,6 +151,17 @@ async fn deleted_contact_details_leave_no_trace_in_the_database_files() {
         "再発行できます。[氏名]様の携帯[電話番号]へ連絡済み"
     );
     assert_eq!(files_with(&db, "090-1111-2222"), Vec::<String>::new());
+    // The contact stays for the call-back (docs/stats.md, who calls back); recording the
+    // call-back deletes it.
+    assert_eq!(v["contact"], "KOTAE-MARKER-ANSWER-0901");
+    let (st, v) = call(
+        &s.app,
+        "POST",
+        &format!("/api/escalations/{}/callback", ids[0]),
+        Some(json!({"called_back_by": "国保医療課"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(
         files_with(&db, "KOTAE-MARKER-ANSWER-0901"),
         Vec::<String>::new()

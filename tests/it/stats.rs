@@ -93,6 +93,7 @@ fn generated() -> Vec<NewInquiry> {
                         department: (outcome == Outcome::Escalated).then(|| "国保医療課".into()),
                         summary: None,
                         contact: None,
+                        recorded_by: None,
                     });
                     n += 1;
                 }
@@ -219,6 +220,7 @@ fn time_zone_edges_count_in_japan_time() {
         department: None,
         summary: None,
         contact: None,
+        recorded_by: None,
     };
     store
         .record_inquiries(&[
@@ -296,6 +298,7 @@ fn caller_contact_details_expire() {
         department: Some("国保医療課".into()),
         summary: Some("保険証の再発行".into()),
         contact: Some("０９０－１２３４－５６７８".into()),
+        recorded_by: None,
     };
     let id = store.record_inquiry(&inq).unwrap().escalation_id.unwrap();
     assert_eq!(store.purge_expired_contacts(Utc::now()).unwrap(), 0);
@@ -309,12 +312,16 @@ fn caller_contact_details_expire() {
     let e = store.escalation(&id).unwrap();
     assert_eq!(e.contact, None);
     assert_eq!(e.status, kotae::stats::EscalationStatus::Open);
-    // A second escalation: answering deletes the contact at once.
+    // A second escalation: answering keeps the contact for the call-back, recording the
+    // call-back deletes it.
     let id2 = store.record_inquiry(&inq).unwrap().escalation_id.unwrap();
     let e = store
         .answer_escalation(&id2, "再発行できます。", "国保医療課 山田")
         .unwrap();
+    assert!(e.contact.is_some());
+    let e = store.record_callback(&id2, "国保医療課 山田").unwrap();
     assert_eq!(e.contact, None);
+    assert!(e.called_back_at.is_some());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -332,7 +339,7 @@ fn faq(source_id: &str, q: &str, a: &str) -> Material {
         contact: None,
         source: "test.json".into(),
         url: None,
-        department: Some("国保医療課".into()),
+        department: Some("健康福祉部 国保医療課".into()),
         category: None,
         tags: vec![],
         updated_at: DateTime::parse_from_rfc3339("2026-04-01T09:00:00+09:00").unwrap(),
@@ -368,6 +375,14 @@ fn fixture(auth: Auth) -> Fixture {
         )
         .unwrap(),
     );
+    // The centre's department list (the materials name only 健康福祉部 国保医療課).
+    let dict = engine.data_dir().join("dictionaries");
+    std::fs::create_dir_all(&dict).unwrap();
+    std::fs::write(
+        dict.join("departments.csv"),
+        "部,課,係\n健康福祉部,生活衛生課,動物愛護グループ\n",
+    )
+    .unwrap();
     let (dir, store) = temp_store();
     let logger = Arc::new(SearchLogger::start(store.clone(), 100).unwrap());
     let mut state = AppState::new(engine.clone()).with_stats(store.clone(), Some(logger.clone()));
@@ -506,7 +521,11 @@ async fn escalation_flows_to_the_department_and_back_into_the_corpus() {
     .await;
     assert_eq!(s, StatusCode::OK, "{answered}");
     assert_eq!(answered["status"], "answered");
-    assert!(answered.get("contact").is_none(), "{answered}");
+    // Kept for the call-back; promotion (below) deletes it.
+    assert_eq!(
+        answered["contact"], "０９０－１２３４－５６７８",
+        "{answered}"
+    );
 
     let (s, promoted) = call(
         &f.app,
@@ -522,7 +541,7 @@ async fn escalation_flows_to_the_department_and_back_into_the_corpus() {
     assert_eq!(promoted["escalation"]["promoted_material_id"], mid.as_str());
     let m = f.engine.get(&mid).unwrap();
     assert_eq!(m.kind, MaterialKind::Faq);
-    assert_eq!(m.department.as_deref(), Some("生活衛生課"));
+    assert_eq!(m.department.as_deref(), Some("健康福祉部 生活衛生課"));
     assert!(f.engine.corpus().root().join("promoted.jsonl").exists());
     // Searchable at once.
     let (_, found) = call(
@@ -583,17 +602,17 @@ async fn escalation_flows_to_the_department_and_back_into_the_corpus() {
     )
     .await;
     assert!(
-        csv.contains("\nzero_result,犬の登録 [電話番号],1,,\n"),
+        csv.contains("\nzero_result,犬の登録 [電話番号],,,1,,\n"),
         "{csv}"
     );
     assert!(
-        csv.contains("\nescalated,犬の登録 [電話番号],1,,\n"),
+        csv.contains("\nescalated,犬の登録 [電話番号],,,1,,\n"),
         "{csv}"
     );
 
     let (_, em) = call(&f.app, "GET", "/api/metrics/escalations", None, None).await;
     let d = &em["departments"][0];
-    assert_eq!(d["department"], "生活衛生課");
+    assert_eq!(d["department"], "健康福祉部 生活衛生課");
     assert_eq!(
         (d["count"].as_u64(), d["open"].as_u64()),
         (Some(1), Some(0))
@@ -663,7 +682,7 @@ async fn answered_inquiries_count_as_material_use_and_metrics_have_csv() {
     let (s, csv) = call_raw(
         &f.app,
         "GET",
-        "/api/metrics/first-answer-rate?granularity=month&format=csv",
+        "/api/metrics/first-answer-rate?granularity=month&format=csv&lang=en",
         None,
         None,
     )
@@ -671,7 +690,8 @@ async fn answered_inquiries_count_as_material_use_and_metrics_have_csv() {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(
         csv,
-        "\u{feff}period,group,answered,escalated,koucho,transfer,rate\n2026-04,,2,0,1,1,1.0000\n"
+        "\u{feff}period,answered,escalated,koucho,transfer,rate_percent\n\
+         2026-04,2,0,1,1,100.0\ntotal,2,0,1,1,100.0\n"
     );
     let (s, err) = call(
         &f.app,
@@ -918,6 +938,7 @@ fn a_full_search_log_queue_drops_and_counts_instead_of_blocking() {
         took_ms: 0.1,
         top_ids: vec!["m1".into()],
         at: Utc::now(),
+        filters: None,
     };
     for i in 0..100 {
         logger.log(rec(i));
