@@ -93,10 +93,12 @@ impl Browser {
             if self.c.execute(script, vec![]).await.unwrap() == Value::Bool(true) {
                 return;
             }
-            assert!(
-                t.elapsed() < Duration::from_secs(5),
-                "timed out waiting for {what}"
-            );
+            if t.elapsed() > Duration::from_secs(5) {
+                let at = self
+                    .js("return location.href + ' | ' + document.body.innerText.slice(0, 300)")
+                    .await;
+                panic!("timed out waiting for {what}; at {at}");
+            }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
@@ -152,7 +154,12 @@ impl Browser {
             .as_array()
             .map(|a| a.iter().filter(|e| e["level"] == "SEVERE").collect())
             .unwrap_or_default();
-        assert!(errors.is_empty(), "console errors on {page}: {errors:?}");
+        if !errors.is_empty() {
+            let seen = self
+                .js("return performance.getEntriesByType('resource').map(e => e.name + ' ' + e.responseStatus)")
+                .await;
+            panic!("console errors on {page}: {errors:?}; requests: {seen}; log: {log}");
+        }
         let urls = self
             .js("return performance.getEntriesByType('resource').map(e => e.name).concat([location.href])")
             .await;
