@@ -379,6 +379,10 @@ async fn flows(b: &Browser) {
     b.keys(&Key::Down.to_string()).await;
     b.keys(&Key::Enter.to_string()).await;
     b.wait("#detail:not([hidden]) .outcomes .answered").await;
+    assert!(
+        !b.text("#detail").await.contains("null"),
+        "a missing part of the material is not shown as \"null\""
+    );
     b.check_clean("/ (search)").await;
     b.wait("#detail .outcomes .answered")
         .await
@@ -416,6 +420,8 @@ async fn flows(b: &Browser) {
         .await
         .unwrap();
     b.screenshot("operator").await;
+    b.js("document.querySelector('form.escalate button[type=submit]').scrollIntoView({block: 'center'})")
+        .await;
     b.wait("form.escalate button[type=submit]")
         .await
         .click()
