@@ -13,7 +13,7 @@
 use std::time::Instant;
 
 use kotae::engine::Engine;
-use kotae::search::{SearchRequest, plan};
+use kotae::search::{QueryAnalysis, SearchRequest, plan::plan};
 
 mod common;
 
@@ -40,7 +40,7 @@ fn main() {
     let analyzer = common::analyzer();
     let engine = Engine::ephemeral(analyzer.clone(), data.materials.clone()).expect("index");
     let fields = *engine.index().fields();
-    let w = engine.weights();
+    let w = engine.ranking_params();
     let mut stages: Vec<(&str, Vec<f64>)> = vec![
         ("analysis", Vec::new()),
         ("rank top100 ids", Vec::new()),
@@ -49,7 +49,7 @@ fn main() {
     for pass in 0..=passes {
         for q in &data.queries {
             let t = Instant::now();
-            let p = plan(&analyzer, &fields, q, &w);
+            let p = plan(&QueryAnalysis::new(&analyzer, q), &fields, &w);
             let a = t.elapsed().as_secs_f64() * 1e3;
             std::hint::black_box(p.groups.len());
             let t = Instant::now();

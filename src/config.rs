@@ -17,6 +17,9 @@
 //!
 //! [hooks.cms]                  # POST /api/hooks/cms (KOTAE_CMS_SECRET overrides)
 //! secret = "…"                 # shared with the CMS; HMAC-SHA256 key
+//! [http]
+//! allowed_hosts = ["kotae.example.lg.jp"]  # Host names besides IPs and localhost
+//! cors_origins = []                          # origins allowed cross-origin (CORS off)
 //!
 //! [[auth.tokens]]
 //! role = "operator"            # operator | department | manager | admin
@@ -56,6 +59,9 @@ pub struct FileConfig {
     /// Statistics store settings (`[stats]`).
     #[serde(default)]
     pub stats: Option<StatsConfig>,
+    /// Browser-facing checks (`[http]`).
+    #[serde(default)]
+    pub http: Option<HttpConfig>,
     /// Crawler settings and sources (read by `crawl::CrawlConfig::from_table`).
     #[serde(default)]
     pub crawl: Option<toml::Table>,
@@ -85,6 +91,20 @@ pub struct CmsHookConfig {
     /// Wait after a page's first failed fetch, milliseconds, doubled after each further
     /// failure (default 2000).
     pub retry_base_ms: Option<u64>,
+}
+
+/// `[http]`: the browser-facing checks of `http::guard`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Host names the server answers for besides IP literals and `localhost` (DNS
+    /// rebinding protection); empty: any name when tokens are configured, else none.
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
+    /// Origins (`https://portal.example.lg.jp`) allowed to call the API from a browser
+    /// (CORS); empty: CORS off.
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
 }
 
 /// `[auth]`: the bearer tokens; with none, `serve` listens on loopback only.

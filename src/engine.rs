@@ -16,7 +16,7 @@ use crate::corpus::{Corpus, UpsertStats};
 use crate::error::{Error, Result};
 use crate::index::MaterialIndex;
 use crate::material::Material;
-use crate::search::{self, SearchRequest, SearchResponse, Weights};
+use crate::search::{self, RankingParams, SearchRequest, SearchResponse};
 
 /// Where the engine keeps its files.
 #[derive(Debug, Clone)]
@@ -44,7 +44,7 @@ pub struct Engine {
     analyzer: Arc<Analyzer>,
     index: MaterialIndex,
     materials: RwLock<Arc<HashMap<String, Arc<Material>>>>,
-    weights: RwLock<Weights>,
+    ranking: RwLock<RankingParams>,
     manifest: Option<PathBuf>,
     /// Fingerprint of the indexed material set (see [`fingerprint`]).
     fp: std::sync::Mutex<[u8; 32]>,
@@ -129,7 +129,7 @@ impl Engine {
             analyzer,
             index,
             materials: RwLock::new(Arc::new(HashMap::new())),
-            weights: RwLock::new(Weights::default()),
+            ranking: RwLock::new(RankingParams::default()),
             manifest,
             fp: std::sync::Mutex::new(fp),
             cleanup: None,
@@ -219,14 +219,14 @@ impl Engine {
         self.materials().get(id).cloned()
     }
 
-    /// Returns the ranking weights.
-    pub fn weights(&self) -> Weights {
-        *self.weights.read().unwrap_or_else(|e| e.into_inner())
+    /// Returns the ranking parameters.
+    pub fn ranking_params(&self) -> RankingParams {
+        *self.ranking.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Replaces the ranking weights (evaluation, ablation).
-    pub fn set_weights(&self, w: Weights) {
-        *self.weights.write().unwrap_or_else(|e| e.into_inner()) = w;
+    /// Replaces the ranking parameters (evaluation, ablation).
+    pub fn set_ranking_params(&self, w: RankingParams) {
+        *self.ranking.write().unwrap_or_else(|e| e.into_inner()) = w;
     }
 
     /// Runs a search.
@@ -241,7 +241,7 @@ impl Engine {
             &self.analyzer,
             &materials,
             req,
-            &self.weights(),
+            &self.ranking_params(),
         )?)
     }
 
@@ -256,7 +256,7 @@ impl Engine {
             &self.materials(),
             q,
             k,
-            &self.weights(),
+            &self.ranking_params(),
         )?)
     }
 

@@ -14,6 +14,7 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::error::{Error, Result};
+use crate::search::RankingParams;
 
 /// Graded judgments: query id → document id → grade.
 pub type Qrels = HashMap<String, HashMap<String, u32>>;
@@ -210,6 +211,56 @@ pub fn load_localgov_corpus(path: &Path) -> Result<Vec<crate::material::Material
     Ok(crate::import::read_file(path, "localgovfaq", &opts)?.materials)
 }
 
+/// The variants of the ablation table: these parameters, then each analysis choice
+/// switched off (`kotae eval --ablation`; the README's table).
+pub fn ablation_variants(base: RankingParams) -> Vec<(&'static str, RankingParams)> {
+    let d = base;
+    vec![
+        ("kotae", d),
+        (
+            "morph only",
+            RankingParams {
+                use_bigram: false,
+                unigram_group_weight: 0.0,
+                use_synonyms: false,
+                ..d
+            },
+        ),
+        (
+            "bigram only",
+            RankingParams {
+                use_morph: false,
+                unigram_group_weight: 0.0,
+                use_synonyms: false,
+                ..d
+            },
+        ),
+        (
+            "morph + bigram (no ideograph unigrams)",
+            RankingParams {
+                unigram_group_weight: 0.0,
+                ..d
+            },
+        ),
+        (
+            "no synonyms",
+            RankingParams {
+                use_synonyms: false,
+                ..d
+            },
+        ),
+        (
+            "no title weighting",
+            RankingParams {
+                title_morph: d.body_morph,
+                title_bigram: d.body_bigram,
+                title_unigram: d.body_unigram,
+                ..d
+            },
+        ),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,5 +314,16 @@ mod tests {
         trec_order(&mut h);
         let ids: Vec<&str> = h.iter().map(|x| x.0.as_str()).collect();
         assert_eq!(ids, ["0", "2", "1"]);
+    }
+
+    #[test]
+    fn ablation_switches_one_choice_off_per_row() {
+        let d = RankingParams::default();
+        let v = ablation_variants(d);
+        assert_eq!(v[0], ("kotae", d));
+        assert_eq!(v.len(), 6);
+        for (name, p) in &v[1..] {
+            assert_ne!(*p, d, "{name}");
+        }
     }
 }

@@ -251,7 +251,23 @@ fn json_record(
     }
     m.ensure_id();
     m.validate().map_err(|e| e.to_string())?;
+    if let Some(u) = &m.url {
+        web_url(u)?;
+    }
     Ok(m)
+}
+
+/// Checks that a material's `url` is an absolute `http` or `https` URL: search results link
+/// to it, and a `javascript:` or `data:` URL there would run in the operator's browser.
+fn web_url(u: &str) -> Result<(), String> {
+    match url::Url::parse(u) {
+        Ok(p) if matches!(p.scheme(), "http" | "https") && p.host().is_some() => Ok(()),
+        Ok(p) => Err(format!(
+            "`url` must be an http or https URL, got scheme {:?}",
+            p.scheme()
+        )),
+        Err(e) => Err(format!("`url` is not an absolute URL ({e}): {u:?}")),
+    }
 }
 
 fn read_csv(
@@ -562,6 +578,36 @@ mod tests {
         opts.columns.insert("question".into(), "問い".into());
         let err = read_file(&p, "faq.csv", &opts).unwrap_err().to_string();
         assert!(err.contains("問い"), "{err}");
+    }
+
+    #[test]
+    fn only_http_and_https_urls_are_imported() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("faq.csv");
+        let opts = ImportOptions::default();
+        for (url, ok) in [
+            ("https://www.city.example.jp/kokuho.html", true),
+            ("http://www.city.example.jp/", true),
+            ("javascript:alert(1)", false),
+            ("JavaScript:alert(1)", false),
+            ("data:text/html,<script>alert(1)</script>", false),
+            ("vbscript:msgbox", false),
+            ("file:///etc/passwd", false),
+            ("/relative/path", false),
+            ("http://", false),
+        ] {
+            std::fs::write(
+                &p,
+                format!("source_id,question,answer,url\n1,国保は？,届け出ます。,\"{url}\"\n"),
+            )
+            .unwrap();
+            let got = read_file(&p, "faq.csv", &opts);
+            match (ok, got) {
+                (true, Ok(g)) => assert_eq!(g.materials[0].url.as_deref(), Some(url)),
+                (false, Err(e)) => assert!(e.to_string().contains("url"), "{e}"),
+                (ok, got) => panic!("{url}: want ok={ok}, got {got:?}"),
+            }
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use kotae::config::FileConfig;
 use kotae::engine::{Engine, EngineOptions};
 use kotae::import::{ImportKind, ImportOptions};
-use kotae::search::{SearchRequest, Weights};
+use kotae::search::{RankingParams, SearchRequest};
 
 /// kotae (答え): answer-material search for inquiry centers.
 #[derive(Parser, Debug)]
@@ -117,7 +117,7 @@ enum Command {
         #[arg(long)]
         ablation: bool,
         /// Override ranking weights, e.g. `title_morph=1.5,body_bigram=0.2` (fields of
-        /// `search::Weights`).
+        /// `search::RankingParams`).
         #[arg(long)]
         weights: Option<String>,
     },
@@ -338,8 +338,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             weights,
         } => {
             let w = match weights {
-                Some(spec) => Weights::parse_overrides(&spec)?,
-                None => Weights::default(),
+                Some(spec) => RankingParams::parse_overrides(&spec)?,
+                None => RankingParams::default(),
             };
             eval(&corpus, &queries, &qrels, run.as_deref(), k, ablation, w)
         }
@@ -353,7 +353,7 @@ fn eval(
     run_path: Option<&Path>,
     k: usize,
     ablation: bool,
-    base: Weights,
+    base: RankingParams,
 ) -> anyhow::Result<()> {
     let materials = kotae::eval::load_localgov_corpus(corpus)?;
     let queries = kotae::eval::read_queries(queries)?;
@@ -368,52 +368,15 @@ fn eval(
         engine.materials().len(),
         started.elapsed().as_secs_f64()
     );
-    let mut variants: Vec<(&str, Weights)> = vec![("kotae", base)];
-    if ablation {
-        let d = base;
-        variants.push((
-            "morph only",
-            Weights {
-                use_bigram: false,
-                unigram: 0.0,
-                use_synonyms: false,
-                ..d
-            },
-        ));
-        variants.push((
-            "bigram only",
-            Weights {
-                use_morph: false,
-                unigram: 0.0,
-                use_synonyms: false,
-                ..d
-            },
-        ));
-        variants.push((
-            "morph + bigram (no ideograph unigrams)",
-            Weights { unigram: 0.0, ..d },
-        ));
-        variants.push((
-            "no synonyms",
-            Weights {
-                use_synonyms: false,
-                ..d
-            },
-        ));
-        variants.push((
-            "no title weighting",
-            Weights {
-                title_morph: d.body_morph,
-                title_bigram: d.body_bigram,
-                title_unigram: d.body_unigram,
-                ..d
-            },
-        ));
-    }
+    let variants = if ablation {
+        kotae::eval::ablation_variants(base)
+    } else {
+        vec![("kotae", base)]
+    };
     println!("| configuration | R@{k} | P@{k} | nDCG@{k} | MRR@{k} |");
     println!("|---|---|---|---|---|");
     for (i, (name, w)) in variants.iter().enumerate() {
-        engine.set_weights(*w);
+        engine.set_ranking_params(*w);
         let (m, run) = kotae::eval::run_queries(&engine, &queries, &qrels, k, 100)?;
         println!(
             "| {name} | {:.3} | {:.3} | {:.3} | {:.3} |",
@@ -633,6 +596,12 @@ fn serve(
         );
         a
     };
+    let http_cfg = file.http.clone().unwrap_or_default();
+    state.guard = Arc::new(kotae::http::guard::Guard::new(
+        &http_cfg.allowed_hosts,
+        &http_cfg.cors_origins,
+        auth.is_enabled(),
+    ));
     state.auth = Arc::new(auth);
     let worker = cms_hook(&mut state, file, engine.clone(), store.clone())?;
     let rt = tokio::runtime::Builder::new_multi_thread()

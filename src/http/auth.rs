@@ -226,6 +226,7 @@ pub fn allowed_roles(method: &Method, path: &str) -> Option<&'static [Role]> {
             &[Operator, Manager, Admin]
         } else if path.starts_with("/api/metrics")
             || path.starts_with("/api/jobs")
+            || path == "/api/status"
             || path == "/dashboard"
         {
             &[Manager, Admin]
@@ -378,6 +379,10 @@ mod tests {
         assert_eq!(r(Method::POST, "/api/hooks/cms"), None);
         assert_eq!(
             r(Method::GET, "/api/jobs/x"),
+            Some(&[Role::Manager, Role::Admin][..])
+        );
+        assert_eq!(
+            r(Method::GET, "/api/status"),
             Some(&[Role::Manager, Role::Admin][..])
         );
     }

@@ -83,6 +83,13 @@ crate::wire_enum! {
         Unauthorized = "unauthorized",
         /// The token's role may not do this (403).
         Forbidden = "forbidden",
+        /// The `Host` header names a domain this server does not answer for (403; DNS
+        /// rebinding protection, see `http::guard`).
+        BadHost = "bad_host",
+        /// A state-changing request from a foreign origin (403; see `http::guard`).
+        BadOrigin = "bad_origin",
+        /// A request body that is not `application/json` (415).
+        UnsupportedMediaType = "unsupported_media_type",
         /// No such route or record (404).
         NotFound = "not_found",
         /// The record is not in a state that allows the operation (409).
@@ -123,9 +130,10 @@ impl ApiCode {
                 StatusCode::BAD_REQUEST
             }
             Unauthorized | BadSignature | StaleSignature => StatusCode::UNAUTHORIZED,
-            Forbidden => StatusCode::FORBIDDEN,
+            Forbidden | BadHost | BadOrigin => StatusCode::FORBIDDEN,
             NotFound | HookNotConfigured => StatusCode::NOT_FOUND,
             BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Conflict | NoQuestion => StatusCode::CONFLICT,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Busy | StatsDisabled | JobsDisabled => StatusCode::SERVICE_UNAVAILABLE,

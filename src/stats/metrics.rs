@@ -243,6 +243,17 @@ fn csv_string(write: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>) 
     }
 }
 
+/// A text cell safe to open in a spreadsheet: a cell starting with `=`, `+`, `-`, `@`, a tab
+/// or a carriage return is a formula to Excel and LibreOffice, so it gets a leading `'`
+/// (OWASP, "CSV Injection"). Other cells are kept as they are.
+pub fn csv_text(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
 fn opt_f64(v: Option<f64>) -> String {
     v.map(|x| format!("{x:.4}")).unwrap_or_default()
 }
@@ -262,7 +273,7 @@ pub fn rates_csv(rows: &[RateRow]) -> String {
         for r in rows {
             w.write_record([
                 r.period.clone(),
-                r.group.clone().unwrap_or_default(),
+                csv_text(r.group.as_deref().unwrap_or_default()),
                 r.answered.to_string(),
                 r.escalated.to_string(),
                 r.koucho.to_string(),
@@ -287,7 +298,7 @@ pub fn escalations_csv(rows: &[DepartmentEscalations]) -> String {
         ])?;
         for r in rows {
             w.write_record([
-                r.department.clone(),
+                csv_text(&r.department),
                 r.count.to_string(),
                 r.open.to_string(),
                 r.answered.to_string(),
@@ -305,7 +316,7 @@ pub fn materials_csv(rows: &[MaterialUsage]) -> String {
         w.write_record(["material_id", "shown", "used"])?;
         for r in rows {
             w.write_record([
-                r.material_id.clone(),
+                csv_text(&r.material_id),
                 r.shown.to_string(),
                 r.used.to_string(),
             ])?;
@@ -321,13 +332,13 @@ pub fn gaps_csv(zero: &[QueryCount], escalated: &[QueryCount], unused: &[Materia
         w.write_record(["report", "key", "count", "shown", "used"])?;
         for (report, rows) in [("zero_result", zero), ("escalated", escalated)] {
             for r in rows {
-                w.write_record([report, &r.query, &r.count.to_string(), "", ""])?;
+                w.write_record([report, &csv_text(&r.query), &r.count.to_string(), "", ""])?;
             }
         }
         for r in unused {
             w.write_record([
                 "shown_never_used",
-                &r.material_id,
+                &csv_text(&r.material_id),
                 "",
                 &r.shown.to_string(),
                 &r.used.to_string(),
@@ -340,6 +351,35 @@ pub fn gaps_csv(zero: &[QueryCount], escalated: &[QueryCount], unused: &[Materia
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_cells_that_are_formulas_are_neutralised() {
+        for (cell, want) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+1", "'+1"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tcmd", "'\tcmd"),
+            ("\rcmd", "'\rcmd"),
+            ("国保 免除", "国保 免除"),
+            ("a=b", "a=b"),
+            ("", ""),
+        ] {
+            assert_eq!(csv_text(cell), want);
+        }
+        let gaps = gaps_csv(
+            &[QueryCount {
+                query: "=cmd|' /C calc'!A0".into(),
+                count: 2,
+            }],
+            &[],
+            &[],
+        );
+        assert!(
+            gaps.contains("\nzero_result,'=cmd|' /C calc'!A0,2,,\n"),
+            "{gaps}"
+        );
+    }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()

@@ -6,6 +6,7 @@ mod common;
 mod crawl;
 mod eval;
 mod hooks;
+mod guard;
 mod http;
 mod privacy;
 mod real;

@@ -493,9 +493,9 @@ fn digit_runs(t: &str, spans: &mut Spans) {
             Some(PHONE)
         } else if n == 12 && groups.iter().all(|&g| g >= 3) {
             Some(MY_NUMBER)
-        } else if (14..=19).contains(&n) && (luhn(&digits) || groups.iter().all(|&g| g >= 4)) {
-            Some(CARD_NUMBER)
-        } else if n == 13 && groups.len() > 1 && luhn(&digits) {
+        } else if ((14..=19).contains(&n) && (luhn(&digits) || groups.iter().all(|&g| g >= 4)))
+            || (n == 13 && groups.len() > 1 && luhn(&digits))
+        {
             Some(CARD_NUMBER)
         } else if groups == [4, 6] {
             Some(PENSION_NUMBER)

@@ -1,0 +1,182 @@
+//! Query planning: the query is analysed once into all its streams ([`QueryAnalysis`]),
+//! then planned into BM25F term groups ([`QueryPlan`]) from that analysis alone.
+
+use crate::analysis::synonyms::SynonymTerm;
+use crate::analysis::{Analyzer, Normalized, Token, normalize};
+use crate::index::schema;
+
+use super::bm25f::{FieldSpec, TermGroup};
+use super::params::RankingParams;
+use super::snippet::Highlighter;
+
+/// A query analysed once: its normalised text and every stream the planner, the second
+/// stage and the highlighter read. Offsets of the tokens are byte offsets in the query as
+/// given.
+#[derive(Debug, Clone)]
+pub struct QueryAnalysis {
+    /// The normalised query (width, kana, old kanji; with the offset map back).
+    pub normalized: Normalized,
+    /// Morphological terms (IPADIC), with their noun flag.
+    pub morph: Vec<Token>,
+    /// Character bigrams of the whole query, hiragana-only ones included.
+    pub bigrams: Vec<Token>,
+    /// Single ideographs.
+    pub unigrams: Vec<Token>,
+    /// Synonym alternatives found in the normalised query.
+    pub synonyms: Vec<SynonymTerm>,
+    /// Whether the query's letters are all kana (then hiragana-only bigrams are kept).
+    pub all_kana: bool,
+}
+
+/// Returns whether `t` is hiragana only (です, ので, ください: function words).
+pub(crate) fn is_hiragana_only(t: &str) -> bool {
+    t.chars().all(|c| matches!(c, '\u{3041}'..='\u{309F}'))
+}
+
+impl QueryAnalysis {
+    /// Analyses `q` into all its streams (one normalisation, one pass of each tokenizer).
+    pub fn new(analyzer: &Analyzer, q: &str) -> Self {
+        let normalized = normalize(q);
+        let all_kana = normalized
+            .text
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .all(crate::analysis::normalize::is_kana);
+        Self {
+            morph: analyzer.morph_tokens_normalized(&normalized),
+            bigrams: crate::analysis::bigram_tokens_normalized(&normalized),
+            unigrams: crate::analysis::unigram_tokens_normalized(&normalized),
+            synonyms: analyzer
+                .synonyms()
+                .expand(&normalized.text)
+                .into_iter()
+                .cloned()
+                .collect(),
+            all_kana,
+            normalized,
+        }
+    }
+
+    /// The bigram terms that are searched and highlighted: hiragana-only bigrams are
+    /// function words, left out unless the whole query is kana.
+    pub fn searched_bigrams(&self) -> impl Iterator<Item = &str> {
+        self.bigrams
+            .iter()
+            .map(|t| t.term.as_str())
+            .filter(|t| self.all_kana || !is_hiragana_only(t))
+    }
+
+    /// The content bigrams of the query (hiragana-only bigrams always left out), for the
+    /// second stage's query–question similarity.
+    pub fn content_bigrams(&self) -> std::collections::HashSet<String> {
+        self.bigrams
+            .iter()
+            .map(|t| t.term.clone())
+            .filter(|t| !is_hiragana_only(t))
+            .collect()
+    }
+}
+
+/// The planned query: the BM25F term groups and the highlighter.
+pub struct QueryPlan {
+    /// Term groups (empty when analysis left no term).
+    pub groups: Vec<TermGroup>,
+    /// Highlighter for snippets.
+    pub highlighter: Highlighter,
+}
+
+/// Adds `terms` to `into` with weight `mult` per occurrence, keeping first-seen order.
+pub(crate) fn add_counted(
+    into: &mut Vec<(String, f32)>,
+    terms: impl IntoIterator<Item = String>,
+    mult: f32,
+) {
+    for t in terms {
+        match into.iter_mut().find(|(x, _)| *x == t) {
+            Some((_, c)) => *c += mult,
+            None => into.push((t, mult)),
+        }
+    }
+}
+
+/// Plans `qa` into BM25F term groups (morph, bigram, unigram) with synonym alternatives.
+pub fn plan(qa: &QueryAnalysis, fields: &schema::Fields, w: &RankingParams) -> QueryPlan {
+    let mut morph_terms = Vec::new();
+    let mut bigram_terms = Vec::new();
+    let bigrams: Vec<String> = qa.searched_bigrams().map(str::to_string).collect();
+    let mut hl_terms: Vec<String> = bigrams.clone();
+    if w.use_morph {
+        for t in &qa.morph {
+            let qw = if t.noun { 1.0 } else { w.non_noun_weight };
+            add_counted(&mut morph_terms, [t.term.clone()], qw);
+        }
+    }
+    if w.use_bigram {
+        add_counted(&mut bigram_terms, bigrams, 1.0);
+    }
+    if w.use_synonyms {
+        for alt in &qa.synonyms {
+            if w.use_morph {
+                add_counted(
+                    &mut morph_terms,
+                    alt.morph.iter().cloned(),
+                    w.synonym_weight,
+                );
+            }
+            if w.use_bigram {
+                add_counted(
+                    &mut bigram_terms,
+                    alt.bigrams.iter().cloned(),
+                    w.synonym_weight,
+                );
+            }
+            hl_terms.extend(alt.bigrams.iter().cloned());
+        }
+    }
+    let mut unigram_terms = Vec::new();
+    if w.unigram_group_weight > 0.0 {
+        add_counted(
+            &mut unigram_terms,
+            qa.unigrams.iter().map(|t| t.term.clone()),
+            1.0,
+        );
+    }
+    let spec = |field, weight, b| FieldSpec { field, weight, b };
+    let group = |(title, tw), (body, bw), k1, weight, terms| TermGroup {
+        fields: vec![spec(title, tw, w.b_title), spec(body, bw, w.b_body)],
+        k1,
+        weight,
+        terms,
+    };
+    let f = fields;
+    let groups = [
+        group(
+            (f.title_morph, w.title_morph),
+            (f.body_morph, w.body_morph),
+            w.k1_morph,
+            1.0,
+            morph_terms,
+        ),
+        group(
+            (f.title_bigram, w.title_bigram),
+            (f.body_bigram, w.body_bigram),
+            w.k1_bigram,
+            w.bigram_group_weight,
+            bigram_terms,
+        ),
+        group(
+            (f.title_unigram, w.title_unigram),
+            (f.body_unigram, w.body_unigram),
+            w.k1_unigram,
+            w.unigram_group_weight,
+            unigram_terms,
+        ),
+    ]
+    .into_iter()
+    .filter(|g| !g.terms.is_empty())
+    .collect();
+    QueryPlan {
+        groups,
+        highlighter: Highlighter::from_terms(hl_terms.iter().map(String::as_str)),
+    }
+}
