@@ -200,7 +200,18 @@ pub fn check(guard: &Guard, method: &Method, h: &HeaderMap) -> Result<(), ApiErr
 
 /// The middleware running [`check`] on every request.
 pub async fn middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    match check(&state.guard, req.method(), req.headers()) {
+    // The login form posts `application/x-www-form-urlencoded` by design (it works without
+    // JavaScript); host and origin are still checked.
+    let checked = if matches!(req.uri().path(), "/login" | "/logout") {
+        let mut h = req.headers().clone();
+        h.remove(header::CONTENT_TYPE);
+        h.remove(header::CONTENT_LENGTH);
+        h.remove(header::TRANSFER_ENCODING);
+        check(&state.guard, req.method(), &h)
+    } else {
+        check(&state.guard, req.method(), req.headers())
+    };
+    match checked {
         Ok(()) => next.run(req).await,
         Err(e) => e.into_response(),
     }

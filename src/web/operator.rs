@@ -127,7 +127,15 @@ pub(super) async fn page(
     Extension(who): Extension<Principal>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let parsed = crate::http::search::request_from_query(raw.as_deref());
+    // An empty box is the page's start, not an error (the API refuses an empty query).
+    let empty = crate::http::params::Params::parse(raw.as_deref())
+        .map(|p| p.non_empty("q").is_none_or(|q| q.trim().is_empty()))
+        .unwrap_or(false);
+    let parsed = if empty {
+        Ok(crate::search::SearchRequest::new(""))
+    } else {
+        crate::http::search::request_from_query(raw.as_deref())
+    };
     let (mut status, mut error, mut resp) = (StatusCode::OK, None, None);
     let (mut q, mut kind, mut department) = (String::new(), None, None);
     match parsed {

@@ -93,10 +93,12 @@ impl Browser {
             if self.c.execute(script, vec![]).await.unwrap() == Value::Bool(true) {
                 return;
             }
-            assert!(
-                t.elapsed() < Duration::from_secs(5),
-                "timed out waiting for {what}"
-            );
+            if t.elapsed() > Duration::from_secs(5) {
+                let at = self
+                    .js("return location.href + ' | ' + document.body.innerText.slice(0, 300)")
+                    .await;
+                panic!("timed out waiting for {what}; at {at}");
+            }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
@@ -152,7 +154,12 @@ impl Browser {
             .as_array()
             .map(|a| a.iter().filter(|e| e["level"] == "SEVERE").collect())
             .unwrap_or_default();
-        assert!(errors.is_empty(), "console errors on {page}: {errors:?}");
+        if !errors.is_empty() {
+            let seen = self
+                .js("return performance.getEntriesByType('resource').map(e => e.name + ' ' + e.responseStatus)")
+                .await;
+            panic!("console errors on {page}: {errors:?}; requests: {seen}; log: {log}");
+        }
         let urls = self
             .js("return performance.getEntriesByType('resource').map(e => e.name).concat([location.href])")
             .await;
@@ -372,6 +379,10 @@ async fn flows(b: &Browser) {
     b.keys(&Key::Down.to_string()).await;
     b.keys(&Key::Enter.to_string()).await;
     b.wait("#detail:not([hidden]) .outcomes .answered").await;
+    assert!(
+        !b.text("#detail").await.contains("null"),
+        "a missing part of the material is not shown as \"null\""
+    );
     b.check_clean("/ (search)").await;
     b.wait("#detail .outcomes .answered")
         .await
@@ -409,6 +420,8 @@ async fn flows(b: &Browser) {
         .await
         .unwrap();
     b.screenshot("operator").await;
+    b.js("document.querySelector('form.escalate button[type=submit]').scrollIntoView({block: 'center'})")
+        .await;
     b.wait("form.escalate button[type=submit]")
         .await
         .click()

@@ -231,7 +231,8 @@
       b.addEventListener('click', f);
       return b;
     };
-    detail.replaceChildren(
+    // replaceChildren would write a missing part (null) as the text "null".
+    detail.replaceChildren(...[
       el('h2', {}, el('span', { class: 'kind kind-' + m.kind }, KIND[m.kind] || m.kind), ' ' + title),
       contact(m.contact),
       el('div', { class: 'fulltext' }, m.answer || m.body || ''),
@@ -245,7 +246,8 @@
       esc,
       el('p', { class: 'more' }, '資料で答えられない場合：',
         btn('広聴事案として記録', 'link', () => record({ outcome: 'koucho', material_ids: [m.id] }, '広聴事案として記録しました。')),
-        btn('交換（転送）として記録', 'link', () => record({ outcome: 'transfer' }, '交換（転送）として記録しました。'))));
+        btn('交換（転送）として記録', 'link', () => record({ outcome: 'transfer' }, '交換（転送）として記録しました。'))),
+    ].filter(Boolean));
     detail.hidden = false;
   }
 
