@@ -914,6 +914,14 @@ impl<'a> Crawler<'a> {
     }
 }
 
+/// Whether a page other than `url` lists material `id` (site-wide materials such as a
+/// department's contact block are listed by every page that shows it).
+fn listed_elsewhere(pages: &BTreeMap<String, state::PageState>, url: &str, id: &str) -> bool {
+    pages
+        .iter()
+        .any(|(u, p)| u != url && p.material_ids.iter().any(|m| m == id))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -973,12 +981,4 @@ mod tests {
         ids.sort();
         assert_eq!(ids, ["b", "c", "d"]);
     }
-}
-
-/// Whether a page other than `url` lists material `id` (site-wide materials such as a
-/// department's contact block are listed by every page that shows it).
-fn listed_elsewhere(pages: &BTreeMap<String, state::PageState>, url: &str, id: &str) -> bool {
-    pages
-        .iter()
-        .any(|(u, p)| u != url && p.material_ids.iter().any(|m| m == id))
 }

@@ -156,7 +156,7 @@ fn parse_number(chars: &[char], i: usize, from: usize) -> Option<(usize, String,
         let sep = if c == ')' && in_paren {
             in_paren = false;
             true
-        } else if c == '(' && !in_paren && !cur.is_empty() && groups.len() == 0 {
+        } else if c == '(' && !in_paren && !cur.is_empty() && groups.is_empty() {
             in_paren = true;
             true
         } else {

@@ -271,9 +271,8 @@ pub fn is_marker(text: &str) -> bool {
         .any(|k| t.contains(k))
         && find_phones(&t).is_empty()
         && !t.ends_with(['？', '?'])
-        && !t
-            .split_once([':', '：'])
-            .is_some_and(|(_, v)| !v.trim().is_empty())
+        && t.split_once([':', '：'])
+            .is_none_or(|(_, v)| v.trim().is_empty())
 }
 
 fn is_address_line(t: &str) -> bool {

@@ -472,7 +472,15 @@ pub fn gaps_csv(
             ])?;
         }
         for r in escalated {
-            w.write_record(["escalated", &csv_text(&r.query), "", "", &r.count.to_string(), "", ""])?;
+            w.write_record([
+                "escalated",
+                &csv_text(&r.query),
+                "",
+                "",
+                &r.count.to_string(),
+                "",
+                "",
+            ])?;
         }
         for (r, title) in unused {
             w.write_record([
@@ -515,9 +523,10 @@ mod tests {
             }],
             &[],
             &[],
+            &[],
         );
         assert!(
-            gaps.contains("\nzero_result,'=cmd|' /C calc'!A0,2,,\n"),
+            gaps.contains("\nzero_result,'=cmd|' /C calc'!A0,,,2,,\n"),
             "{gaps}"
         );
     }

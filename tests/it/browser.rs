@@ -202,6 +202,7 @@ fn seed(store: &kotae::stats::Store) {
         for i in 0..(8 + month * 2) {
             let escalate = i % (3 + month % 2) == 0;
             v.push(NewInquiry {
+                recorded_by: None,
                 query_id: None,
                 received_at: at,
                 channel: Channel::ALL[(i % 3) as usize],
