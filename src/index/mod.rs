@@ -242,6 +242,10 @@ impl MaterialIndex {
         doc.add_text(f.kind, m.kind.as_str());
         doc.add_text(f.department, m.department.as_deref().unwrap_or(""));
         doc.add_i64(
+            f.valid_from,
+            m.valid_from.map_or(i64::MIN, |t| t.timestamp()),
+        );
+        doc.add_i64(
             f.valid_until,
             m.valid_until.map_or(i64::MAX, |t| t.timestamp()),
         );

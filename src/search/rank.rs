@@ -93,7 +93,7 @@ pub(crate) fn rank(
     for (si, seg_scores) in scores.iter().enumerate() {
         let c = &cols[si];
         for (doc, &s) in seg_scores.iter().enumerate() {
-            if s <= 0.0 || c.valid_until[doc] < now {
+            if s <= 0.0 || c.valid_until[doc] < now || c.valid_from[doc] > now {
                 continue;
             }
             let kind = c.kinds[doc];
