@@ -6,6 +6,7 @@
 //! imports axum. See `ARCHITECTURE.md`.
 
 pub mod analysis;
+pub mod authored;
 pub mod config;
 pub mod corpus;
 pub mod crawl;
@@ -21,6 +22,7 @@ pub mod jobs;
 pub mod material;
 pub mod search;
 pub mod stats;
+pub mod watch;
 pub mod wire;
 
 pub use error::{Error, Result};

@@ -55,6 +55,9 @@ pub struct AppState {
     pub jobs: Option<crate::jobs::JobQueue>,
     /// Host, Origin and content-type checks and the CORS allowlist ([`guard`]).
     pub guard: Arc<guard::Guard>,
+    /// Authored files that do not parse (`GET /api/status` `watch_errors`); `None`: no
+    /// watcher runs.
+    pub watch_errors: Option<Arc<crate::watch::WatchErrors>>,
 }
 
 impl AppState {
@@ -75,6 +78,7 @@ impl AppState {
             cms_secret: None,
             jobs: None,
             guard: Arc::new(guard::Guard::default()),
+            watch_errors: None,
         }
     }
 

@@ -11,3 +11,4 @@ mod privacy;
 mod real;
 mod search;
 mod stats;
+mod watch;
