@@ -23,6 +23,7 @@ pub mod material;
 pub mod search;
 pub mod stats;
 pub mod watch;
+pub mod web;
 pub mod wire;
 
 pub use error::{Error, Result};

@@ -215,8 +215,9 @@ impl Auth {
 pub fn allowed_roles(method: &Method, path: &str) -> Option<&'static [Role]> {
     use Role::*;
     const ANY: &[Role] = &[Operator, Department, Manager, Admin];
-    // The CMS webhook authenticates by its signature (crate::hooks), not by a token.
-    if path == "/healthz" || path == "/api/hooks/cms" {
+    // The CMS webhook authenticates by its signature (crate::hooks), not by a token; the
+    // login form and the pages' static files need none.
+    if path == "/healthz" || path == "/api/hooks/cms" || crate::web::is_public(path) {
         return None;
     }
     let post = method == Method::POST;
@@ -226,6 +227,7 @@ pub fn allowed_roles(method: &Method, path: &str) -> Option<&'static [Role]> {
         } else if path.starts_with("/api/metrics")
             || path.starts_with("/api/jobs")
             || path == "/api/status"
+            || path == "/dashboard"
         {
             &[Manager, Admin]
         } else if path.starts_with("/api/escalations") {
@@ -258,7 +260,7 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
     let Some(roles) = allowed_roles(req.method(), req.uri().path()) else {
         return next.run(req).await;
     };
-    let token = req
+    let bearer = req
         .headers()
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -266,12 +268,32 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
             v.strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
         })
-        .map(str::trim);
-    let Some(principal) = token.and_then(|t| auth.authenticate(t)) else {
+        .map(|t| t.trim().to_string());
+    // The pages' session cookie (HttpOnly, SameSite=Strict); a state-changing request
+    // authenticated by it must come from kotae's own origin (cross-site request forgery).
+    let token = match bearer {
+        Some(t) => Some(t),
+        None => match crate::web::session_token(req.headers()) {
+            Some(_) if !crate::web::is_safe_or_same_origin(req.method(), req.headers()) => {
+                return forbidden(
+                    "a request authenticated by the session cookie must come from this origin",
+                )
+                .into_response();
+            }
+            t => t,
+        },
+    };
+    let Some(principal) = token.and_then(|t| auth.authenticate(&t)) else {
+        if let Some(r) = crate::web::login_redirect(req.method(), req.uri()) {
+            return r;
+        }
         return ApiError::new(ApiCode::Unauthorized, "a valid bearer token is required")
             .into_response();
     };
     if !roles.contains(&principal.role) {
+        if let Some(r) = crate::web::forbidden_page(req.uri(), principal.role) {
+            return r;
+        }
         return forbidden(format!(
             "the {:?} role may not call {} {}",
             principal.role,

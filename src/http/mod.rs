@@ -120,6 +120,7 @@ pub fn app(state: AppState) -> Router {
         .merge(hooks::router())
         .merge(jobs::router())
         .merge(admin::router())
+        .merge(crate::web::router())
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

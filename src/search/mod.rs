@@ -134,6 +134,7 @@ pub fn search(
                 url: m.url.clone(),
                 department: m.department.clone(),
                 contact: m.contact.clone(),
+                updated_at: m.updated_at,
                 score: d.score,
             })
         })

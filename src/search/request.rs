@@ -106,6 +106,8 @@ pub struct Hit {
     /// Contact record, for `contact` materials.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contact: Option<Contact>,
+    /// Last update of the source text (RFC 3339), shown with every result.
+    pub updated_at: chrono::DateTime<chrono::FixedOffset>,
     /// Ranking score (higher is better; comparable only within one response).
     pub score: f32,
 }

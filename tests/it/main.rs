@@ -1,6 +1,7 @@
 //! Integration tests, one binary (links once): `cargo test --test it`.
 
 mod analysis;
+mod browser;
 mod common;
 mod crawl;
 mod eval;
@@ -12,3 +13,4 @@ mod real;
 mod search;
 mod stats;
 mod watch;
+mod web;
