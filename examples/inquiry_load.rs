@@ -42,6 +42,7 @@ async fn main() -> anyhow::Result<()> {
         category: None,
         tags: vec![],
         updated_at: chrono::DateTime::parse_from_rfc3339("2026-04-01T09:00:00+09:00")?,
+        valid_from: None,
         valid_until: None,
     };
     m.ensure_id();

@@ -244,6 +244,7 @@ fn json_record(
         category: str_field(obj, &["category", "分類"]),
         tags,
         updated_at: time(&["updated_at"])?.unwrap_or(updated),
+        valid_from: time(&["valid_from"])?,
         valid_until: time(&["valid_until"])?,
     };
     if m.kind == MaterialKind::Contact && m.title.is_empty() {
@@ -315,6 +316,7 @@ fn read_csv(
             "department",
             "category",
             "updated_at",
+            "valid_from",
             "valid_until",
             "group",
             "duties",

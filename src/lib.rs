@@ -7,6 +7,7 @@
 //! core module imports axum. See `ARCHITECTURE.md` for the whole graph.
 
 pub mod analysis;
+pub mod authored;
 pub mod config;
 pub mod corpus;
 pub mod crawl;
@@ -24,6 +25,7 @@ pub mod material;
 pub mod promotion;
 pub mod search;
 pub mod stats;
+pub mod watch;
 pub mod web;
 pub mod wire;
 

@@ -565,6 +565,10 @@ fn serve(
     ));
     state.auth = Arc::new(auth);
     let worker = cms_hook(&mut state, file, engine.clone(), store.clone())?;
+    // Authored files: changes made while the service was down are applied before it listens.
+    let watch_errors = Arc::new(kotae::watch::WatchErrors::default());
+    let _watcher = kotae::watch::spawn(engine.clone(), watch_errors.clone())?;
+    state.watch_errors = Some(watch_errors);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

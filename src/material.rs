@@ -122,6 +122,10 @@ pub struct Material {
     pub tags: Vec<String>,
     /// Last update of the source text (RFC 3339).
     pub updated_at: DateTime<FixedOffset>,
+    /// Start of validity (RFC 3339): before it the material is returned by no path (search,
+    /// `GET /api/materials/{id}`), so an answer written ahead of an announcement stays hidden.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_from: Option<DateTime<FixedOffset>>,
     /// End of validity (RFC 3339); expired materials are not returned by search.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_until: Option<DateTime<FixedOffset>>,
@@ -159,6 +163,12 @@ pub enum MaterialError {
         /// Size of the text fields in bytes.
         bytes: usize,
     },
+    /// `valid_from` is after `valid_until`: the material could never be shown.
+    #[error("material {source_id:?}: `valid_from` is after `valid_until`")]
+    EmptyValidity {
+        /// Source id of the offending material.
+        source_id: String,
+    },
 }
 
 impl Material {
@@ -186,6 +196,7 @@ impl Material {
             category: None,
             tags: vec![],
             updated_at,
+            valid_from: None,
             valid_until: None,
         }
     }
@@ -245,7 +256,21 @@ impl Material {
                 bytes,
             });
         }
+        if let (Some(from), Some(until)) = (self.valid_from, self.valid_until)
+            && from > until
+        {
+            return Err(MaterialError::EmptyValidity {
+                source_id: self.source_id.clone(),
+            });
+        }
         Ok(())
+    }
+
+    /// Returns whether the material may be shown at Unix time `now` (seconds): not before
+    /// `valid_from`, not after `valid_until`.
+    pub fn is_valid_at(&self, now: i64) -> bool {
+        self.valid_from.is_none_or(|t| t.timestamp() <= now)
+            && self.valid_until.is_none_or(|t| t.timestamp() >= now)
     }
 
     /// Returns the display title: the question for FAQ entries, else `title`, else the
@@ -324,8 +349,27 @@ mod tests {
             category: None,
             tags: vec![],
             updated_at: DateTime::parse_from_rfc3339("2026-04-01T09:00:00+09:00").unwrap(),
+            valid_from: None,
             valid_until: None,
         }
+    }
+
+    #[test]
+    fn validity_window_is_checked_and_applied() {
+        let t = |s| DateTime::parse_from_rfc3339(s).ok();
+        let mut m = faq();
+        m.valid_from = t("2026-12-15T00:00:00+09:00");
+        m.valid_until = t("2027-03-31T23:59:59+09:00");
+        assert_eq!(m.validate(), Ok(()));
+        let from = m.valid_from.unwrap().timestamp();
+        assert!(!m.is_valid_at(from - 1));
+        assert!(m.is_valid_at(from));
+        assert!(!m.is_valid_at(m.valid_until.unwrap().timestamp() + 1));
+        m.valid_until = t("2026-12-01T00:00:00+09:00");
+        assert!(matches!(
+            m.validate(),
+            Err(MaterialError::EmptyValidity { .. })
+        ));
     }
 
     #[test]

@@ -970,6 +970,7 @@ mod tests {
             category: None,
             tags: vec![],
             updated_at: Utc::now().fixed_offset(),
+            valid_from: None,
             valid_until: None,
         };
         let mut set = MaterialSet::new(vec![m("a"), m("b"), m("c")]);

@@ -1,13 +1,15 @@
 //! `GET /api/status` (roles manager, admin): what the index holds and the state of the
-//! webhook's jobs.
+//! webhook's jobs and the authored files that do not parse.
 //!
 //! ```json
 //! {"index": {"materials": 1945, "documents": 1945},
-//!  "jobs": {"queued": 0, "running": 1, "done": 12, "failed": 1, "recent_failed": ["…"]}}
+//!  "jobs": {"queued": 0, "running": 1, "done": 12, "failed": 1, "recent_failed": ["…"]},
+//!  "watch_errors": [{"path": "/data/corpus/authored/a.md", "line": 3, "reason": "…"}]}
 //! ```
 //!
-//! `jobs` is `null` on a server without a job queue. Rebuild progress, watcher and
-//! dictionary errors (issue 10, sections 2–4) are not reported yet.
+//! `jobs` is `null` on a server without a job queue, `watch_errors` on one without the file
+//! watcher ([`crate::watch`]). Rebuild progress and dictionary errors (issue 10, sections 3–4)
+//! are not reported yet.
 
 use axum::extract::State;
 use axum::routing::get;
@@ -45,5 +47,6 @@ async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
             "documents": state.engine.index().num_docs(),
         },
         "jobs": jobs,
+        "watch_errors": state.watch_errors.as_ref().map(|w| w.list()),
     })))
 }

@@ -60,6 +60,9 @@ pub struct AppState {
     pub cms_secret: Option<Arc<[u8]>>,
     /// The webhook's job queue; `None`: no hook, `GET /api/jobs/{id}` answers 503.
     pub jobs: Option<crate::jobs::JobQueue>,
+    /// Authored files that do not parse (`GET /api/status` `watch_errors`); `None`: no
+    /// watcher runs.
+    pub watch_errors: Option<Arc<crate::watch::WatchErrors>>,
 }
 
 impl AppState {
@@ -87,6 +90,7 @@ impl AppState {
             guard: Arc::new(guard::Guard::default()),
             cms_secret: None,
             jobs: None,
+            watch_errors: None,
         }
     }
 

@@ -61,6 +61,9 @@ async fn material(
     state
         .engine
         .get(&id)
+        // Not yet valid: as absent, so an answer written ahead of its announcement does not
+        // leak through the materials API (expired materials stay readable for correction).
+        .filter(|m| m.valid_from.is_none_or(|t| t <= chrono::Utc::now()))
         .map(|m| Json((*m).clone()))
         .ok_or_else(|| ApiError::new(ApiCode::NotFound, format!("no material with id {id:?}")))
 }

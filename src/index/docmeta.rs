@@ -31,6 +31,8 @@ pub struct SegmentDocs {
     pub departments: Vec<u32>,
     /// End of validity per document, Unix seconds (`i64::MAX` when none).
     pub valid_until: Vec<i64>,
+    /// Start of validity per document, Unix seconds (`i64::MIN` when none).
+    pub valid_from: Vec<i64>,
 }
 
 /// Cache of [`SegmentDocs`] by segment, plus the department interner.
@@ -140,12 +142,14 @@ impl DocMetaCache {
         let kind_col = ff.str(schema::KIND)?;
         let dep_col = ff.str(schema::DEPARTMENT)?;
         let valid_col = ff.i64(schema::VALID_UNTIL).ok();
+        let from_col = ff.i64(schema::VALID_FROM).ok();
         let n = r.max_doc() as usize;
         let mut d = SegmentDocs {
             ids: Vec::with_capacity(n),
             kinds: Vec::with_capacity(n),
             departments: Vec::with_capacity(n),
             valid_until: Vec::with_capacity(n),
+            valid_from: Vec::with_capacity(n),
         };
         // Each column's dictionary is read once, in order (looking every document's value
         // up with `ord_to_str` decompresses a dictionary block per document: 90 ms for
@@ -188,6 +192,12 @@ impl DocMetaCache {
                     .as_ref()
                     .and_then(|c| c.first(doc))
                     .unwrap_or(i64::MAX),
+            );
+            d.valid_from.push(
+                from_col
+                    .as_ref()
+                    .and_then(|c| c.first(doc))
+                    .unwrap_or(i64::MIN),
             );
         }
         Ok(d)

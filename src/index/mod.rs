@@ -244,6 +244,10 @@ impl MaterialIndex {
         // spelling of one department is one facet value and one filter target.
         doc.add_text(f.department, crate::departments::material_path(m));
         doc.add_i64(
+            f.valid_from,
+            m.valid_from.map_or(i64::MIN, |t| t.timestamp()),
+        );
+        doc.add_i64(
             f.valid_until,
             m.valid_until.map_or(i64::MAX, |t| t.timestamp()),
         );

@@ -12,6 +12,8 @@ pub const ID: &str = "id";
 pub const KIND: &str = "kind";
 /// Department (raw string, empty when unknown).
 pub const DEPARTMENT: &str = "department";
+/// Start of validity, Unix seconds (`i64::MIN` when none).
+pub const VALID_FROM: &str = "valid_from";
 /// End of validity, Unix seconds (`i64::MAX` when none).
 pub const VALID_UNTIL: &str = "valid_until";
 /// Title/question text, morphological tokens.
@@ -42,6 +44,7 @@ pub fn build() -> Schema {
     b.add_text_field(ID, STRING | FAST);
     b.add_text_field(KIND, STRING | FAST);
     b.add_text_field(DEPARTMENT, STRING | FAST);
+    b.add_i64_field(VALID_FROM, INDEXED | FAST);
     b.add_i64_field(VALID_UNTIL, INDEXED | FAST);
     b.add_text_field(TITLE_MORPH, text(MORPH));
     b.add_text_field(BODY_MORPH, text(MORPH));
@@ -61,6 +64,8 @@ pub struct Fields {
     pub kind: Field,
     /// See [`DEPARTMENT`].
     pub department: Field,
+    /// See [`VALID_FROM`].
+    pub valid_from: Field,
     /// See [`VALID_UNTIL`].
     pub valid_until: Field,
     /// See [`TITLE_MORPH`].
@@ -88,6 +93,7 @@ impl Fields {
             id: f(ID),
             kind: f(KIND),
             department: f(DEPARTMENT),
+            valid_from: f(VALID_FROM),
             valid_until: f(VALID_UNTIL),
             title_morph: f(TITLE_MORPH),
             body_morph: f(BODY_MORPH),

@@ -107,6 +107,7 @@ pub(crate) fn rank(
         let c = &cols[si];
         let d = doc as usize;
         c.valid_until[d] >= now
+            && c.valid_from[d] <= now
             && (req.kind.is_none() || c.kinds[d] == req.kind)
             && want_dep
                 .as_ref()

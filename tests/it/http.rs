@@ -62,6 +62,34 @@ async fn search_returns_the_documented_shape() {
 }
 
 #[tokio::test]
+async fn material_before_its_valid_from_is_not_found() {
+    let (_dir, engine) = default_engine(false);
+    let mut m = kotae::material::Material::new(
+        kotae::material::MaterialKind::Faq,
+        "events",
+        "exam-1",
+        chrono::DateTime::parse_from_rfc3339("2026-04-01T09:00:00+09:00").unwrap(),
+    );
+    m.question = Some("採用試験の日程は？".into());
+    m.answer = Some("6月に実施します。".into());
+    m.valid_from = chrono::DateTime::parse_from_rfc3339("2999-01-01T00:00:00+09:00").ok();
+    let mut shown = m.clone();
+    shown.source_id = "exam-2".into();
+    shown.id = String::new();
+    shown.valid_from = chrono::DateTime::parse_from_rfc3339("2020-01-01T00:00:00+09:00").ok();
+    shown.ensure_id();
+    let (hidden_id, shown_id) = (m.id.clone(), shown.id.clone());
+    engine.upsert("events", vec![m, shown]).unwrap();
+    let state = AppState::new(engine);
+    let (status, v) = get(&state, &format!("/api/materials/{hidden_id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{v}");
+    assert_eq!(v["code"], "not_found");
+    let (status, v) = get(&state, &format!("/api/materials/{shown_id}")).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["valid_from"], "2020-01-01T00:00:00+09:00");
+}
+
+#[tokio::test]
 async fn kind_filter_over_http() {
     let (_dir, engine) = default_engine(false);
     let state = AppState::new(engine);

@@ -12,5 +12,6 @@ mod privacy;
 mod real;
 mod search;
 mod stats;
+mod watch;
 mod web;
 mod workflow;

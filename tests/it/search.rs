@@ -160,6 +160,23 @@ fn expired_materials_are_not_returned() {
 }
 
 #[test]
+fn materials_before_their_valid_from_are_not_returned() {
+    let (_dir, engine) = default_engine(false);
+    let mut later = material(
+        "later-1",
+        "防災フェスタの出展申込み",
+        "来月から受け付けます。",
+    );
+    later.valid_from = chrono::DateTime::parse_from_rfc3339("2999-01-01T00:00:00+09:00").ok();
+    let mut open = material("open-1", "防災フェスタの会場", "県民広場です。");
+    open.valid_from = chrono::DateTime::parse_from_rfc3339("2020-01-01T00:00:00+09:00").ok();
+    engine.upsert("events", vec![later, open]).unwrap();
+    let ids = top_source_ids(&engine, "防災フェスタ", 10);
+    assert!(ids.contains(&"open-1".to_string()), "{ids:?}");
+    assert!(!ids.contains(&"later-1".to_string()), "{ids:?}");
+}
+
+#[test]
 fn index_survives_restart_and_follows_corpus_edits() {
     let (dir, engine) = default_engine(true);
     let n = engine.materials().len();

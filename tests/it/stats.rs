@@ -343,6 +343,7 @@ fn faq(source_id: &str, q: &str, a: &str) -> Material {
         category: None,
         tags: vec![],
         updated_at: DateTime::parse_from_rfc3339("2026-04-01T09:00:00+09:00").unwrap(),
+        valid_from: None,
         valid_until: None,
     }
 }
