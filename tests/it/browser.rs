@@ -95,7 +95,7 @@ impl Browser {
             }
             if t.elapsed() > Duration::from_secs(5) {
                 let at = self
-                    .js("return location.href + ' | ' + document.body.innerText.slice(0, 300)")
+                    .js("return location.href + ' | ' + (document.getElementById('notice') || {}).textContent + ' | ' + document.body.innerText.slice(0, 300)")
                     .await;
                 panic!("timed out waiting for {what}; at {at}");
             }

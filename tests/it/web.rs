@@ -39,7 +39,10 @@ pub fn state(dir: &std::path::Path, engine: Arc<kotae::engine::Engine>, tokens: 
     };
     engine.upsert("test", vec![m]).unwrap();
     let store = Arc::new(Store::open_path(&dir.join("kotae.db")).unwrap());
-    let mut st = AppState::new(engine).with_stats(store, None);
+    // The search log is on, as in `kotae serve`: an inquiry's `query_id` must name a logged
+    // search.
+    let logger = Arc::new(kotae::stats::SearchLogger::start(store.clone(), 1024).unwrap());
+    let mut st = AppState::new(engine).with_stats(store, Some(logger));
     if tokens {
         st.auth = Arc::new(Auth::new(vec![
             TokenEntry::new(Role::Operator, None, OPERATOR).unwrap(),
