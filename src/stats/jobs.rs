@@ -223,7 +223,7 @@ impl Store {
         self.read(|c| {
             let mut st = c.prepare_cached(
                 "SELECT id FROM jobs WHERE status IN ('queued', 'running') \
-                 ORDER BY received_ms, id",
+                 ORDER BY received_ms, rowid",
             )?;
             let ids = st
                 .query_map([], |r| r.get(0))?

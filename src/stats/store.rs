@@ -343,7 +343,7 @@ impl Store {
             let sql = format!(
                 "{ESCALATION_SELECT} WHERE (?1 IS NULL \
                  OR instr(' ' || e.department || ' ', ' ' || ?1 || ' ') > 0) \
-                 AND (?2 IS NULL OR e.status = ?2) ORDER BY e.created_ms DESC, e.id LIMIT ?3"
+                 AND (?2 IS NULL OR e.status = ?2) ORDER BY e.created_ms DESC, e.rowid DESC LIMIT ?3"
             );
             let mut st = c.prepare_cached(&sql)?;
             let rows = st

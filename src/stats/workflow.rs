@@ -201,7 +201,7 @@ impl Store {
                  AND (?3 IS NULL OR outcome = ?3) AND (?4 IS NULL OR channel = ?4) \
                  AND (?5 IS NULL OR instr(' ' || department || ' ', ' ' || ?5 || ' ') > 0) \
                  AND (?6 IS NULL OR recorded_by = ?6) \
-                 ORDER BY received_ms DESC, id LIMIT ?7",
+                 ORDER BY received_ms DESC, rowid DESC LIMIT ?7",
             )?;
             let rows = st
                 .query_map(
