@@ -1,16 +1,24 @@
 //! Promotion of an answered escalation to a `faq` material (collection
-//! [`PROMOTED_COLLECTION`]): one domain operation over the engine and the statistics store.
+//! [`PROMOTED_COLLECTION`]), as a review: [`draft`] writes a draft (question and answer
+//! prefilled from the inquiry and the department's answer, redacted, flagged where they
+//! still look personal), the reviewer edits it ([`Store::edit_draft`]), and [`publish`]
+//! writes the material, or the reviewer discards it ([`Store::discard_draft`]).
 //!
-//! The material is written and indexed first, then the escalation is marked promoted; if
-//! marking fails, the material is removed again, so that a failure between the two steps
-//! never leaves a searchable material whose escalation is still open (and can be promoted
-//! twice). No HTTP types here: `http/escalations.rs` calls [`promote`].
+//! [`publish`] writes and indexes the material first, then records the draft published and
+//! the escalation promoted in one transaction; if that fails, the material is removed
+//! again, so that a failure between the two steps never leaves a searchable material whose
+//! escalation is still open (and can be promoted twice). A draft with flags is published
+//! only when the reviewer acknowledges them. No HTTP types here: `http/promotions.rs`
+//! calls these.
+//!
+//! Editing and retiring a published material is not done here: it is a material like any
+//! other (`PUT`/`DELETE /api/materials/{id}`).
 
 use chrono::Utc;
 
 use crate::engine::Engine;
 use crate::material::{Material, MaterialError, MaterialKind};
-use crate::stats::{Escalation, StatsError, Store};
+use crate::stats::{Draft, DraftStatus, Escalation, StatsError, Store};
 
 /// Corpus collection that promoted escalation answers are written to.
 pub const PROMOTED_COLLECTION: &str = "promoted";
@@ -18,12 +26,19 @@ pub const PROMOTED_COLLECTION: &str = "promoted";
 /// Why a promotion did not happen (nothing is left written in any case).
 #[derive(Debug, thiserror::Error)]
 pub enum PromotionError {
-    /// The escalation is missing, unanswered, already promoted, or the store failed.
+    /// The escalation or draft is missing, unanswered, already promoted, not a draft, or
+    /// the store failed.
     #[error(transparent)]
     Stats(#[from] StatsError),
     /// Neither the caller nor the inquiry gives a question.
     #[error("the inquiry has no summary or search query; give `question`")]
     NoQuestion,
+    /// The draft has flags (this many) and the reviewer did not acknowledge them.
+    #[error(
+        "the draft has {0} flag(s) of text that may be personal; reword it (PUT) or publish \
+         with `acknowledge_flags: true`"
+    )]
+    Flagged(usize),
     /// The material built is invalid (e.g. too large).
     #[error(transparent)]
     Material(#[from] MaterialError),
@@ -57,19 +72,19 @@ fn edited(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
-/// Promotes escalation `id`: the caller's `question`/`answer` (blank: the inquiry's
-/// question and the department's answer) become a `faq` material, indexed at once, and the
-/// escalation is closed as promoted. Blocking (SQLite and index writes).
+/// Drafts the promotion of escalation `id`: the caller's `question`/`answer` (blank: the
+/// inquiry's question and the department's answer), redacted and flagged, by `by`.
 ///
 /// # Errors
-/// [`PromotionError`]; on any error nothing stays written.
-pub fn promote(
-    engine: &Engine,
+/// [`PromotionError::NoQuestion`]; [`PromotionError::Stats`] if the escalation is missing,
+/// unanswered, promoted or has an open draft.
+pub fn draft(
     store: &Store,
     id: &str,
     question: Option<String>,
     answer: Option<String>,
-) -> Result<(Escalation, Material), PromotionError> {
+    by: Option<&str>,
+) -> Result<Draft, PromotionError> {
     let e = store.promotable(id)?;
     let question = edited(question)
         .or_else(|| e.question.clone())
@@ -77,18 +92,50 @@ pub fn promote(
     let answer = edited(answer)
         .or_else(|| e.answer.clone())
         .unwrap_or_default();
-    let m = material_from(&e, question, answer);
+    Ok(store.create_draft(id, &question, &answer, by)?)
+}
+
+/// Publishes draft `draft_id` as a `faq` material, indexed at once, and closes its
+/// escalation as promoted. Blocking (SQLite and index writes).
+///
+/// # Errors
+/// [`PromotionError::Flagged`] for a draft with flags and `acknowledge_flags` false;
+/// [`PromotionError::NoQuestion`] for a blank question; [`PromotionError`] otherwise. On
+/// any error nothing stays written.
+pub fn publish(
+    engine: &Engine,
+    store: &Store,
+    draft_id: &str,
+    by: Option<&str>,
+    acknowledge_flags: bool,
+) -> Result<(Draft, Escalation, Material), PromotionError> {
+    let d = store.draft(draft_id)?;
+    if d.status != DraftStatus::Draft {
+        return Err(StatsError::Conflict(format!(
+            "promotion draft {draft_id} is {}, only drafts can be published",
+            d.status
+        ))
+        .into());
+    }
+    if !d.flags.is_empty() && !acknowledge_flags {
+        return Err(PromotionError::Flagged(d.flags.len()));
+    }
+    if d.question.trim().is_empty() {
+        return Err(PromotionError::NoQuestion);
+    }
+    let e = store.escalation(&d.escalation_id)?;
+    let m = material_from(&e, d.question.clone(), d.answer.clone());
     m.validate()?;
     engine.upsert(PROMOTED_COLLECTION, vec![m.clone()])?;
-    match store.mark_promoted(id, &m.id) {
-        Ok(esc) => Ok((esc, m)),
+    match store.publish_draft(draft_id, &m.id, by) {
+        Ok((d, esc)) => Ok((d, esc, m)),
         Err(err) => {
             if let Err(undo) = engine.remove(PROMOTED_COLLECTION, std::slice::from_ref(&m.id)) {
                 tracing::error!(
-                    escalation = id,
+                    draft = draft_id,
                     material = %m.id,
                     error = %undo,
-                    "promotion failed and its material could not be removed"
+                    "publishing failed and its material could not be removed"
                 );
             }
             Err(err.into())

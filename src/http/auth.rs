@@ -287,6 +287,8 @@ pub fn allowed_roles(method: &Method, path: &str) -> Option<&'static [Role]> {
             || path.starts_with("/api/jobs")
             || path == "/api/status"
             || path == "/dashboard"
+            || path == "/api/promotions"
+            || path.starts_with("/api/promotions/")
         {
             &[Manager, Admin]
         } else if path.starts_with("/api/escalations") {
@@ -445,6 +447,18 @@ mod tests {
                 .unwrap()
                 .contains(&Role::Department)
         );
+        for (m, path) in [
+            (Method::GET, "/api/promotions"),
+            (Method::GET, "/api/promotions/x"),
+            (Method::PUT, "/api/promotions/x"),
+            (Method::POST, "/api/promotions/x/publish"),
+        ] {
+            assert_eq!(
+                r(m, path),
+                Some(&[Role::Manager, Role::Admin][..]),
+                "{path}"
+            );
+        }
         assert_eq!(r(Method::POST, "/api/unknown"), Some(&[Role::Admin][..]));
         assert_eq!(r(Method::POST, "/api/hooks/cms"), None);
         assert_eq!(

@@ -109,6 +109,11 @@ crate::wire_enum! {
         Conflict = "conflict",
         /// A promotion without a question to use (409).
         NoQuestion = "no_question",
+        /// Publishing a promotion draft with flags, without `acknowledge_flags` (409).
+        DraftFlagged = "draft_flagged",
+        /// A staff field (`answered_by`, `called_back_by`) holding what the redactor
+        /// catches: a phone number, an e-mail address, a caller's name (400).
+        PersonalData = "personal_data",
         /// Something failed inside the service; details are logged, not sent (500).
         Internal = "internal",
         /// The search queue is full (503, with `Retry-After: 1`).
@@ -141,13 +146,13 @@ impl ApiCode {
             | FieldTooLong | TooManyMaterials | UnexpectedContact | MissingField | BadStatus
             | BadFormat | BadDate | BadGranularity | BadGroupBy | InvalidDelivery
             | UnknownDepartment | UnknownCategory | MissingQuestion | UnknownQuery | BadLevel
-            | BadLang => StatusCode::BAD_REQUEST,
+            | BadLang | PersonalData => StatusCode::BAD_REQUEST,
             Unauthorized | BadSignature | StaleSignature => StatusCode::UNAUTHORIZED,
             Forbidden | BadHost | BadOrigin => StatusCode::FORBIDDEN,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             NotFound | HookNotConfigured => StatusCode::NOT_FOUND,
             BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Conflict | NoQuestion => StatusCode::CONFLICT,
+            Conflict | NoQuestion | DraftFlagged => StatusCode::CONFLICT,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Busy | StatsDisabled | JobsDisabled => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -341,6 +346,7 @@ impl From<crate::promotion::PromotionError> for ApiError {
         match e {
             P::Stats(s) => s.into(),
             P::NoQuestion => ApiError::new(ApiCode::NoQuestion, e.to_string()),
+            P::Flagged(_) => ApiError::new(ApiCode::DraftFlagged, e.to_string()),
             P::Material(m) => ApiError::new(ApiCode::InvalidMaterial, m.to_string()),
             P::Engine(err) => err.into(),
         }

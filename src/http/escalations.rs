@@ -1,5 +1,5 @@
-//! Escalations (エスカレーション): list, the department's answer, promotion of the answer to
-//! a `faq` material (collection `promoted`, indexed at once), closing.
+//! Escalations (エスカレーション): list, the department's answer, the promotion draft of the
+//! answer (reviewed and published in [`super::promotions`]), closing.
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -11,9 +11,9 @@ use super::auth::{Principal, Role, forbidden};
 use super::inquiries::{blocking, json_body, store};
 use super::params::Params;
 use super::{ApiCode, ApiError, AppState};
-use crate::material::Material;
 use crate::promotion;
-use crate::stats::{Escalation, EscalationStatus, MAX_ANSWER_CHARS, MAX_FIELD_CHARS};
+use crate::stats::{Draft, Escalation, EscalationStatus, MAX_ANSWER_CHARS, MAX_FIELD_CHARS};
+use axum::http::StatusCode;
 
 pub use crate::promotion::PROMOTED_COLLECTION;
 /// Most escalations listed at once.
@@ -103,14 +103,19 @@ async fn reassign(
     let department = required(b.department, "department", MAX_FIELD_CHARS)?;
     let department = state.resolve_department(&department)?;
     load(&state, &who, id.clone()).await?;
-    let by = match (&who.role, &who.department) {
-        (Role::Department, Some(d)) => d.clone(),
-        (r, _) => format!("{r:?}").to_lowercase(),
-    };
+    let by = actor(&who);
     let store = store(&state)?;
     Ok(Json(
         blocking(move || Ok(store.reassign_escalation(&id, &department, &by)?)).await?,
     ))
+}
+
+/// Who acts, as the history records it: a department token's department, else the role.
+pub(super) fn actor(who: &Principal) -> String {
+    match (&who.role, &who.department) {
+        (Role::Department, Some(d)) => d.clone(),
+        (r, _) => format!("{r:?}").to_lowercase(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -128,7 +133,7 @@ async fn callback(
     body: Bytes,
 ) -> Result<Json<Escalation>, ApiError> {
     let b: CallbackBody = json_body(&body)?;
-    let by = required(b.called_back_by, "called_back_by", MAX_FIELD_CHARS)?;
+    let by = staff(b.called_back_by, "called_back_by")?;
     load(&state, &who, id.clone()).await?;
     let store = store(&state)?;
     Ok(Json(
@@ -160,6 +165,31 @@ fn required(v: Option<String>, name: &str, max: usize) -> Result<String, ApiErro
     Ok(v)
 }
 
+/// A field naming staff (`answered_by`, `called_back_by`): required, short, and free of
+/// what the redactor catches (a phone number, an e-mail address, a caller's name before
+/// 様): it is stored as given and shown in the history, so it must not carry personal data
+/// of a caller. Answers 400 `personal_data` otherwise.
+fn staff(v: Option<String>, name: &str) -> Result<String, ApiError> {
+    let v = required(v, name, MAX_FIELD_CHARS)?;
+    if v.chars().any(char::is_control) {
+        return Err(ApiError::new(
+            ApiCode::FieldTooLong,
+            format!("`{name}` must be one line"),
+        ));
+    }
+    let redacted = crate::stats::redact::redact(&v);
+    if redacted != v {
+        return Err(ApiError::new(
+            ApiCode::PersonalData,
+            format!(
+                "`{name}` looks like it holds personal data ({redacted}); give the section \
+                 and the staff member, e.g. `国保係 佐藤`"
+            ),
+        ));
+    }
+    Ok(v)
+}
+
 async fn answer(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
@@ -168,7 +198,7 @@ async fn answer(
 ) -> Result<Json<Escalation>, ApiError> {
     let b: AnswerBody = json_body(&body)?;
     let answer = required(b.answer, "answer", MAX_ANSWER_CHARS)?;
-    let by = required(b.answered_by, "answered_by", MAX_FIELD_CHARS)?;
+    let by = staff(b.answered_by, "answered_by")?;
     load(&state, &who, id.clone()).await?;
     let store = store(&state)?;
     Ok(Json(
@@ -195,28 +225,23 @@ struct PromoteBody {
     answer: Option<String>,
 }
 
-#[derive(Serialize)]
-struct Promoted {
-    escalation: Escalation,
-    material: Material,
-}
-
+/// `POST /api/escalations/{id}/promote {question?, answer?}`: writes a promotion draft
+/// (201), prefilled from the inquiry and the department's answer when blank; nothing is
+/// published until `POST /api/promotions/{draft}/publish`.
 async fn promote(
     State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<Json<Promoted>, ApiError> {
+) -> Result<(StatusCode, Json<Draft>), ApiError> {
     let b: PromoteBody = if body.iter().all(u8::is_ascii_whitespace) {
         PromoteBody::default()
     } else {
         json_body(&body)?
     };
-    let engine = state.engine.clone();
     let st = store(&state)?;
-    let (escalation, material) =
-        blocking(move || Ok(promotion::promote(&engine, &st, &id, b.question, b.answer)?)).await?;
-    Ok(Json(Promoted {
-        escalation,
-        material,
-    }))
+    let by = actor(&who);
+    let d =
+        blocking(move || Ok(promotion::draft(&st, &id, b.question, b.answer, Some(&by))?)).await?;
+    Ok((StatusCode::CREATED, Json(d)))
 }

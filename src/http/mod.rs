@@ -16,6 +16,7 @@ pub mod inquiries;
 pub mod jobs;
 pub mod metrics;
 pub mod params;
+pub mod promotions;
 pub mod queue;
 pub mod search;
 
@@ -128,6 +129,7 @@ pub fn app(state: AppState) -> Router {
         .merge(search::router())
         .merge(inquiries::router())
         .merge(escalations::router())
+        .merge(promotions::router())
         .merge(metrics::router())
         .merge(departments::router())
         .merge(hooks::router())

@@ -17,6 +17,7 @@
 //! a hand-off, over the inquiries that were either resolved or handed off). Japanese fiscal
 //! years (年度) start on 1 April: `FY2026` is 2026-04-01 to 2027-03-31 JST.
 
+pub mod drafts;
 pub mod gaps;
 pub mod jobs;
 pub mod metrics;
@@ -29,6 +30,7 @@ pub mod workflow;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::Serialize;
 
+pub use drafts::{Draft, DraftFlag, DraftStatus};
 pub use metrics::{Granularity, GroupBy};
 pub use search_log::SearchLogger;
 pub use store::{Purged, Store, StoreOptions};

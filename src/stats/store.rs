@@ -28,6 +28,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0003_escalation_history",
         include_str!("migrations/0003_escalation_history.sql"),
     ),
+    (
+        "0006_promotion_drafts",
+        include_str!("migrations/0006_promotion_drafts.sql"),
+    ),
 ];
 
 /// Default number of days caller contact details are kept on an open escalation.
@@ -449,51 +453,15 @@ impl Store {
         })
     }
 
-    /// Checks that the escalation can be promoted: it has an answer and a question and was
-    /// not promoted before. Returns it.
+    /// Checks that the escalation can be promoted: it has an answer and was not promoted
+    /// before. Returns it.
     ///
     /// # Errors
     /// [`StatsError::NotFound`]; [`StatsError::Conflict`] otherwise.
     pub fn promotable(&self, id: &str) -> Result<Escalation> {
         let e = self.escalation(id)?;
-        if let Some(m) = &e.promoted_material_id {
-            return Err(StatsError::Conflict(format!(
-                "escalation {id} was already promoted to material {m}"
-            )));
-        }
-        if e.answer.is_none() {
-            return Err(StatsError::Conflict(format!(
-                "escalation {id} has no answer from the department yet"
-            )));
-        }
+        super::drafts::promotable(&e)?;
         Ok(e)
-    }
-
-    /// Marks the escalation as promoted to `material_id` and closes it, deleting the caller's
-    /// contact details (from the WAL too).
-    ///
-    /// # Errors
-    /// [`StatsError::NotFound`]; [`StatsError::Conflict`] if promoted meanwhile.
-    pub fn mark_promoted(&self, id: &str, material_id: &str) -> Result<Escalation> {
-        self.write(|conn| {
-            let tx = conn.transaction()?;
-            let n = tx.execute(
-                "UPDATE escalations SET promoted_material_id = ?2, status = 'closed', \
-                 closed_ms = COALESCE(closed_ms, ?3), contact = NULL, contact_expires_ms = NULL \
-                 WHERE id = ?1 AND promoted_material_id IS NULL",
-                params![id, material_id, Utc::now().timestamp_millis()],
-            )?;
-            if n == 0 {
-                get_escalation(&tx, id)?;
-                return Err(StatsError::Conflict(format!(
-                    "escalation {id} was already promoted"
-                )));
-            }
-            let out = get_escalation(&tx, id)?;
-            tx.commit()?;
-            checkpoint_truncate(conn);
-            Ok(out)
-        })
     }
 
     /// Deletes caller contact details whose retention period ended before `now`. Returns

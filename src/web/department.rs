@@ -1,7 +1,9 @@
 //! The department page (`/escalations`): a department sees its escalations (newest first,
 //! with what the operator already wrote), answers and closes them; answered ones show when
-//! and by whom. Managers see every department and promote an answer to a `faq` material.
-//! The forms post to the escalations API from `department.js`.
+//! and by whom. Managers see every department and draft the promotion of an answer to a
+//! `faq` material; the open drafts are listed above the escalations, editable, with their
+//! flags, and are published or discarded there. The forms post to the escalations and
+//! promotions APIs from `department.js`.
 
 use axum::Extension;
 use axum::extract::{RawQuery, State};
@@ -12,7 +14,7 @@ use maud::{Markup, html};
 use super::layout::{self, jst};
 use crate::http::AppState;
 use crate::http::auth::{Principal, Role};
-use crate::stats::{Escalation, EscalationStatus};
+use crate::stats::{Draft, DraftStatus, Escalation, EscalationStatus};
 
 /// Most escalations shown at once.
 pub const SHOWN: usize = 200;
@@ -66,8 +68,32 @@ fn card(e: &Escalation, who: &Principal) -> Markup {
                     button type="button" class="close secondary" { "完了にする" }
                 }
                 @if promotes && e.answer.is_some() && e.promoted_material_id.is_none() {
-                    button type="button" class="promote" { "この回答をFAQとして登録" }
+                    button type="button" class="promote" { "この回答からFAQの下書きを作る" }
                 }
+            }
+            p class="result" role="status" {}
+        }
+    }
+}
+
+/// An open promotion draft: editable texts, the flags, publish and discard.
+fn draft_card(d: &Draft) -> Markup {
+    html! {
+        article class="draft" data-id=(d.id) {
+            header { span class="st" { "FAQ下書き" } span class="when" { "作成 " (jst(&d.created_at)) } }
+            form class="draft-form" {
+                label { "質問" textarea name="question" rows="2" required { (d.question) } }
+                label { "回答" textarea name="answer" rows="4" { (d.answer) } }
+                @if !d.flags.is_empty() {
+                    ul class="flags" {
+                        @for f in &d.flags {
+                            li { (if f.field == "question" { "質問" } else { "回答" }) "：" (f.flag.excerpt) }
+                        }
+                    }
+                    label class="ack" { input type="checkbox" name="acknowledge_flags"; " 個人情報でないことを確認しました" }
+                }
+                button type="submit" { "公開する" }
+                button type="button" class="discard secondary" { "破棄" }
             }
             p class="result" role="status" {}
         }
@@ -98,7 +124,13 @@ pub(super) async fn page(
             .into_response();
     };
     let dept = department.clone();
+    let reviews = matches!(who.role, Role::Manager | Role::Admin);
     let listed = tokio::task::spawn_blocking(move || {
+        let drafts = if reviews {
+            store.drafts(Some(DraftStatus::Draft), SHOWN)?
+        } else {
+            Vec::new()
+        };
         let list = store.escalations(dept.as_deref(), status, SHOWN)?;
         let all_departments: Vec<String> = if dept.is_none() {
             let mut d: Vec<String> = store
@@ -112,18 +144,18 @@ pub(super) async fn page(
         } else {
             Vec::new()
         };
-        Ok::<_, crate::stats::StatsError>((list, all_departments))
+        Ok::<_, crate::stats::StatsError>((list, all_departments, drafts))
     })
     .await;
-    let (list, departments) = match listed {
+    let (list, departments, drafts) = match listed {
         Ok(Ok(v)) => v,
         Ok(Err(e)) => {
             tracing::error!(error = %e, "escalations page");
-            (Vec::new(), Vec::new())
+            Default::default()
         }
         Err(e) => {
             tracing::error!(error = %e, "escalations page");
-            (Vec::new(), Vec::new())
+            Default::default()
         }
     };
     let tab = |s: &str| {
@@ -164,6 +196,12 @@ pub(super) async fn page(
                         }
                         button type="submit" class="secondary" { "絞り込む" }
                     }
+                }
+            }
+            @if !drafts.is_empty() {
+                section id="drafts" {
+                    h2 { "確認待ちのFAQ下書き" }
+                    @for d in &drafts { (draft_card(d)) }
                 }
             }
             @if list.is_empty() {

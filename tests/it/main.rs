@@ -9,6 +9,7 @@ mod guard;
 mod hooks;
 mod http;
 mod privacy;
+mod promotion;
 mod real;
 mod search;
 mod stats;

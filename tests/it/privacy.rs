@@ -196,6 +196,16 @@ async fn deleted_contact_details_leave_no_trace_in_the_database_files() {
         None,
     )
     .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    // A draft is no promotion yet: the contact stays for the call-back.
+    assert!(!files_with(&db, "KOTAE-MARKER-PROMOTE-0901").is_empty());
+    let (st, v) = call(
+        &s.app,
+        "POST",
+        &format!("/api/promotions/{}/publish", v["id"].as_str().unwrap()),
+        None,
+    )
+    .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(
         files_with(&db, "KOTAE-MARKER-PROMOTE-0901"),

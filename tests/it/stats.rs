@@ -528,7 +528,8 @@ async fn escalation_flows_to_the_department_and_back_into_the_corpus() {
         "{answered}"
     );
 
-    let (s, promoted) = call(
+    // Promotion writes a draft: nothing is published yet.
+    let (s, draft) = call(
         &f.app,
         "POST",
         &format!("/api/escalations/{esc_id}/promote"),
@@ -536,8 +537,34 @@ async fn escalation_flows_to_the_department_and_back_into_the_corpus() {
         Some(json!({"question": "犬の登録はどこでできますか？"})),
     )
     .await;
+    assert_eq!(s, StatusCode::CREATED, "{draft}");
+    assert_eq!(draft["status"], "draft");
+    assert_eq!(draft["flags"], json!([]), "{draft}");
+    let did = draft["id"].as_str().unwrap().to_string();
+    let (_, pending) = call(&f.app, "GET", "/api/promotions", None, None).await;
+    assert_eq!(pending["drafts"][0]["id"], did.as_str(), "{pending}");
+    let (_, e) = call(
+        &f.app,
+        "GET",
+        &format!("/api/escalations/{esc_id}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(e["status"], "answered", "{e}");
+    assert_eq!(e["promoted_material_id"], Value::Null);
+    let (s, promoted) = call(
+        &f.app,
+        "POST",
+        &format!("/api/promotions/{did}/publish"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{promoted}");
+    assert_eq!(promoted["draft"]["status"], "published");
     let mid = promoted["material"]["id"].as_str().unwrap().to_string();
+    assert_eq!(promoted["draft"]["material_id"], mid.as_str());
     assert_eq!(promoted["escalation"]["status"], "closed");
     assert_eq!(promoted["escalation"]["promoted_material_id"], mid.as_str());
     let m = f.engine.get(&mid).unwrap();
@@ -917,6 +944,20 @@ async fn roles_limit_what_a_token_may_do() {
         &f.app,
         "POST",
         &format!("/api/escalations/{esc}/promote"),
+        Some("manager-token-00001"),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    // Drafts are for managers to review.
+    for token in ["dept-token-00000001", "operator-token-0001"] {
+        let (s, _) = call(&f.app, "GET", "/api/promotions", Some(token), None).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{token}");
+    }
+    let (s, _) = call(
+        &f.app,
+        "GET",
+        "/api/promotions",
         Some("manager-token-00001"),
         None,
     )

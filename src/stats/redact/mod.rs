@@ -44,6 +44,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+pub mod flags;
 #[cfg(test)]
 mod tests;
 
