@@ -19,6 +19,7 @@ pub mod params;
 pub mod promotions;
 pub mod queue;
 pub mod search;
+pub mod serve;
 
 use std::sync::Arc;
 
