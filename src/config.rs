@@ -70,6 +70,29 @@ pub struct FileConfig {
     /// Webhooks (`[hooks.cms]`).
     #[serde(default)]
     pub hooks: Option<HooksConfig>,
+    /// Outbound escalation notifications (`[notify]`).
+    #[serde(default)]
+    pub notify: Option<NotifyConfig>,
+}
+
+/// `[notify]`: the signed webhook sent on escalation opened / answered / reassigned /
+/// overdue (see `crate::notify`). `KOTAE_NOTIFY_SECRET` overrides `secret`; with neither, or
+/// with no URL at all, nothing is sent.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyConfig {
+    /// The HMAC-SHA256 key shared with the receivers (at least 16 bytes).
+    pub secret: Option<String>,
+    /// URL for departments without their own.
+    pub url: Option<String>,
+    /// Department name → URL (a 課's URL also serves its 係s).
+    #[serde(default)]
+    pub departments: std::collections::BTreeMap<String, String>,
+    /// Attempts before a notification fails (default 8).
+    pub max_attempts: Option<u32>,
+    /// Wait after the first failed attempt, milliseconds, doubled after each further one
+    /// (default 30000, at most one hour).
+    pub retry_base_ms: Option<u64>,
 }
 
 /// `[hooks]`: incoming webhooks.
@@ -152,6 +175,9 @@ pub struct StatsConfig {
     /// The centre's inquiry categories (分類); when set, an inquiry's `category` must be
     /// one of them (compared after width, space and old-kanji normalisation).
     pub categories: Option<Vec<String>>,
+    /// Hours after which an open escalation is overdue (default 72): shown in the
+    /// escalation list and metrics, and notified once (`[notify]`).
+    pub escalation_due_hours: Option<u32>,
 }
 
 impl FileConfig {
@@ -199,6 +225,18 @@ impl FileConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_readme_example_configuration_parses() {
+        let readme = include_str!("../README.md");
+        let start = readme.find("```toml\naddr = ").expect("README example") + 8;
+        let end = start + readme[start..].find("```").unwrap();
+        let c: FileConfig = toml::from_str(&readme[start..end]).unwrap();
+        let n = c.notify.unwrap();
+        assert_eq!(n.max_attempts, Some(8));
+        assert!(n.departments.contains_key("健康福祉部 国保医療課"));
+        assert_eq!(c.stats.unwrap().escalation_due_hours, Some(72));
+    }
 
     #[test]
     fn unknown_keys_are_errors_with_the_file_name() {

@@ -22,6 +22,7 @@ pub mod import;
 pub mod index;
 pub mod jobs;
 pub mod material;
+pub mod notify;
 pub mod promotion;
 pub mod search;
 pub mod stats;

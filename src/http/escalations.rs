@@ -58,8 +58,36 @@ async fn list(
         }
     }
     let n = p.limit(100, MAX_LIST)?;
-    let escalations =
-        blocking(move || Ok(store.escalations(department.as_deref(), status, n)?)).await?;
+    let overdue = match p.non_empty("overdue") {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(v) => {
+            return Err(ApiError::new(
+                ApiCode::BadParameter,
+                format!("`overdue` must be `true` or `false`, not {v:?}"),
+            ));
+        }
+    };
+    let due = state.escalation_due_hours;
+    let escalations = blocking(move || {
+        let now = chrono::Utc::now();
+        // Overdue ones are open: read the open ones, the newest first, and keep the late.
+        let (status, fetch) = if overdue {
+            (Some(EscalationStatus::Open), MAX_LIST)
+        } else {
+            (status, n)
+        };
+        let mut list = store.escalations(department.as_deref(), status, fetch)?;
+        for e in &mut list {
+            e.set_due(due, now);
+        }
+        if overdue {
+            list.retain(|e| e.overdue == Some(true));
+            list.truncate(n);
+        }
+        Ok(list)
+    })
+    .await?;
     Ok(Json(List { escalations }))
 }
 
@@ -80,9 +108,9 @@ async fn one(
 ) -> Result<Json<Escalation>, ApiError> {
     load(&state, &who, id.clone()).await?;
     let store = store(&state)?;
-    Ok(Json(
-        blocking(move || Ok(store.escalation_with_history(&id)?)).await?,
-    ))
+    let mut e = blocking(move || Ok(store.escalation_with_history(&id)?)).await?;
+    e.set_due(state.escalation_due_hours, chrono::Utc::now());
+    Ok(Json(e))
 }
 
 #[derive(Deserialize)]

@@ -151,9 +151,11 @@ async fn escalations(
     let p = Params::parse(raw.as_deref())?;
     let csv = wants_csv(&p)?;
     let st = store(&state)?;
+    let due_ms = i64::from(state.escalation_due_hours) * 3_600_000;
     let departments = blocking(move || {
         Ok(metrics::escalations_by_department(
             &st.escalation_timings()?,
+            chrono::Utc::now().timestamp_millis() - due_ms,
         ))
     })
     .await?;

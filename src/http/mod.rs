@@ -65,6 +65,8 @@ pub struct AppState {
     /// Authored files that do not parse (`GET /api/status` `watch_errors`); `None`: no
     /// watcher runs.
     pub watch_errors: Option<Arc<crate::watch::WatchErrors>>,
+    /// Hours after which an open escalation is overdue (`[stats] escalation_due_hours`).
+    pub escalation_due_hours: u32,
 }
 
 impl AppState {
@@ -93,6 +95,7 @@ impl AppState {
             cms_secret: None,
             jobs: None,
             watch_errors: None,
+            escalation_due_hours: crate::notify::DEFAULT_DUE_HOURS,
         }
     }
 

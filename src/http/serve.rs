@@ -73,6 +73,10 @@ pub fn run(opts: &ServeOptions) -> anyhow::Result<()> {
     if let Some(c) = &stats_cfg.categories {
         state.categories = Arc::new(c.clone());
     }
+    if let Some(h) = stats_cfg.escalation_due_hours {
+        state.escalation_due_hours = h.max(1);
+    }
+    let notifier = notifier(file, store.clone(), state.escalation_due_hours)?;
     state.search_queue = Arc::new(super::SearchQueue::new(
         file.search_workers
             .unwrap_or_else(super::queue::default_search_workers),
@@ -110,6 +114,9 @@ pub fn run(opts: &ServeOptions) -> anyhow::Result<()> {
             .with_context(|| format!("cannot listen on {addr}"))?;
         let local = listener.local_addr()?;
         tokio::spawn(worker.run());
+        if let Some(n) = notifier {
+            tokio::spawn(n.run());
+        }
         tokio::spawn(purge_hourly(store.clone()));
         println!(
             "kotae: serving {} materials from {} on http://{local}  (try http://{local}/api/search?q=国保); inquiries in {}",
@@ -229,6 +236,46 @@ fn cms_hook(
         *state = state.clone().with_cms_hook(&secret, worker.queue());
     }
     Ok(worker)
+}
+
+/// The escalation notifier when `[notify]` has a secret (or `KOTAE_NOTIFY_SECRET` is set)
+/// and at least one URL.
+fn notifier(
+    file: &FileConfig,
+    store: Arc<Store>,
+    due_hours: u32,
+) -> anyhow::Result<Option<crate::notify::Notifier>> {
+    let cfg = file.notify.clone().unwrap_or_default();
+    let secret = std::env::var("KOTAE_NOTIFY_SECRET")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .or(cfg.secret);
+    if cfg.url.is_none() && cfg.departments.is_empty() {
+        return Ok(None);
+    }
+    let Some(secret) = secret else {
+        bail!("[notify] has URLs but no secret: set [notify] secret or KOTAE_NOTIFY_SECRET");
+    };
+    if secret.len() < 16 {
+        bail!(
+            "the notify secret ([notify] secret or KOTAE_NOTIFY_SECRET) must be at least 16 bytes"
+        );
+    }
+    let mut opts = crate::notify::NotifyOptions::new(secret.as_bytes());
+    opts.default_url = cfg.url;
+    for (d, url) in &cfg.departments {
+        opts = opts.department(d, url);
+    }
+    opts.due_hours = due_hours;
+    if let Some(n) = cfg.max_attempts {
+        opts.max_attempts = n.max(1);
+    }
+    if let Some(ms) = cfg.retry_base_ms {
+        opts.retry_base_ms = ms;
+    }
+    let n = crate::notify::Notifier::new(store, opts)
+        .map_err(|e| anyhow::anyhow!("cannot build the notifier's HTTP client: {e}"))?;
+    Ok(Some(n))
 }
 
 /// Returns `addr` with its host replaced by 127.0.0.1 unless it is a loopback host.

@@ -1,4 +1,4 @@
-//! Promotion drafts (migration `0006_promotion_drafts.sql`): an escalation's question and
+//! Promotion drafts (migration `0006_drafts_notifications.sql`): an escalation's question and
 //! answer, redacted and flagged, waiting for a manager to publish them as a `faq` material
 //! or to discard them. The domain operation (writing the material) is
 //! [`crate::promotion`]; this module only keeps the drafts.

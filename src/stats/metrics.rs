@@ -252,6 +252,8 @@ pub struct DepartmentEscalations {
     pub answered: u64,
     /// Closed.
     pub closed: u64,
+    /// Open for longer than `[stats] escalation_due_hours` (also counted in `open`).
+    pub overdue: u64,
     /// Median time from escalation to the department's answer, in hours, over answered
     /// escalations; `null` when none was answered.
     pub median_hours_to_answer: Option<f64>,
@@ -271,8 +273,13 @@ pub fn median(v: &mut [f64]) -> Option<f64> {
     })
 }
 
-/// Summarises escalation timings per department, by department name.
-pub fn escalations_by_department(timings: &[EscalationTiming]) -> Vec<DepartmentEscalations> {
+/// Summarises escalation timings per department, by department name; an open escalation
+/// opened at or before `overdue_before_ms` (Unix milliseconds: now − the due hours) is
+/// overdue.
+pub fn escalations_by_department(
+    timings: &[EscalationTiming],
+    overdue_before_ms: i64,
+) -> Vec<DepartmentEscalations> {
     let mut by: BTreeMap<&str, (DepartmentEscalations, Vec<f64>)> = BTreeMap::new();
     for t in timings {
         let (d, hours) = by.entry(&t.department).or_insert_with(|| {
@@ -283,6 +290,7 @@ pub fn escalations_by_department(timings: &[EscalationTiming]) -> Vec<Department
                     open: 0,
                     answered: 0,
                     closed: 0,
+                    overdue: 0,
                     median_hours_to_answer: None,
                 },
                 Vec::new(),
@@ -290,7 +298,12 @@ pub fn escalations_by_department(timings: &[EscalationTiming]) -> Vec<Department
         });
         d.count += 1;
         match t.status {
-            EscalationStatus::Open => d.open += 1,
+            EscalationStatus::Open => {
+                d.open += 1;
+                if t.created_ms <= overdue_before_ms {
+                    d.overdue += 1;
+                }
+            }
             EscalationStatus::Answered => d.answered += 1,
             EscalationStatus::Closed => d.closed += 1,
         }
@@ -403,6 +416,7 @@ pub fn escalations_csv(rows: &[DepartmentEscalations]) -> String {
             "open",
             "answered",
             "closed",
+            "overdue",
             "median_hours_to_answer",
         ])?;
         for r in rows {
@@ -412,6 +426,7 @@ pub fn escalations_csv(rows: &[DepartmentEscalations]) -> String {
                 r.open.to_string(),
                 r.answered.to_string(),
                 r.closed.to_string(),
+                r.overdue.to_string(),
                 opt_f64(r.median_hours_to_answer),
             ])?;
         }

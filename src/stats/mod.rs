@@ -21,6 +21,7 @@ pub mod drafts;
 pub mod gaps;
 pub mod jobs;
 pub mod metrics;
+pub mod notifications;
 pub mod redact;
 pub mod review;
 pub mod search_log;
@@ -309,6 +310,26 @@ pub struct Escalation {
     /// Answers corrected, reassignments and call-backs, oldest first (on single reads).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<EscalationEvent>,
+    /// When an answer is due: `created_at` + `[stats] escalation_due_hours` (JST; set by
+    /// the list and single reads, see [`Escalation::set_due`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<String>,
+    /// Whether it is still open after `due_at` (with `due_at`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overdue: Option<bool>,
+}
+
+impl Escalation {
+    /// Sets [`Escalation::due_at`] to `due_hours` after its creation and
+    /// [`Escalation::overdue`] to whether it is open after that at `now`.
+    pub fn set_due(&mut self, due_hours: u32, now: DateTime<Utc>) {
+        let Ok(created) = DateTime::parse_from_rfc3339(&self.created_at) else {
+            return;
+        };
+        let due = created + chrono::Duration::hours(i64::from(due_hours));
+        self.due_at = Some(jst_rfc3339(&due));
+        self.overdue = Some(self.status == EscalationStatus::Open && now > due);
+    }
 }
 
 /// One search served, for the search log.

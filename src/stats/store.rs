@@ -29,8 +29,8 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("migrations/0003_escalation_history.sql"),
     ),
     (
-        "0006_promotion_drafts",
-        include_str!("migrations/0006_promotion_drafts.sql"),
+        "0006_drafts_notifications",
+        include_str!("migrations/0006_drafts_notifications.sql"),
     ),
 ];
 
@@ -972,6 +972,8 @@ fn escalation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Escalation> {
         called_back_at: r.get::<_, Option<i64>>(15)?.map(rfc3339_ms),
         called_back_by: r.get(16)?,
         history: Vec::new(),
+        due_at: None,
+        overdue: None,
     })
 }
 

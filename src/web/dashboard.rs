@@ -81,7 +81,11 @@ struct Data {
     unused: Vec<MaterialUsage>,
 }
 
-fn load(store: &crate::stats::Store, granularity: Granularity) -> Result<Data, StatsError> {
+fn load(
+    store: &crate::stats::Store,
+    granularity: Granularity,
+    due_hours: u32,
+) -> Result<Data, StatsError> {
     let q = |granularity, group_by| RateQuery {
         from: None,
         to: None,
@@ -99,7 +103,10 @@ fn load(store: &crate::stats::Store, granularity: Granularity) -> Result<Data, S
             store,
             &q(fy, Some(GroupBy::Category)),
         )?),
-        departments: metrics::escalations_by_department(&store.escalation_timings()?),
+        departments: metrics::escalations_by_department(
+            &store.escalation_timings()?,
+            chrono::Utc::now().timestamp_millis() - i64::from(due_hours) * 3_600_000,
+        ),
         zero: store.zero_result_queries(GAP_ROWS)?,
         escalated: store.escalated_queries(GAP_ROWS)?,
         unused: store.material_usage(true, GAP_ROWS)?,
@@ -164,7 +171,9 @@ pub(super) async fn page(
             "統計ストアが無効のため、集計はありません（kotae serve の設定を確認してください）。" } } },
         );
     };
-    let data = match tokio::task::spawn_blocking(move || load(&store, granularity)).await {
+    let due_hours = state.escalation_due_hours;
+    let data = match tokio::task::spawn_blocking(move || load(&store, granularity, due_hours)).await
+    {
         Ok(Ok(d)) => d,
         other => {
             let msg = match other {
@@ -245,15 +254,16 @@ pub(super) async fn page(
                 h2 { "担当課別の引継ぎ" a class="download" href="/api/metrics/escalations?format=csv" { "CSV" } }
                 table {
                     thead { tr { th { "担当課" } th class="n" { "件数" } th class="n" { "未回答" } th class="n" { "回答済み" }
-                        th class="n" { "完了" } th class="n" { "回答までの時間（中央値）" } } }
+                        th class="n" { "完了" } th class="n" { "期限超過" } th class="n" { "回答までの時間（中央値）" } } }
                     tbody {
                         @for d in &data.departments {
                             tr { td { (d.department) } td class="n" { (d.count) }
                                 td class=(if d.open > 0 { "n open" } else { "n" }) { (d.open) }
                                 td class="n" { (d.answered) } td class="n" { (d.closed) }
+                                td class=(if d.overdue > 0 { "n open" } else { "n" }) { (d.overdue) }
                                 td class="n" { (d.median_hours_to_answer.map_or_else(|| "—".to_string(), |h| format!("{h:.1} 時間"))) } }
                         }
-                        @if data.departments.is_empty() { tr { td colspan="6" class="empty" { "引継ぎはまだありません。" } } }
+                        @if data.departments.is_empty() { tr { td colspan="7" class="empty" { "引継ぎはまだありません。" } } }
                     }
                 }
             }

@@ -8,6 +8,7 @@ mod eval;
 mod guard;
 mod hooks;
 mod http;
+mod notify;
 mod privacy;
 mod promotion;
 mod real;
