@@ -39,7 +39,9 @@ pub enum CorpusError {
     #[error(transparent)]
     Invalid(#[from] MaterialError),
     /// A collection name is not a relative path of plain components.
-    #[error("invalid collection name {0:?}: use letters, digits, '.', '-', '_' and '/'")]
+    #[error(
+        "invalid collection name {0:?}: use letters and digits (any script), '.', '-', '_' and '/'"
+    )]
     BadCollection(String),
 }
 
@@ -100,7 +102,7 @@ impl Corpus {
                     && c != "."
                     && c != ".."
                     && c.chars()
-                        .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '.' | '-' | '_'))
+                        .all(|ch| ch.is_alphanumeric() || matches!(ch, '.' | '-' | '_'))
             });
         if !ok {
             return Err(CorpusError::BadCollection(name.to_string()));
@@ -408,9 +410,20 @@ mod tests {
     fn bad_collection_names_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let c = Corpus::open(dir.path()).unwrap();
-        for bad in ["", "../x", "/abs", "a//b", "a/./b", "スペース"] {
+        for bad in [
+            "",
+            "../x",
+            "/abs",
+            "a//b",
+            "a/./b",
+            "a b",
+            "国保\u{3000}FAQ",
+            "a:b",
+        ] {
             assert!(c.collection_path(bad).is_err(), "{bad}");
         }
+        // Letters of any script are file-name safe and keep Japanese names readable.
+        assert!(c.collection_path("imported/国保FAQ").is_ok());
     }
 
     #[test]

@@ -10,6 +10,9 @@ use serde_json::Value;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::error::{Error, Result};
+
+pub mod decode;
+pub mod export;
 use crate::material::{CONTACT_BLOCK_MARKER, Contact, Material, MaterialKind};
 
 /// What the file holds, when it cannot be told from its extension and content.
@@ -34,6 +37,8 @@ pub struct ImportOptions {
     pub extract_contacts: bool,
     /// Time stamp given to imported materials without one (default: now).
     pub updated_at: Option<DateTime<FixedOffset>>,
+    /// The file's text encoding (`--encoding`); `None` detects it ([`decode`]).
+    pub encoding: Option<&'static encoding_rs::Encoding>,
 }
 
 /// The result of reading one file.
@@ -87,7 +92,7 @@ pub fn read_file(path: &Path, source: &str, opts: &ImportOptions) -> Result<Impo
         context: format!("cannot read {}", path.display()),
         source: e,
     })?;
-    let text = String::from_utf8(bytes).map_err(|_| invalid(path, "file is not UTF-8"))?;
+    let (text, _) = decode::decode(&bytes, opts.encoding).map_err(|e| invalid(path, e))?;
     let text = text.trim_start_matches('\u{feff}');
     let ext = path
         .extension()
@@ -238,7 +243,9 @@ fn json_record(
         answer: str_field(obj, &["answer", "回答"]),
         body: str_field(obj, &["body"]),
         contact,
-        source: source.to_string(),
+        // A record exported by `kotae export` names its source: re-importing it updates
+        // the same materials (the id derives from source and source_id).
+        source: str_field(obj, &["source"]).unwrap_or_else(|| source.to_string()),
         url: str_field(obj, &["url"]),
         department: str_field(obj, &["department", "部署"]),
         category: str_field(obj, &["category", "分類"]),
@@ -300,12 +307,23 @@ fn read_csv(
             ));
         }
     }
+    let required = match opts.kind {
+        ImportKind::Faq if col("body").is_none() => Some("question"),
+        ImportKind::Contact => Some("department"),
+        ImportKind::Faq => None,
+    };
+    if let Some(field) = required
+        && col(field).is_none()
+    {
+        return Err(invalid(path, missing_column(field, &headers)));
+    }
     let mut out = Imported::default();
     for (i, rec) in rdr.records().enumerate() {
         let row = i + 2; // 1-based, after the header line
         let rec = rec.map_err(|e| invalid(path, format!("row {row}: {e}")))?;
         let mut obj = serde_json::Map::new();
         let fields = [
+            "source",
             "source_id",
             "id",
             "question",
@@ -350,6 +368,74 @@ fn read_csv(
         out.push(m);
     }
     Ok(out.finish(opts, source, updated))
+}
+
+/// Japanese headers commonly used for each material field, for the `--map` suggestion.
+const HEADER_SYNONYMS: &[(&str, &[&str])] = &[
+    (
+        "question",
+        &[
+            "質問",
+            "質問内容",
+            "問い",
+            "問",
+            "設問",
+            "Q",
+            "よくある質問",
+        ],
+    ),
+    ("answer", &["回答", "回答内容", "答え", "答", "A"]),
+    (
+        "department",
+        &[
+            "担当課",
+            "担当部署",
+            "所管課",
+            "部署",
+            "所属",
+            "課名",
+            "問い合わせ先",
+        ],
+    ),
+    ("category", &["分類", "カテゴリ", "カテゴリー", "区分"]),
+    ("group", &["グループ", "係", "担当"]),
+    ("duties", &["事務分担", "業務内容", "担当業務"]),
+    ("phone", &["電話番号", "電話", "TEL"]),
+    ("fax", &["FAX", "ファクス", "ファックス"]),
+    ("email", &["メール", "メールアドレス", "E-mail"]),
+    ("address", &["住所", "所在地"]),
+    ("hours", &["受付時間", "開庁時間", "時間"]),
+    ("url", &["URL", "リンク"]),
+    ("title", &["タイトル", "件名", "表題"]),
+];
+
+/// The message for a CSV without a column for `field`: the headers found and a `--map`
+/// for every header recognised (else an example), in English and Japanese.
+fn missing_column(field: &str, headers: &[String]) -> String {
+    let norm = |h: &str| h.nfkc().collect::<String>().to_uppercase();
+    let mut maps: Vec<String> = Vec::new();
+    for (f, names) in HEADER_SYNONYMS {
+        if let Some(h) = headers
+            .iter()
+            .find(|h| names.iter().any(|n| norm(n) == norm(h)))
+        {
+            maps.push(format!("--map {f}={h}"));
+        }
+    }
+    let example = if maps
+        .iter()
+        .any(|m| m.starts_with(&format!("--map {field}=")))
+    {
+        maps.join(" ")
+    } else {
+        format!("--map {field}=質問")
+    };
+    format!(
+        "no column `{field}`; map one, e.g. `{example}` (headers found: {}) / 列 `{field}` が\
+         ありません。`{example}` のように --map で対応づけてください（見つかった列: {}）",
+        headers.join(", "),
+        headers.join("、")
+    )
 }
 
 /// Parses the `【お問い合わせ】` block of an FAQ answer (localgovFAQ style: items separated
@@ -501,8 +587,10 @@ fn extract_contacts_into(out: &mut Imported, source: &str, updated: DateTime<Fix
 }
 
 /// Returns the corpus collection an imported file is written to: `explicit` when given,
-/// else `imported/STEM` with every character of the file stem other than ASCII letters,
-/// digits, `-` and `_` replaced by `_` (so that the collection is a safe file name).
+/// else `imported/STEM` with the file stem NFKC-normalised (`ＦＡＱ` → `FAQ`) and every
+/// character other than letters and digits of any script (kanji and kana included), `-` and
+/// `_` replaced by `_` (so that the collection is a safe file name that stays readable:
+/// `国保FAQ.csv` → `imported/国保FAQ`).
 pub fn collection_for(file: &Path, explicit: Option<&str>) -> String {
     if let Some(c) = explicit {
         return c.to_string();
@@ -511,9 +599,9 @@ pub fn collection_for(file: &Path, explicit: Option<&str>) -> String {
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_default()
-        .chars()
+        .nfkc()
         .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
                 c
             } else {
                 '_'
@@ -672,10 +760,51 @@ mod tests {
     }
 
     #[test]
+    fn japanese_headers_without_a_map_get_a_map_suggestion_and_shift_jis_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("国保FAQ.csv");
+        let text = "質問,回答,担当課\n保険証は？,区役所で再発行します。,国保医療課\n";
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(text);
+        std::fs::write(&p, &sjis).unwrap();
+        let e = read_file(&p, "国保FAQ.csv", &ImportOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no column `question`"), "{e}");
+        assert!(
+            e.contains("--map question=質問 --map answer=回答 --map department=担当課"),
+            "{e}"
+        );
+        assert!(e.contains("見つかった列: 質問、回答、担当課"), "{e}");
+        let mut opts = ImportOptions::default();
+        for (f, h) in [
+            ("question", "質問"),
+            ("answer", "回答"),
+            ("department", "担当課"),
+        ] {
+            opts.columns.insert(f.into(), h.into());
+        }
+        let got = read_file(&p, "国保FAQ.csv", &opts).unwrap();
+        assert_eq!(got.materials[0].question.as_deref(), Some("保険証は？"));
+        assert_eq!(got.materials[0].department.as_deref(), Some("国保医療課"));
+        // Unrecognised headers: an example mapping.
+        std::fs::write(&p, "列1,列2\nx,y\n").unwrap();
+        let e = read_file(&p, "x", &ImportOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`--map question=質問`") && e.contains("列1, 列2"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn collection_names_are_safe_file_names() {
         let c = |p: &str, e: Option<&str>| collection_for(Path::new(p), e);
         assert_eq!(c("data/faq 2026.csv", None), "imported/faq_2026");
-        assert_eq!(c("../よくある質問.json", None), "imported/______");
+        assert_eq!(c("../よくある質問.json", None), "imported/よくある質問");
+        assert_eq!(c("国保FAQ.csv", None), "imported/国保FAQ");
+        assert_ne!(c("国保FAQ.csv", None), c("税務FAQ.csv", None));
+        assert_eq!(c("ｺｸﾎ・ＦＡＱ(1).csv", None), "imported/コクホ_FAQ_1_");
         assert_eq!(c("x/a-b_c.jsonl", None), "imported/a-b_c");
         assert_eq!(c("x/a.csv", Some("city/faq")), "city/faq");
     }

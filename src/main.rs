@@ -62,6 +62,22 @@ enum Command {
         /// Corpus collection to write (default: imported/FILE-STEM).
         #[arg(long)]
         collection: Option<String>,
+        /// The files' text encoding: utf-8, shift_jis (cp932), euc-jp (default: detected;
+        /// Excel's 「CSV (コンマ区切り)」 is Shift_JIS).
+        #[arg(long)]
+        encoding: Option<String>,
+    },
+    /// Write a corpus collection back to CSV (UTF-8 with BOM, for Excel) or JSONL, in the
+    /// importer's shape: `kotae import FILE --collection NAME` updates it in place.
+    Export {
+        /// The collection (e.g. imported/国保FAQ); omitted: the collections are listed.
+        collection: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+        /// Output file (default: standard output).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
     },
     /// Search from the command line.
     Search {
@@ -121,6 +137,12 @@ enum Command {
         #[arg(long)]
         weights: Option<String>,
     },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum ExportFormat {
+    Csv,
+    Jsonl,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -216,8 +238,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             map,
             no_contacts,
             collection,
+            encoding,
         } => {
+            let encoding = match encoding.as_deref() {
+                None => None,
+                Some(e) => Some(kotae::import::decode::parse(e).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "unknown --encoding {e:?}: use {}",
+                        kotae::import::decode::NAMES
+                    )
+                })?),
+            };
             let mut opts = ImportOptions {
+                encoding,
                 kind: match kind {
                     KindArg::Faq => ImportKind::Faq,
                     KindArg::Contact => ImportKind::Contact,
@@ -262,6 +295,47 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     stats.updated,
                     stats.unchanged
                 );
+            }
+            Ok(())
+        }
+        Command::Export {
+            collection,
+            format,
+            out,
+        } => {
+            let engine = open_engine(&data_dir)?;
+            let corpus = engine.corpus();
+            let names = corpus.collections()?;
+            let Some(name) = collection else {
+                bail!(
+                    "name the collection to export; the corpus has: {}",
+                    names.join(", ")
+                );
+            };
+            if !names.contains(&name) {
+                bail!(
+                    "no collection {name:?} in the corpus; it has: {}",
+                    names.join(", ")
+                );
+            }
+            let materials = corpus.read_collection(&name)?;
+            let text = match format {
+                ExportFormat::Csv => kotae::import::export::to_csv(&materials),
+                ExportFormat::Jsonl => kotae::import::export::to_jsonl(&materials),
+            }
+            .map_err(|e| anyhow::anyhow!("cannot write the export: {e}"))?;
+            match out {
+                Some(p) => {
+                    std::fs::write(&p, text)
+                        .with_context(|| format!("cannot write {}", p.display()))?;
+                    eprintln!(
+                        "{}: {} materials of {name}; edit and run `kotae import {} --collection {name}`",
+                        p.display(),
+                        materials.len(),
+                        p.display()
+                    );
+                }
+                None => print!("{text}"),
             }
             Ok(())
         }
