@@ -26,6 +26,7 @@ pub mod notify;
 pub mod promotion;
 pub mod search;
 pub mod stats;
+pub mod terminal;
 pub mod watch;
 pub mod web;
 pub mod wire;

@@ -347,16 +347,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&resp)?);
             } else {
+                use std::io::IsTerminal;
+                let bold = std::io::stdout().is_terminal();
                 println!("{} hits in {:.2} ms", resp.total, resp.took_ms);
                 for (i, h) in resp.hits.iter().enumerate() {
-                    println!(
-                        "{:>2}. [{}] {} ({:.3})",
-                        i + 1,
-                        h.kind.as_str(),
-                        h.title,
-                        h.score
-                    );
-                    println!("    {}", h.snippet.replace('\n', " "));
+                    for line in kotae::terminal::hit_lines(i + 1, h, bold) {
+                        println!("{line}");
+                    }
                 }
             }
             Ok(())

@@ -2,6 +2,7 @@
 
 mod analysis;
 mod browser;
+mod cli;
 mod common;
 mod crawl;
 mod eval;
