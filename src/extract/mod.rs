@@ -11,6 +11,7 @@ pub mod blocks;
 pub mod charset;
 pub mod contact;
 pub mod faq;
+pub mod pdf;
 pub mod phone;
 pub mod phonebook;
 pub mod text;
@@ -65,8 +66,10 @@ pub struct Extracted {
     pub nofollow: bool,
     /// Absolute http(s) links to pages (fragments dropped, `rel="nofollow"` links left out).
     pub links: Vec<Url>,
-    /// Links to documents (PDF, Office files), recorded but not extracted.
+    /// Links to documents (PDF, Office files): not pages, the crawler fetches the PDFs.
     pub documents: Vec<Url>,
+    /// The link text of each of `documents` (same order), a PDF's title of last resort.
+    pub document_labels: Vec<String>,
     /// The responsible department from the 「このページの作成所属」/「お問い合わせ先」 block.
     pub department: Option<String>,
     /// The 更新日 shown on the page, if any.
@@ -308,7 +311,12 @@ fn collect_links(doc: &Html, base: &Url, out: &mut Extracted) {
             continue;
         }
         match extension(&u) {
-            Some(e) if DOCUMENT_EXTENSIONS.contains(&e.as_str()) => out.documents.push(u),
+            Some(e) if DOCUMENT_EXTENSIONS.contains(&e.as_str()) => {
+                out.documents.push(u);
+                let label = a.text().collect::<Vec<_>>().join(" ");
+                out.document_labels
+                    .push(label.split_whitespace().collect::<Vec<_>>().join(" "));
+            }
             Some(e) if MEDIA_EXTENSIONS.contains(&e.as_str()) => {}
             _ => out.links.push(u),
         }
