@@ -152,6 +152,27 @@ fn a_damaged_pdf_is_an_error_not_a_panic() {
     );
 }
 
+/// Real PDFs of 浜松市 (see `tests/fixtures/real/README.md`): DocuWorks output with
+/// Identity-H CID fonts and a placeholder Info Title, and a scan without text.
+#[test]
+fn real_government_pdfs() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real/pdf");
+    let pdf = std::fs::read(dir.join("shizuoka__hamamatsu-city-cats-1.pdf")).unwrap();
+    let t = tool().extract(&pdf).unwrap();
+    assert_eq!(
+        t.title, None,
+        "the Info Title is a Microsoft PowerPoint placeholder"
+    );
+    assert!(t.text.starts_with("譲渡対象の成猫さん\n"), "{}", t.text);
+    assert!(
+        t.text.contains("なでてもらうと身をよじって喜びます。"),
+        "{}",
+        t.text
+    );
+    let scan = std::fs::read(dir.join("shizuoka__hamamatsu-city-cats-scan.pdf")).unwrap();
+    assert_eq!(tool().extract(&scan), Err(PdfError::NoText));
+}
+
 fn pdf_response(bytes: Vec<u8>) -> Response {
     ([(header::CONTENT_TYPE, "application/pdf")], bytes).into_response()
 }
