@@ -69,7 +69,7 @@ pub struct CrawlConfig {
     /// milliseconds.
     pub pdf_timeout_ms: u64,
     /// Larger PDFs are skipped (`body over max_body_bytes` in the report), in bytes. Their
-    /// text is kept up to `max_body_bytes`.
+    /// text is kept up to `max_body_bytes` (and under the 4 MiB material limit).
     pub pdf_max_bytes: u64,
     /// The sites to crawl.
     #[serde(rename = "source")]
@@ -130,7 +130,11 @@ impl CrawlConfig {
         self.pdf.then(|| crate::extract::pdf::PdfTool {
             program: self.pdftotext.clone().into(),
             timeout: std::time::Duration::from_millis(self.pdf_timeout_ms.max(1)),
-            max_text_bytes: usize::try_from(self.max_body_bytes).unwrap_or(usize::MAX),
+            // A material's text fields are limited (`MAX_MATERIAL_BYTES`); keep room for the
+            // title.
+            max_text_bytes: usize::try_from(self.max_body_bytes)
+                .unwrap_or(usize::MAX)
+                .min(crate::material::MAX_MATERIAL_BYTES - 64 * 1024),
         })
     }
 
