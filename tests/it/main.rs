@@ -10,6 +10,7 @@ mod guard;
 mod hooks;
 mod http;
 mod notify;
+mod pdf;
 mod privacy;
 mod promotion;
 mod real;
