@@ -9,16 +9,19 @@
 //! (see `kotae eval`, and the ablation table and held-out check in the README).
 //!
 //! # Flow
-//! [`QueryAnalysis`] (the query analysed once) → [`plan::plan`] (BM25F term groups) →
+//! [`QueryAnalysis`] (the query analysed once) → [`plan::plan`] (BM25F term groups and
+//! content units) → [`abbrev::resolve_plan`] (the short forms no morph field knows) →
 //! [`second_stage::with_feedback`] (optional pseudo-relevance feedback) → [`rank::rank`]
-//! (scores, filters, facets, optional rerank of the top candidates, page) → hits with
-//! snippets. [`first_stage`] runs the part shared by [`search`] and [`rank_ids`].
+//! (scores, filters, facets, optional rerank of the top candidates, page; match quality,
+//! see [`quality`]) → hits with snippets. [`first_stage`] runs the part shared by [`search`] and [`rank_ids`].
 
+pub mod abbrev;
 pub mod bm25f;
 pub mod bounds;
 pub mod maxscore;
 pub mod params;
 pub mod plan;
+pub mod quality;
 pub mod rank;
 pub mod request;
 pub mod second_stage;
@@ -59,8 +62,9 @@ fn first_stage(
     with_facets: bool,
 ) -> tantivy::Result<FirstStage> {
     let qa = QueryAnalysis::new(analyzer, &req.q);
-    let p = plan::plan(&qa, index.fields(), w);
+    let mut p = plan::plan(&qa, index.fields(), w);
     let searcher = index.reader().searcher();
+    abbrev::resolve_plan(index, &searcher, &mut p)?;
     let now = chrono::Utc::now().timestamp();
     let p = second_stage::with_feedback(index, analyzer, materials, p, req, now, w)?;
     let rr = second_stage::Rerank::new(materials, &qa, w);
@@ -138,12 +142,15 @@ pub fn search(
                 contact: m.contact.clone(),
                 updated_at: m.updated_at,
                 score: d.score,
+                match_quality: ranked.quality_of(d),
             })
         })
         .collect();
+    let best = ranked.page.first().map(|d| ranked.quality_of(d));
     Ok(SearchResponse {
         query_id: uuid::Uuid::new_v4().simple().to_string(),
         total: ranked.total,
+        match_level: quality::MatchLevel::of(best),
         total_relation: ranked.total_relation,
         took_ms: started.elapsed().as_secs_f64() * 1e3,
         hits,
