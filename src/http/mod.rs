@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod params;
 pub mod queue;
 pub mod search;
+pub mod serve;
 
 use std::sync::Arc;
 
