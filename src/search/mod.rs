@@ -26,6 +26,7 @@ pub mod rank;
 pub mod request;
 pub mod second_stage;
 pub mod snippet;
+pub mod suggest;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -102,6 +103,32 @@ pub fn rank_ids(
         .collect())
 }
 
+/// Returns the hit of material `m` at `score`: its snippet highlighted by `highlighter`
+/// (from its body, or its title when it has none), `match_quality` 0 and not pinned.
+pub fn material_hit(m: &Material, highlighter: &Highlighter, score: f32) -> Hit {
+    let body = m.body_text();
+    let text = if body.is_empty() {
+        m.title_text()
+    } else {
+        body
+    };
+    Hit {
+        id: m.id.clone(),
+        source_id: m.source_id.clone(),
+        kind: m.kind,
+        title: m.display_title(),
+        question: m.question.clone(),
+        snippet: highlighter.snippet(&text, snippet::SNIPPET_CHARS),
+        url: m.url.clone(),
+        department: m.department.clone(),
+        contact: m.contact.clone(),
+        updated_at: m.updated_at,
+        score,
+        match_quality: 0.0,
+        pinned: false,
+    }
+}
+
 /// Runs a full search: ranking, totals, facets and snippets.
 ///
 /// `materials` maps ids to materials (the engine's in-memory copy of the corpus); hits whose
@@ -122,28 +149,10 @@ pub fn search(
         .page
         .iter()
         .filter_map(|d| {
-            let id = ranked.id_of(d)?;
-            let m = materials.get(&id)?;
-            let body = m.body_text();
-            let text = if body.is_empty() {
-                m.title_text()
-            } else {
-                body
-            };
-            Some(Hit {
-                id: m.id.clone(),
-                source_id: m.source_id.clone(),
-                kind: m.kind,
-                title: m.display_title(),
-                question: m.question.clone(),
-                snippet: p.highlighter.snippet(&text, snippet::SNIPPET_CHARS),
-                url: m.url.clone(),
-                department: m.department.clone(),
-                contact: m.contact.clone(),
-                updated_at: m.updated_at,
-                score: d.score,
-                match_quality: ranked.quality_of(d),
-            })
+            let m = materials.get(&ranked.id_of(d)?)?;
+            let mut hit = material_hit(m, &p.highlighter, d.score);
+            hit.match_quality = ranked.quality_of(d);
+            Some(hit)
         })
         .collect();
     let best = ranked.page.first().map(|d| ranked.quality_of(d));

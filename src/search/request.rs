@@ -121,6 +121,9 @@ pub struct Hit {
     /// Share of the query's content words this material covers, idf-weighted, in [0, 1]
     /// (see [`super::quality`]).
     pub match_quality: f32,
+    /// Whether a manager pinned this material to the query (`/api/pins`): pinned hits come
+    /// first.
+    pub pinned: bool,
 }
 
 /// Facet counts over the matching materials that [`SearchResponse::total`] counted: all of
