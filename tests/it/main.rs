@@ -9,6 +9,7 @@ mod guard;
 mod hooks;
 mod http;
 mod operator;
+mod pdf;
 mod pins;
 mod privacy;
 mod real;
