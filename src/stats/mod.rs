@@ -22,6 +22,7 @@ pub mod gaps;
 pub mod jobs;
 pub mod metrics;
 pub mod notifications;
+pub mod pins;
 pub mod redact;
 pub mod review;
 pub mod search_log;
