@@ -25,6 +25,7 @@ pub mod material;
 pub mod promotion;
 pub mod search;
 pub mod stats;
+pub mod telemetry;
 pub mod watch;
 pub mod web;
 pub mod wire;

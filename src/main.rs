@@ -131,20 +131,10 @@ enum KindArg {
 
 fn main() {
     let cli = Cli::parse();
-    init_tracing();
     if let Err(e) = run(cli) {
         eprintln!("error: {e:#}");
         std::process::exit(1);
     }
-}
-
-fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("KOTAE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
 }
 
 fn spinner(msg: &str) -> ProgressBar {
@@ -176,6 +166,7 @@ fn open_engine(data_dir: &Path) -> anyhow::Result<Engine> {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let data_dir = cli.data_dir.clone().unwrap_or_else(|| PathBuf::from("."));
     let file = FileConfig::discover(cli.config.as_deref(), &data_dir)?;
+    kotae::telemetry::init_logging(&file.log.clone().unwrap_or_default());
     let data_dir = cli.data_dir.or(file.data_dir.clone()).unwrap_or(data_dir);
     match cli.command {
         Command::Serve {
@@ -562,6 +553,13 @@ fn serve(
         &http_cfg.allowed_hosts,
         &http_cfg.cors_origins,
         auth.is_enabled(),
+    ));
+    let counts = auth
+        .role_counts()
+        .map(|(r, n)| format!("{n} {}", r.as_str()));
+    tracing::info!("API tokens loaded: {}", counts.join(", "));
+    state.metrics = Arc::new(kotae::telemetry::Metrics::new(
+        file.log.as_ref().is_none_or(|l| l.access_enabled()),
     ));
     state.auth = Arc::new(auth);
     let worker = cms_hook(&mut state, file, engine.clone(), store.clone())?;

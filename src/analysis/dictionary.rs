@@ -48,12 +48,12 @@ pub enum IpadicSource {
     Embedded,
 }
 
-/// Returns where IPADIC is loaded from: `$KOTAE_IPADIC_DIR` if set; else an `ipadic/`
+/// Returns where IPADIC is loaded from: `$KOTAE_IPADIC_DIR` if set and not empty; else an `ipadic/`
 /// directory beside the executable (an install that keeps the dictionary on disk, so that it
 /// is memory-mapped and shared between processes instead of held in each one); else the copy
 /// embedded in the binary.
 pub fn ipadic_source() -> IpadicSource {
-    if let Some(dir) = std::env::var_os("KOTAE_IPADIC_DIR") {
+    if let Some(dir) = std::env::var_os("KOTAE_IPADIC_DIR").filter(|d| !d.is_empty()) {
         return IpadicSource::Dir(PathBuf::from(dir));
     }
     if let Some(dir) = std::env::current_exe()

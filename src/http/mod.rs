@@ -15,6 +15,7 @@ pub mod hooks;
 pub mod inquiries;
 pub mod jobs;
 pub mod metrics;
+pub mod metrics_prom;
 pub mod params;
 pub mod queue;
 pub mod search;
@@ -63,6 +64,8 @@ pub struct AppState {
     /// Authored files that do not parse (`GET /api/status` `watch_errors`); `None`: no
     /// watcher runs.
     pub watch_errors: Option<Arc<crate::watch::WatchErrors>>,
+    /// Prometheus metrics (`GET /metrics`) and the access-log switch.
+    pub metrics: Arc<crate::telemetry::Metrics>,
 }
 
 impl AppState {
@@ -91,6 +94,7 @@ impl AppState {
             cms_secret: None,
             jobs: None,
             watch_errors: None,
+            metrics: Arc::new(crate::telemetry::Metrics::default()),
         }
     }
 
@@ -108,6 +112,7 @@ impl AppState {
     pub async fn run_search(&self, req: SearchRequest) -> Result<SearchResponse, ApiError> {
         let engine = self.engine.clone();
         let observer = self.on_search.clone();
+        self.metrics.searches.inc();
         self.search_queue
             .run(move || {
                 let resp = engine.search(&req).map_err(ApiError::from)?;
@@ -129,6 +134,7 @@ pub fn app(state: AppState) -> Router {
         .merge(inquiries::router())
         .merge(escalations::router())
         .merge(metrics::router())
+        .merge(metrics_prom::router())
         .merge(departments::router())
         .merge(hooks::router())
         .merge(jobs::router())
@@ -151,6 +157,10 @@ pub fn app(state: AppState) -> Router {
             },
         ))
         .layer(axum::middleware::from_fn(error::log_internal_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics_prom::observe,
+        ))
         .with_state(state);
     let router = match cors {
         Some(cors) => router.layer(cors),

@@ -13,6 +13,7 @@ mod privacy;
 mod real;
 mod search;
 mod stats;
+mod telemetry;
 mod watch;
 mod web;
 mod workflow;
