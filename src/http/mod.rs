@@ -19,6 +19,7 @@ pub mod metrics_prom;
 pub mod params;
 pub mod queue;
 pub mod search;
+pub mod serve;
 
 use std::sync::Arc;
 
