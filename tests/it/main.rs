@@ -3,6 +3,7 @@
 mod analysis;
 mod browser;
 mod common;
+mod compression;
 mod crawl;
 mod eval;
 mod guard;
