@@ -8,6 +8,7 @@
 
 pub mod analysis;
 pub mod authored;
+pub mod backup;
 pub mod config;
 pub mod corpus;
 pub mod crawl;

@@ -96,6 +96,20 @@ enum Command {
         #[arg(long)]
         no_index: bool,
     },
+    /// Copy the data directory (database, corpus, dictionaries, crawl state, configuration)
+    /// into DEST, consistently, also while the server runs.
+    Backup {
+        /// A new or empty directory.
+        dest: PathBuf,
+    },
+    /// Bring a backup back into the data directory (which must be empty unless --force).
+    Restore {
+        /// A directory written by `kotae backup`.
+        src: PathBuf,
+        /// Replace the corpus, dictionaries, crawl state, index and database already there.
+        #[arg(long)]
+        force: bool,
+    },
     /// Evaluate retrieval quality on a localgovFAQ-shaped set.
     Eval {
         /// corpus.json ({id: "Question: …\nAnswer: …"}).
@@ -305,6 +319,30 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             crawl(&data_dir, &cfg, !no_index)
         }
+        Command::Backup { dest } => {
+            let paths = data_paths(&data_dir, cli.config.as_deref(), &file);
+            let r = kotae::backup::backup(&paths, &dest)?;
+            println!(
+                "backed up {} files ({} bytes) from {} into {}",
+                r.files,
+                r.bytes,
+                data_dir.display(),
+                dest.display()
+            );
+            Ok(())
+        }
+        Command::Restore { src, force } => {
+            let paths = data_paths(&data_dir, cli.config.as_deref(), &file);
+            let r = kotae::backup::restore(&src, &paths, force)?;
+            println!(
+                "restored {} files ({} bytes) from {} into {}; the index is rebuilt at the next start",
+                r.files,
+                r.bytes,
+                src.display(),
+                data_dir.display()
+            );
+            Ok(())
+        }
         Command::Eval {
             corpus,
             queries,
@@ -320,6 +358,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             eval(&corpus, &queries, &qrels, run.as_deref(), k, ablation, w)
         }
+    }
+}
+
+/// The data directory, database and configuration file as `serve` would use them.
+fn data_paths(
+    data_dir: &Path,
+    config: Option<&Path>,
+    file: &FileConfig,
+) -> kotae::backup::DataPaths {
+    let default_config = data_dir.join("kotae.toml");
+    kotae::backup::DataPaths {
+        data_dir: data_dir.to_path_buf(),
+        database: file
+            .stats
+            .as_ref()
+            .and_then(|s| s.database.clone())
+            .unwrap_or_else(|| data_dir.join("kotae.db")),
+        config: config
+            .map(Path::to_path_buf)
+            .or_else(|| default_config.is_file().then_some(default_config)),
     }
 }
 
