@@ -11,6 +11,7 @@ mod guard;
 mod hooks;
 mod http;
 mod install;
+mod pdf;
 mod privacy;
 mod real;
 mod search;
