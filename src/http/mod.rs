@@ -16,6 +16,7 @@ pub mod inquiries;
 pub mod jobs;
 pub mod metrics;
 pub mod metrics_prom;
+pub mod openapi;
 pub mod params;
 pub mod queue;
 pub mod search;
@@ -136,6 +137,7 @@ pub fn app(state: AppState) -> Router {
         .merge(escalations::router())
         .merge(metrics::router())
         .merge(metrics_prom::router())
+        .merge(openapi::router())
         .merge(departments::router())
         .merge(hooks::router())
         .merge(jobs::router())

@@ -11,6 +11,7 @@ mod guard;
 mod hooks;
 mod http;
 mod install;
+mod openapi;
 mod pdf;
 mod privacy;
 mod real;
