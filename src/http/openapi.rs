@@ -32,7 +32,11 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ("GET", "/api/openapi.json", "This description"),
     ("GET", "/api/search", "Search the answer materials"),
     ("GET", "/api/materials/{id}", "One material"),
+    ("GET", "/api/suggest", "What to type next"),
     ("GET", "/api/departments", "The department registry"),
+    ("GET", "/api/pins", "Pinned answers"),
+    ("POST", "/api/pins", "Pin a material to a query"),
+    ("DELETE", "/api/pins/{id}", "Remove a pin"),
     ("POST", "/api/inquiries", "Record an inquiry"),
     ("GET", "/api/inquiries", "List inquiries"),
     ("GET", "/api/inquiries/{id}", "One inquiry"),
@@ -143,10 +147,10 @@ pub fn spec_document() -> OpenApi {
                         Content::new(Some(Ref::from_schema_name("ApiError"))),
                     ),
             );
-        let http = if *method == "POST" {
-            HttpMethod::Post
-        } else {
-            HttpMethod::Get
+        let http = match *method {
+            "POST" => HttpMethod::Post,
+            "DELETE" => HttpMethod::Delete,
+            _ => HttpMethod::Get,
         };
         paths.add_path_operation(*path, vec![http], op);
     }

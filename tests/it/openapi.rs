@@ -13,7 +13,7 @@ use crate::common;
 /// (method, path) of every `.route("…", get(…).post(…))` in the router's source files.
 fn declared_routes() -> Vec<(String, String)> {
     let re = regex::Regex::new(r#"\.route\(\s*"([^"]+)",(.*)$"#).unwrap();
-    let method = regex::Regex::new(r"\b(get|post)\(").unwrap();
+    let method = regex::Regex::new(r"\b(get|post|put|patch|delete)\(").unwrap();
     let mut out = Vec::new();
     for dir in ["src/http", "src/web"] {
         for e in std::fs::read_dir(common::repo().join(dir)).unwrap() {
