@@ -8,6 +8,7 @@
 
 pub mod analysis;
 pub mod authored;
+pub mod backup;
 pub mod config;
 pub mod corpus;
 pub mod crawl;
@@ -26,6 +27,7 @@ pub mod notify;
 pub mod promotion;
 pub mod search;
 pub mod stats;
+pub mod telemetry;
 pub mod terminal;
 pub mod watch;
 pub mod web;

@@ -1,15 +1,19 @@
 //! Integration tests, one binary (links once): `cargo test --test it`.
 
 mod analysis;
+mod backup;
 mod browser;
 mod cli;
 mod common;
+mod compression;
 mod crawl;
 mod eval;
 mod guard;
 mod hooks;
 mod http;
+mod install;
 mod notify;
+mod openapi;
 mod operator;
 mod pdf;
 mod pins;
@@ -19,6 +23,7 @@ mod real;
 mod search;
 mod stats;
 mod suggest;
+mod telemetry;
 mod watch;
 mod web;
 mod workflow;
