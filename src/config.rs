@@ -19,6 +19,9 @@
 //! [http]
 //! allowed_hosts = ["kotae.example.lg.jp"]  # Host names besides IPs and localhost
 //! cors_origins = []                          # origins allowed cross-origin (CORS off)
+//! header_read_timeout_secs = 10  # request head (and keep-alive idle) time limit
+//! max_connections = 1024         # connections served at once (more wait in the backlog)
+//! shutdown_timeout_secs = 10     # SIGTERM/Ctrl-C: wait for requests in flight, then exit
 //!
 //! [hooks.cms]                  # POST /api/hooks/cms (KOTAE_CMS_SECRET overrides)
 //! secret = "…"                 # shared with the CMS; HMAC-SHA256 key
@@ -107,6 +110,15 @@ pub struct HttpConfig {
     /// (CORS); empty: CORS off.
     #[serde(default)]
     pub cors_origins: Vec<String>,
+    /// Seconds a connection may take to send a request head, counted from when the server
+    /// starts waiting for one, so also the idle time allowed between keep-alive requests
+    /// (default 10; `http::serve`).
+    pub header_read_timeout_secs: Option<u64>,
+    /// Connections served at once; further ones wait in the listen backlog (default 1024).
+    pub max_connections: Option<usize>,
+    /// Seconds `serve` waits, after SIGTERM or Ctrl-C, for requests in flight before it
+    /// closes the remaining connections and exits (default 10).
+    pub shutdown_timeout_secs: Option<u64>,
 }
 
 /// `[auth]`: the bearer tokens; with none, `serve` listens on loopback only.

@@ -127,6 +127,10 @@ crate::wire_enum! {
         BodyTooLarge = "body_too_large",
         /// The service runs without a job queue (503).
         JobsDisabled = "jobs_disabled",
+        /// An `Idempotency-Key` header that is empty, too long or not visible ASCII (400).
+        BadIdempotencyKey = "bad_idempotency_key",
+        /// An `Idempotency-Key` used before with a different request body (422).
+        IdempotencyKeyReused = "idempotency_key_reused",
     }
 }
 
@@ -141,13 +145,14 @@ impl ApiCode {
             | FieldTooLong | TooManyMaterials | UnexpectedContact | MissingField | BadStatus
             | BadFormat | BadDate | BadGranularity | BadGroupBy | InvalidDelivery
             | UnknownDepartment | UnknownCategory | MissingQuestion | UnknownQuery | BadLevel
-            | BadLang => StatusCode::BAD_REQUEST,
+            | BadLang | BadIdempotencyKey => StatusCode::BAD_REQUEST,
             Unauthorized | BadSignature | StaleSignature => StatusCode::UNAUTHORIZED,
             Forbidden | BadHost | BadOrigin => StatusCode::FORBIDDEN,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             NotFound | HookNotConfigured => StatusCode::NOT_FOUND,
             BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Conflict | NoQuestion => StatusCode::CONFLICT,
+            IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Busy | StatsDisabled | JobsDisabled => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -310,6 +315,7 @@ impl From<StatsError> for ApiError {
             StatsError::Invalid { reason, message } => ApiError::new(reason.into(), message),
             StatsError::NotFound(m) => ApiError::new(ApiCode::NotFound, m),
             StatsError::Conflict(m) => ApiError::new(ApiCode::Conflict, m),
+            StatsError::KeyReused(m) => ApiError::new(ApiCode::IdempotencyKeyReused, m),
             other => ApiError::internal(&other),
         }
     }

@@ -160,13 +160,32 @@ fn inquiry_from(body: Body, now: DateTime<Utc>) -> Result<NewInquiry, ApiError> 
     Ok(inq)
 }
 
+/// `POST /api/inquiries`; with an `Idempotency-Key` header a retry of the same request
+/// (same key, same body, same token) answers the inquiry recorded the first time, with the
+/// same status, and `Idempotent-Replayed: true` (see [`crate::stats::idempotency`]).
 async fn create(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
-    body: Bytes,
+    headers: axum::http::HeaderMap,
+    raw: Bytes,
 ) -> Result<Response, ApiError> {
     let store = store(&state)?;
-    let body: Body = json_body(&body)?;
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => {
+            let k = v.to_str().map_err(|_| {
+                ApiError::new(
+                    ApiCode::BadIdempotencyKey,
+                    "`Idempotency-Key` may hold visible ASCII only",
+                )
+            })?;
+            Some(
+                crate::stats::idempotency::IdempotencyKey::new(k, who.token_id.as_deref(), &raw)
+                    .map_err(|m| ApiError::new(ApiCode::BadIdempotencyKey, m))?,
+            )
+        }
+    };
+    let body: Body = json_body(&raw)?;
     let mut inq = inquiry_from(body, Utc::now())?;
     inq.recorded_by = who.token_id.clone();
     if let Some(d) = &inq.department {
@@ -215,8 +234,19 @@ async fn create(
             ));
         }
     }
-    let rec = blocking(move || Ok(store.record_inquiry(&inq)?)).await?;
-    Ok((StatusCode::CREATED, Json(rec)).into_response())
+    let Some(key) = key else {
+        let rec = blocking(move || Ok(store.record_inquiry(&inq)?)).await?;
+        return Ok((StatusCode::CREATED, Json(rec)).into_response());
+    };
+    let (rec, replayed) = blocking(move || Ok(store.record_inquiry_once(&inq, &key)?)).await?;
+    let mut r = (StatusCode::CREATED, Json(rec)).into_response();
+    if replayed {
+        r.headers_mut().insert(
+            "idempotent-replayed",
+            axum::http::HeaderValue::from_static("true"),
+        );
+    }
+    Ok(r)
 }
 
 #[derive(serde::Serialize)]

@@ -18,6 +18,7 @@
 //! years (年度) start on 1 April: `FY2026` is 2026-04-01 to 2027-03-31 JST.
 
 pub mod gaps;
+pub mod idempotency;
 pub mod jobs;
 pub mod metrics;
 pub mod redact;
@@ -71,6 +72,9 @@ pub enum StatsError {
     /// The record is not in a state that allows the operation.
     #[error("{0}")]
     Conflict(String),
+    /// An idempotency key used again with a different request body.
+    #[error("{0}")]
+    KeyReused(String),
     /// The store is shutting down or a background thread is gone.
     #[error("{0}")]
     Unavailable(String),

@@ -11,6 +11,7 @@ mod http;
 mod privacy;
 mod real;
 mod search;
+mod serve;
 mod stats;
 mod watch;
 mod web;
