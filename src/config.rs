@@ -15,6 +15,7 @@
 //! summary_retention_days = 365     # inquiry summaries (0: kept)
 //! synchronous = "full"         # or "normal"
 //! categories = ["国保", "税", "ごみ"]  # inquiry categories; unset: any
+//! earliest_received_at = "2000-01-01" # inquiries received before are refused
 //!
 //! [http]
 //! allowed_hosts = ["kotae.example.lg.jp"]  # Host names besides IPs and localhost
@@ -159,6 +160,8 @@ pub struct StatsConfig {
     pub search_log_retention_days: Option<u32>,
     /// Days after which inquiry summaries are deleted (default 365; 0 keeps them).
     pub summary_retention_days: Option<u32>,
+    /// The earliest JST date an inquiry's `received_at` may name (default 2000-01-01).
+    pub earliest_received_at: Option<chrono::NaiveDate>,
     /// Capacity of the search-log queue, in records (default 10,000).
     pub search_log_queue: Option<usize>,
     /// The centre's inquiry categories (分類); when set, an inquiry's `category` must be

@@ -71,6 +71,9 @@ pub fn run(opts: &ServeOptions) -> anyhow::Result<()> {
     )?);
     let mut state =
         super::AppState::new(engine.clone()).with_stats(store.clone(), Some(logger.clone()));
+    if let Some(d) = stats_cfg.earliest_received_at {
+        state.earliest_received_at = d;
+    }
     if let Some(c) = &stats_cfg.categories {
         state.categories = Arc::new(c.clone());
     }

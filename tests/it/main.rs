@@ -1,6 +1,7 @@
 //! Integration tests, one binary (links once): `cargo test --test it`.
 
 mod analysis;
+mod badinput;
 mod browser;
 mod common;
 mod crawl;
