@@ -221,7 +221,7 @@ async fn generated_bad_requests_never_get_a_5xx_and_errors_are_json() {
         if !ct.is_empty() {
             req = req.header(header::CONTENT_TYPE, ct);
         }
-        if g.next() % 8 == 0 {
+        if g.next().is_multiple_of(8) {
             req = req.header("idempotency-key", g.pick(IDS));
         }
         let req = req.body(Body::from(body.clone())).unwrap();

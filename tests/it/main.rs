@@ -12,6 +12,7 @@ mod http;
 mod privacy;
 mod real;
 mod search;
+mod segments;
 mod serve;
 mod stats;
 mod watch;
