@@ -9,6 +9,7 @@ mod eval;
 mod guard;
 mod hooks;
 mod http;
+mod pdf;
 mod privacy;
 mod real;
 mod search;
