@@ -24,6 +24,10 @@
 //! max_connections = 1024         # connections served at once (more wait in the backlog)
 //! shutdown_timeout_secs = 10     # SIGTERM/Ctrl-C: wait for requests in flight, then exit
 //!
+//! [log]                        # crate::telemetry
+//! format = "text"              # or "json"
+//! access = true                # one access line per request at info
+//!
 //! [hooks.cms]                  # POST /api/hooks/cms (KOTAE_CMS_SECRET overrides)
 //! secret = "…"                 # shared with the CMS; HMAC-SHA256 key
 //!
@@ -74,6 +78,9 @@ pub struct FileConfig {
     /// Webhooks (`[hooks.cms]`).
     #[serde(default)]
     pub hooks: Option<HooksConfig>,
+    /// Logs (`[log]`, [`crate::telemetry::LogConfig`]).
+    #[serde(default)]
+    pub log: Option<crate::telemetry::LogConfig>,
 }
 
 /// `[hooks]`: incoming webhooks.

@@ -287,6 +287,13 @@ impl Auth {
         self.table().len()
     }
 
+    /// Returns how many tokens each role has (operator, department, manager, admin).
+    pub fn role_counts(&self) -> [(Role, usize); 4] {
+        let table = self.table();
+        [Role::Operator, Role::Department, Role::Manager, Role::Admin]
+            .map(|r| (r, table.iter().filter(|t| t.role == r).count()))
+    }
+
     /// Returns whether any token is configured.
     pub fn is_enabled(&self) -> bool {
         !self.table().is_empty()
@@ -330,6 +337,7 @@ pub fn allowed_roles(method: &Method, path: &str) -> Option<&'static [Role]> {
             || path.starts_with("/api/pins/")
             || path.starts_with("/api/jobs")
             || path == "/api/status"
+            || path == "/metrics"
             || path == "/dashboard"
         {
             &[Manager, Admin]

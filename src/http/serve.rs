@@ -98,6 +98,13 @@ pub fn run(opts: &ServeOptions) -> anyhow::Result<()> {
         &http_cfg.cors_origins,
         auth.is_enabled(),
     ));
+    let counts = auth
+        .role_counts()
+        .map(|(r, n)| format!("{n} {}", r.as_str()));
+    tracing::info!("API tokens loaded: {}", counts.join(", "));
+    state.metrics = Arc::new(crate::telemetry::Metrics::new(
+        file.log.as_ref().is_none_or(|l| l.access_enabled()),
+    ));
     state.auth = Arc::new(auth);
     let worker = cms_hook(&mut state, file, engine.clone(), store.clone())?;
     // Authored files: changes made while the service was down are applied before it listens.

@@ -1,14 +1,18 @@
 //! Integration tests, one binary (links once): `cargo test --test it`.
 
 mod analysis;
+mod backup;
 mod badinput;
 mod browser;
 mod common;
+mod compression;
 mod crawl;
 mod eval;
 mod guard;
 mod hooks;
 mod http;
+mod install;
+mod openapi;
 mod operator;
 mod pdf;
 mod pins;
@@ -19,6 +23,7 @@ mod segments;
 mod serve;
 mod stats;
 mod suggest;
+mod telemetry;
 mod watch;
 mod web;
 mod workflow;
