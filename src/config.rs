@@ -15,10 +15,14 @@
 //! summary_retention_days = 365     # inquiry summaries (0: kept)
 //! synchronous = "full"         # or "normal"
 //! categories = ["国保", "税", "ごみ"]  # inquiry categories; unset: any
+//! earliest_received_at = "2000-01-01" # inquiries received before are refused
 //!
 //! [http]
 //! allowed_hosts = ["kotae.example.lg.jp"]  # Host names besides IPs and localhost
 //! cors_origins = []                          # origins allowed cross-origin (CORS off)
+//! header_read_timeout_secs = 10  # request head (and keep-alive idle) time limit
+//! max_connections = 1024         # connections served at once (more wait in the backlog)
+//! shutdown_timeout_secs = 10     # SIGTERM/Ctrl-C: wait for requests in flight, then exit
 //!
 //! [log]                        # crate::telemetry
 //! format = "text"              # or "json"
@@ -137,6 +141,15 @@ pub struct HttpConfig {
     /// (CORS); empty: CORS off.
     #[serde(default)]
     pub cors_origins: Vec<String>,
+    /// Seconds a connection may take to send a request head, counted from when the server
+    /// starts waiting for one, so also the idle time allowed between keep-alive requests
+    /// (default 10; `http::serve`).
+    pub header_read_timeout_secs: Option<u64>,
+    /// Connections served at once; further ones wait in the listen backlog (default 1024).
+    pub max_connections: Option<usize>,
+    /// Seconds `serve` waits, after SIGTERM or Ctrl-C, for requests in flight before it
+    /// closes the remaining connections and exits (default 10).
+    pub shutdown_timeout_secs: Option<u64>,
 }
 
 /// `[auth]`: the bearer tokens; with none, `serve` listens on loopback only.
@@ -177,6 +190,8 @@ pub struct StatsConfig {
     pub search_log_retention_days: Option<u32>,
     /// Days after which inquiry summaries are deleted (default 365; 0 keeps them).
     pub summary_retention_days: Option<u32>,
+    /// The earliest JST date an inquiry's `received_at` may name (default 2000-01-01).
+    pub earliest_received_at: Option<chrono::NaiveDate>,
     /// Capacity of the search-log queue, in records (default 10,000).
     pub search_log_queue: Option<usize>,
     /// The centre's inquiry categories (分類); when set, an inquiry's `category` must be

@@ -51,6 +51,9 @@ pub struct Imported {
     pub contacts: Vec<Material>,
     /// Number of `【お問い合わせ】` blocks seen in answers (before deduplication).
     pub contact_blocks_seen: usize,
+    /// The `updated_at` given to records that carry none (the import time, or
+    /// [`ImportOptions::updated_at`]); see [`keep_dates_of_unchanged`].
+    pub imported_at: DateTime<FixedOffset>,
 }
 
 impl Imported {
@@ -67,11 +70,42 @@ impl Imported {
         source: &str,
         updated: DateTime<FixedOffset>,
     ) -> Self {
+        self.imported_at = updated;
         if opts.extract_contacts {
             extract_contacts_into(&mut self, source, updated);
         }
         self
     }
+}
+
+/// Gives each material that took `imported_at` as its `updated_at` (its record named
+/// none) the `updated_at` of the stored material with the same id, when the two are
+/// otherwise equal: re-importing an unchanged file then changes nothing, and reports every
+/// record unchanged, instead of making the import time every material's last update. A
+/// record whose content changed keeps `imported_at`. Returns how many dates were kept.
+pub fn keep_dates_of_unchanged(
+    materials: &mut [Material],
+    imported_at: DateTime<FixedOffset>,
+    stored: &[Material],
+) -> usize {
+    let by_id: std::collections::HashMap<&str, &Material> =
+        stored.iter().map(|m| (m.id.as_str(), m)).collect();
+    let mut kept = 0;
+    for m in materials.iter_mut() {
+        m.ensure_id();
+        if m.updated_at != imported_at {
+            continue;
+        }
+        if let Some(old) = by_id.get(m.id.as_str()) {
+            let mut same = m.clone();
+            same.updated_at = old.updated_at;
+            if same == **old {
+                m.updated_at = old.updated_at;
+                kept += 1;
+            }
+        }
+    }
+    kept
 }
 
 fn now() -> DateTime<FixedOffset> {
@@ -516,6 +550,52 @@ pub fn collection_for(file: &Path, explicit: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unchanged_reimport_keeps_the_stored_dates() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("faq.json");
+        std::fs::write(
+            &file,
+            r#"{"1": "Question: 粗大ごみの出し方は？\nAnswer: 予約してください。",
+                "2": "Question: 住民票の写しは？\nAnswer: 窓口で請求できます。"}"#,
+        )
+        .unwrap();
+        let corpus = crate::corpus::Corpus::open(dir.path().join("corpus")).unwrap();
+        let opts = ImportOptions::default();
+        let import = |at: &str| {
+            let opts = ImportOptions {
+                updated_at: Some(DateTime::parse_from_rfc3339(at).unwrap()),
+                ..opts.clone()
+            };
+            let mut i = read_file(&file, "faq.json", &opts).unwrap();
+            let stored = corpus.read_collection("faq").unwrap();
+            keep_dates_of_unchanged(&mut i.materials, i.imported_at, &stored);
+            corpus.upsert("faq", i.materials).unwrap()
+        };
+        let first = import("2026-04-01T09:00:00+09:00");
+        assert_eq!((first.added, first.updated, first.unchanged), (2, 0, 0));
+        let again = import("2026-05-01T09:00:00+09:00");
+        assert_eq!((again.added, again.updated, again.unchanged), (0, 0, 2));
+        let stored = corpus.read_collection("faq").unwrap();
+        assert!(
+            stored
+                .iter()
+                .all(|m| m.updated_at.to_rfc3339() == "2026-04-01T09:00:00+09:00")
+        );
+        // A changed record takes the new import time; the other keeps its date.
+        std::fs::write(
+            &file,
+            r#"{"1": "Question: 粗大ごみの出し方は？\nAnswer: 電話で予約してください。",
+                "2": "Question: 住民票の写しは？\nAnswer: 窓口で請求できます。"}"#,
+        )
+        .unwrap();
+        let changed = import("2026-06-01T09:00:00+09:00");
+        assert_eq!(
+            (changed.added, changed.updated, changed.unchanged),
+            (0, 1, 1)
+        );
+    }
 
     const ANSWER: &str = "■粗大ごみは予約制です。＜改＞。【お問い合わせ】。経済環境局環境部。クリーンセンター。（資源リサイクルセンター管理担当）。尼崎市東海岸町２３番地の１。電話０６－６４０９－１５１２。ＦＡＸ０６－６４０９－１５１０。■問合せ時間。午前８時３０分～午後５時１５分。■休日。土・日曜日、年末年始（１２月２９日～１月３日）。";
 

@@ -298,6 +298,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let blocks = imported.contact_blocks_seen;
                 let mut all = imported.materials;
                 all.extend(imported.contacts);
+                // Records without their own updated_at keep the stored date when unchanged.
+                let stored = engine.corpus().read_collection(&name)?;
+                kotae::import::keep_dates_of_unchanged(&mut all, imported.imported_at, &stored);
                 let pb = spinner(&format!("indexing {}", f.display()));
                 let stats = engine.upsert(&name, all)?;
                 pb.finish_and_clear();

@@ -155,10 +155,20 @@ pub fn parse_sha256(hex_digits: &str) -> Result<[u8; 32], AuthError> {
         .map_err(|_| AuthError::BadEntry("token_sha256 must be 64 hex digits".into()))
 }
 
-/// The configured tokens.
-#[derive(Debug, Clone, Default)]
+/// The configured tokens. The table can be replaced while serving ([`Auth::replace`],
+/// on SIGHUP); every check reads the table current at that moment.
+#[derive(Debug, Default)]
 pub struct Auth {
-    tokens: Vec<TokenEntry>,
+    tokens: std::sync::RwLock<Arc<[TokenEntry]>>,
+}
+
+impl Clone for Auth {
+    /// A copy of the current table (later replacements do not reach it).
+    fn clone(&self) -> Self {
+        Self {
+            tokens: std::sync::RwLock::new(self.table()),
+        }
+    }
 }
 
 impl Auth {
@@ -169,7 +179,34 @@ impl Auth {
 
     /// Auth over `tokens`.
     pub fn new(tokens: Vec<TokenEntry>) -> Self {
-        Self { tokens }
+        Self {
+            tokens: std::sync::RwLock::new(tokens.into()),
+        }
+    }
+
+    fn table(&self) -> Arc<[TokenEntry]> {
+        self.tokens
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Replaces the token table with `other`'s (SIGHUP). Requests already past the check
+    /// keep the principal they were given.
+    ///
+    /// # Errors
+    /// [`AuthError::BadEntry`], table unchanged, when `other` would switch between an open
+    /// API (no tokens) and tokens: that changes the listen address and the browser checks,
+    /// so it needs a restart.
+    pub fn replace(&self, other: &Auth) -> Result<(), AuthError> {
+        if other.is_enabled() != self.is_enabled() {
+            return Err(AuthError::BadEntry(
+                "switching between no tokens (open API, loopback only) and tokens needs a restart"
+                    .into(),
+            ));
+        }
+        *self.tokens.write().unwrap_or_else(|e| e.into_inner()) = other.table();
+        Ok(())
     }
 
     /// Parses `KOTAE_TOKENS`: comma-separated `ROLE:TOKEN` or `department:DEPARTMENT:TOKEN`.
@@ -239,21 +276,27 @@ impl Auth {
 
     /// Returns the departments of the `department` tokens, as configured.
     pub fn departments(&self) -> Vec<String> {
-        self.tokens
+        self.table()
             .iter()
             .filter_map(|t| t.department.clone())
             .collect()
     }
 
+    /// Returns the number of tokens configured.
+    pub fn token_count(&self) -> usize {
+        self.table().len()
+    }
+
     /// Returns how many tokens each role has (operator, department, manager, admin).
     pub fn role_counts(&self) -> [(Role, usize); 4] {
+        let table = self.table();
         [Role::Operator, Role::Department, Role::Manager, Role::Admin]
-            .map(|r| (r, self.tokens.iter().filter(|t| t.role == r).count()))
+            .map(|r| (r, table.iter().filter(|t| t.role == r).count()))
     }
 
     /// Returns whether any token is configured.
     pub fn is_enabled(&self) -> bool {
-        !self.tokens.is_empty()
+        !self.table().is_empty()
     }
 
     /// Returns the principal of `token`, comparing its hash with every entry in constant
@@ -261,7 +304,7 @@ impl Auth {
     pub fn authenticate(&self, token: &str) -> Option<Principal> {
         let h = hash(token);
         let mut found = None;
-        for e in &self.tokens {
+        for e in self.table().iter() {
             if bool::from(e.sha256.ct_eq(&h)) && found.is_none() {
                 found = Some(Principal {
                     role: e.role,

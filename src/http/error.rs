@@ -132,6 +132,12 @@ crate::wire_enum! {
         BodyTooLarge = "body_too_large",
         /// The service runs without a job queue (503).
         JobsDisabled = "jobs_disabled",
+        /// An `Idempotency-Key` header that is empty, too long or not visible ASCII (400).
+        BadIdempotencyKey = "bad_idempotency_key",
+        /// An `Idempotency-Key` used before with a different request body (422).
+        IdempotencyKeyReused = "idempotency_key_reused",
+        /// The route exists but not with this method; `Allow` lists the methods (405).
+        MethodNotAllowed = "method_not_allowed",
     }
 }
 
@@ -146,13 +152,15 @@ impl ApiCode {
             | FieldTooLong | TooManyMaterials | UnexpectedContact | MissingField | BadStatus
             | BadFormat | BadDate | BadGranularity | BadGroupBy | InvalidDelivery
             | UnknownDepartment | UnknownCategory | MissingQuestion | UnknownQuery | BadLevel
-            | BadLang | PersonalData => StatusCode::BAD_REQUEST,
+            | BadLang | PersonalData | BadIdempotencyKey => StatusCode::BAD_REQUEST,
             Unauthorized | BadSignature | StaleSignature => StatusCode::UNAUTHORIZED,
             Forbidden | BadHost | BadOrigin => StatusCode::FORBIDDEN,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             NotFound | HookNotConfigured => StatusCode::NOT_FOUND,
             BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Conflict | NoQuestion | DraftFlagged => StatusCode::CONFLICT,
+            IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Busy | StatsDisabled | JobsDisabled => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -271,6 +279,94 @@ pub async fn log_internal_errors(req: Request, next: Next) -> Response {
     r
 }
 
+/// Layer function: every error response that is not already JSON — axum's extractor
+/// rejections (`Path`, `Query`, `Json`, body-read and body-limit errors, all `text/plain`)
+/// and the router's empty 405 — becomes `{code, message}` with a code of [`ApiCode`] whose
+/// status is the response's: 400 `bad_json` when the rejection is about the body
+/// (axum's messages name the body or JSON), else 400 `bad_parameter`; 404 `not_found`;
+/// 405 `method_not_allowed` (keeping `Allow`); 413 `body_too_large`; 415
+/// `unsupported_media_type`; 422 (a JSON body of the wrong shape) `bad_json` at 400; any
+/// other 4xx `invalid` at 400 and any 5xx `internal` (its text logged, not sent). HTML
+/// error pages of the web pages pass unchanged.
+pub async fn json_errors(req: Request, next: Next) -> Response {
+    let r = next.run(req).await;
+    let status = r.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return r;
+    }
+    let ct = r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !(ct.is_empty() || ct.starts_with("text/plain")) {
+        return r;
+    }
+    let allow = r.headers().get(header::ALLOW).cloned();
+    let text = axum::body::to_bytes(r.into_body(), 4096)
+        .await
+        .unwrap_or_default();
+    let mut message = String::from_utf8_lossy(&text).trim().to_string();
+    if message.is_empty() {
+        message = status.canonical_reason().unwrap_or("error").to_string();
+    }
+    let about_body = {
+        let m = message.to_ascii_lowercase();
+        m.contains("body") || m.contains("json")
+    };
+    let code = match status {
+        StatusCode::BAD_REQUEST if about_body => ApiCode::BadJson,
+        StatusCode::BAD_REQUEST => ApiCode::BadParameter,
+        StatusCode::NOT_FOUND => ApiCode::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => ApiCode::MethodNotAllowed,
+        StatusCode::PAYLOAD_TOO_LARGE => ApiCode::BodyTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiCode::UnsupportedMediaType,
+        StatusCode::UNPROCESSABLE_ENTITY => ApiCode::BadJson,
+        s if s.is_server_error() => {
+            return ApiError::new(ApiCode::Internal, "internal error")
+                .caused_by(&std::io::Error::other(message))
+                .into_response();
+        }
+        _ => ApiCode::Invalid,
+    };
+    if code == ApiCode::MethodNotAllowed {
+        message = match allow.as_ref().and_then(|a| a.to_str().ok()) {
+            Some(a) => format!("method not allowed here; allowed: {a}"),
+            None => "method not allowed here".into(),
+        };
+    }
+    let mut out = ApiError::new(code, message).into_response();
+    if let Some(a) = allow {
+        out.headers_mut().insert(header::ALLOW, a);
+    }
+    out
+}
+
+/// Largest request body accepted on any route (axum's default body limit, 2 MiB); routes
+/// may set a lower one (the CMS webhook: 1 MiB).
+pub const MAX_BODY_BYTES: u64 = 2 * 1024 * 1024;
+
+/// Layer function: a request whose `Content-Length` is over [`MAX_BODY_BYTES`] is answered
+/// 413 `body_too_large` before its body is read, so a client that sent
+/// `Expect: 100-continue` gets the 413 instead of `100 Continue` and never sends the body.
+pub async fn refuse_oversized_bodies(req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(n) = declared
+        && n > MAX_BODY_BYTES
+    {
+        return ApiError::new(
+            ApiCode::BodyTooLarge,
+            format!("the request body is {n} bytes, over the limit of {MAX_BODY_BYTES}"),
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
 impl From<RequestError> for ApiError {
     fn from(e: RequestError) -> Self {
         let code = match e {
@@ -315,6 +411,7 @@ impl From<StatsError> for ApiError {
             StatsError::Invalid { reason, message } => ApiError::new(reason.into(), message),
             StatsError::NotFound(m) => ApiError::new(ApiCode::NotFound, m),
             StatsError::Conflict(m) => ApiError::new(ApiCode::Conflict, m),
+            StatsError::KeyReused(m) => ApiError::new(ApiCode::IdempotencyKeyReused, m),
             other => ApiError::internal(&other),
         }
     }

@@ -121,18 +121,49 @@ fn non_empty(s: Option<String>) -> Option<String> {
     s.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
+/// Parses `received_at` as strict RFC 3339 (section 5.6 `date-time`: `T` or `t` between
+/// date and time, seconds given, `Z` or a `±hh:mm` offset; chrono alone also takes a space
+/// and offsets without the colon) on or after `earliest` (JST).
+fn parse_received_at(
+    s: &str,
+    earliest: chrono::NaiveDate,
+) -> Result<chrono::DateTime<chrono::FixedOffset>, ApiError> {
+    static STRICT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$",
+        )
+        .expect("valid regex")
+    });
+    let bad = |why: String| {
+        ApiError::new(
+            ApiCode::BadReceivedAt,
+            format!("`received_at` must be RFC 3339 (2026-04-01T09:30:00+09:00): {why}"),
+        )
+    };
+    if !STRICT.is_match(s) {
+        return Err(bad(format!("{s:?} is not of that form")));
+    }
+    let t = DateTime::parse_from_rfc3339(s).map_err(|e| bad(e.to_string()))?;
+    if crate::stats::jst_date(&t) < earliest {
+        return Err(ApiError::new(
+            ApiCode::BadReceivedAt,
+            format!("`received_at` is before {earliest} (`[stats] earliest_received_at`)"),
+        ));
+    }
+    Ok(t)
+}
+
 /// Checks a request body and builds the inquiry (material existence is checked apart).
-fn inquiry_from(body: Body, now: DateTime<Utc>) -> Result<NewInquiry, ApiError> {
+fn inquiry_from(
+    body: Body,
+    now: DateTime<Utc>,
+    earliest: chrono::NaiveDate,
+) -> Result<NewInquiry, ApiError> {
     let channel: Channel = required_wire(body.channel.as_deref(), "channel", ApiCode::BadChannel)?;
     let outcome: Outcome = required_wire(body.outcome.as_deref(), "outcome", ApiCode::BadOutcome)?;
     let received_at = match non_empty(body.received_at) {
         None => now.fixed_offset(),
-        Some(s) => DateTime::parse_from_rfc3339(&s).map_err(|e| {
-            ApiError::new(
-                ApiCode::BadReceivedAt,
-                format!("`received_at` must be RFC 3339 (2026-04-01T09:30:00+09:00): {e}"),
-            )
-        })?,
+        Some(s) => parse_received_at(&s, earliest)?,
     };
     if received_at.with_timezone(&Utc) > now + chrono::Duration::days(1) {
         return Err(ApiError::new(
@@ -160,14 +191,33 @@ fn inquiry_from(body: Body, now: DateTime<Utc>) -> Result<NewInquiry, ApiError> 
     Ok(inq)
 }
 
+/// `POST /api/inquiries`; with an `Idempotency-Key` header a retry of the same request
+/// (same key, same body, same token) answers the inquiry recorded the first time, with the
+/// same status, and `Idempotent-Replayed: true` (see [`crate::stats::idempotency`]).
 async fn create(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
-    body: Bytes,
+    headers: axum::http::HeaderMap,
+    raw: Bytes,
 ) -> Result<Response, ApiError> {
     let store = store(&state)?;
-    let body: Body = json_body(&body)?;
-    let mut inq = inquiry_from(body, Utc::now())?;
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => {
+            let k = v.to_str().map_err(|_| {
+                ApiError::new(
+                    ApiCode::BadIdempotencyKey,
+                    "`Idempotency-Key` may hold visible ASCII only",
+                )
+            })?;
+            Some(
+                crate::stats::idempotency::IdempotencyKey::new(k, who.token_id.as_deref(), &raw)
+                    .map_err(|m| ApiError::new(ApiCode::BadIdempotencyKey, m))?,
+            )
+        }
+    };
+    let body: Body = json_body(&raw)?;
+    let mut inq = inquiry_from(body, Utc::now(), state.earliest_received_at)?;
     inq.recorded_by = who.token_id.clone();
     if let Some(d) = &inq.department {
         inq.department = Some(state.resolve_department(d)?);
@@ -215,8 +265,19 @@ async fn create(
             ));
         }
     }
-    let rec = blocking(move || Ok(store.record_inquiry(&inq)?)).await?;
-    Ok((StatusCode::CREATED, Json(rec)).into_response())
+    let Some(key) = key else {
+        let rec = blocking(move || Ok(store.record_inquiry(&inq)?)).await?;
+        return Ok((StatusCode::CREATED, Json(rec)).into_response());
+    };
+    let (rec, replayed) = blocking(move || Ok(store.record_inquiry_once(&inq, &key)?)).await?;
+    let mut r = (StatusCode::CREATED, Json(rec)).into_response();
+    if replayed {
+        r.headers_mut().insert(
+            "idempotent-replayed",
+            axum::http::HeaderValue::from_static("true"),
+        );
+    }
+    Ok(r)
 }
 
 #[derive(serde::Serialize)]
@@ -278,7 +339,13 @@ mod tests {
     #[test]
     fn codes_name_the_problem() {
         let now = Utc::now();
-        let code = |j: &str| inquiry_from(body(j), now).unwrap_err().code().as_str();
+        let earliest = crate::http::DEFAULT_EARLIEST_RECEIVED_AT;
+        let code = |j: &str| {
+            inquiry_from(body(j), now, earliest)
+                .unwrap_err()
+                .code()
+                .as_str()
+        };
         assert_eq!(
             code(r#"{"channel":"phone","outcome":"solved"}"#),
             "bad_outcome"
@@ -310,11 +377,42 @@ mod tests {
         let ok = inquiry_from(
             body(r#"{"channel":"fax","outcome":"transfer","received_at":"2026-03-31T15:30:00Z"}"#),
             now,
+            earliest,
         )
         .unwrap();
         assert_eq!(
             crate::stats::jst_date(&ok.received_at).to_string(),
             "2026-04-01"
         );
+    }
+
+    #[test]
+    fn received_at_is_strict_rfc_3339_after_the_earliest_date() {
+        let earliest = crate::http::DEFAULT_EARLIEST_RECEIVED_AT;
+        for good in [
+            "2026-04-01T09:30:00+09:00",
+            "2026-04-01t00:30:00.125z",
+            "2000-01-01T00:00:00+09:00",
+        ] {
+            assert!(parse_received_at(good, earliest).is_ok(), "{good}");
+        }
+        // chrono alone accepts the first three; the last ones are not dates at all.
+        for bad in [
+            "2026-04-01 09:30:00+09:00",
+            "2026-04-01T09:30:00+0900",
+            "2026-04-01T09:30+09:00",
+            "2026-04-01",
+            "2026-02-30T09:30:00+09:00",
+            "２０２６-04-01T09:30:00+09:00",
+        ] {
+            let e = parse_received_at(bad, earliest).unwrap_err();
+            assert_eq!(e.code(), ApiCode::BadReceivedAt, "{bad}");
+        }
+        // Before the earliest date (JST): 1999-12-31T15:00Z is 2000-01-01 00:00 JST.
+        assert!(parse_received_at("1999-12-31T15:00:00Z", earliest).is_ok());
+        let e = parse_received_at("1999-12-31T14:59:59Z", earliest).unwrap_err();
+        assert!(e.message().contains("before 2000-01-01"), "{}", e.message());
+        let later = chrono::NaiveDate::from_ymd_opt(2020, 4, 1).unwrap();
+        assert!(parse_received_at("2019-05-01T09:00:00+09:00", later).is_err());
     }
 }

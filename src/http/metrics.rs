@@ -204,8 +204,44 @@ fn window(p: &Params) -> Result<Window, ApiError> {
     Ok(Window::jst_days(from, to))
 }
 
+/// Whether the search log behind a report holds every search served since the start:
+/// records dropped (queue full) or lost (database errors) make the report's counts lower
+/// bounds. Sent as `search_log` in JSON and as the `Search-Log-Incomplete` header (the
+/// number of records missing) on CSV.
+#[derive(Serialize, Clone, Copy)]
+struct LogCompleteness {
+    complete: bool,
+    dropped_since_start: u64,
+    failed_since_start: u64,
+}
+
+fn log_completeness(state: &AppState) -> LogCompleteness {
+    let (dropped, failed) = state
+        .search_log
+        .as_ref()
+        .map_or((0, 0), |l| (l.dropped(), l.failed()));
+    LogCompleteness {
+        complete: dropped == 0 && failed == 0,
+        dropped_since_start: dropped,
+        failed_since_start: failed,
+    }
+}
+
+/// Marks a CSV report built on an incomplete search log.
+fn mark_csv(mut r: Response, c: LogCompleteness) -> Response {
+    if !c.complete
+        && let Ok(v) = axum::http::HeaderValue::from_str(
+            &(c.dropped_since_start + c.failed_since_start).to_string(),
+        )
+    {
+        r.headers_mut().insert("search-log-incomplete", v);
+    }
+    r
+}
+
 #[derive(Serialize)]
 struct GapsBody {
+    search_log: LogCompleteness,
     zero_result_queries: Vec<QueryCount>,
     filtered_zero_result_queries: Vec<FilteredQueryCount>,
     escalated_queries: Vec<QueryCount>,
@@ -239,13 +275,18 @@ async fn knowledge_gaps(
     })
     .await?;
     let unused = with_titles(&state, unused);
+    let complete = log_completeness(&state);
     if csv {
-        return Ok(csv_response(
-            "knowledge-gaps",
-            metrics::gaps_csv(&zero, &filtered, &escalated, &unused),
+        return Ok(mark_csv(
+            csv_response(
+                "knowledge-gaps",
+                metrics::gaps_csv(&zero, &filtered, &escalated, &unused),
+            ),
+            complete,
         ));
     }
     Ok(Json(GapsBody {
+        search_log: complete,
         zero_result_queries: zero,
         filtered_zero_result_queries: filtered,
         escalated_queries: escalated,
@@ -256,6 +297,7 @@ async fn knowledge_gaps(
 
 #[derive(Serialize)]
 struct MaterialsBody {
+    search_log: LogCompleteness,
     materials: Vec<MaterialRow>,
 }
 
@@ -270,10 +312,15 @@ async fn materials(
     let st = store(&state)?;
     let rows = blocking(move || Ok(st.material_usage_in(w, false, n)?)).await?;
     let rows = with_titles(&state, rows);
+    let complete = log_completeness(&state);
     Ok(if csv {
-        csv_response("materials", metrics::materials_csv(&rows))
+        mark_csv(
+            csv_response("materials", metrics::materials_csv(&rows)),
+            complete,
+        )
     } else {
         Json(MaterialsBody {
+            search_log: complete,
             materials: rows_json(rows),
         })
         .into_response()
@@ -338,6 +385,7 @@ async fn search_log(State(state): State<AppState>) -> Result<Json<serde_json::Va
         .as_ref()
         .map_or((0, 0, 0), |l| (l.written(), l.dropped(), l.failed()));
     Ok(Json(serde_json::json!({
+        "complete": dropped == 0 && failed == 0,
         "logged": logged,
         "written_since_start": queued_written,
         "dropped_since_start": dropped,

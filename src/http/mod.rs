@@ -37,6 +37,11 @@ pub use queue::SearchQueue;
 use crate::engine::Engine;
 use crate::search::{SearchRequest, SearchResponse};
 
+/// The default earliest `received_at` of an inquiry: 2000-01-01 (no inquiry center
+/// records inquiries from before; an earlier date is a typing error).
+pub const DEFAULT_EARLIEST_RECEIVED_AT: chrono::NaiveDate =
+    chrono::NaiveDate::from_ymd_opt(2000, 1, 1).expect("valid date");
+
 /// A callback told about every search served (the search log).
 pub type SearchObserver = Arc<dyn Fn(&SearchRequest, &SearchResponse) + Send + Sync>;
 
@@ -68,6 +73,9 @@ pub struct AppState {
     pub cms_secret: Option<Arc<[u8]>>,
     /// The webhook's job queue; `None`: no hook, `GET /api/jobs/{id}` answers 503.
     pub jobs: Option<crate::jobs::JobQueue>,
+    /// The earliest JST date an inquiry's `received_at` may name (`[stats]
+    /// earliest_received_at`; default [`DEFAULT_EARLIEST_RECEIVED_AT`]).
+    pub earliest_received_at: chrono::NaiveDate,
     /// Authored files that do not parse (`GET /api/status` `watch_errors`); `None`: no
     /// watcher runs.
     pub watch_errors: Option<Arc<crate::watch::WatchErrors>>,
@@ -105,6 +113,7 @@ impl AppState {
             jobs: None,
             watch_errors: None,
             escalation_due_hours: crate::notify::DEFAULT_DUE_HOURS,
+            earliest_received_at: DEFAULT_EARLIEST_RECEIVED_AT,
             metrics: Arc::new(crate::telemetry::Metrics::default()),
         }
     }
@@ -177,6 +186,8 @@ pub fn app(state: AppState) -> Router {
                     .into_response()
             },
         ))
+        .layer(axum::middleware::from_fn(error::json_errors))
+        .layer(axum::middleware::from_fn(error::refuse_oversized_bodies))
         .layer(axum::middleware::from_fn(error::log_internal_errors))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -15,12 +15,31 @@ pub struct Params(HashMap<String, String>);
 impl Params {
     /// Parses a raw query string (`None`: no parameters).
     ///
+    /// `application/x-www-form-urlencoded` as the WHATWG URL standard reads it (`+` is a
+    /// space, `%XX` a byte), except that bytes that are not UTF-8 are refused rather than
+    /// replaced by U+FFFD: a query of replacement characters is not what the caller asked.
+    ///
     /// # Errors
-    /// [`ApiCode::BadParameter`] when a parameter is given more than once.
+    /// [`ApiCode::BadParameter`] when a parameter is given more than once or a name or
+    /// value is not UTF-8 once decoded.
     pub fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
         let mut out = HashMap::new();
-        for (k, v) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
-            if out.insert(k.to_string(), v.to_string()).is_some() {
+        let decode = |s: &str| -> Result<String, ApiError> {
+            let plus = s.replace('+', " ");
+            percent_encoding::percent_decode_str(&plus)
+                .decode_utf8()
+                .map(|c| c.into_owned())
+                .map_err(|_| {
+                    ApiError::new(
+                        ApiCode::BadParameter,
+                        "a query parameter is not UTF-8 once percent-decoded",
+                    )
+                })
+        };
+        for pair in raw.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let (k, v) = (decode(k)?, decode(v)?);
+            if out.insert(k.clone(), v).is_some() {
                 return Err(ApiError::new(
                     ApiCode::BadParameter,
                     format!("parameter `{k}` given more than once"),
@@ -142,6 +161,25 @@ pub fn required_wire<T: WireEnum>(
 mod tests {
     use super::*;
     use crate::material::MaterialKind;
+
+    #[test]
+    fn query_strings_decode_strictly() {
+        let p =
+            Params::parse(Some("q=%E5%9B%BD%E4%BF%9D+%E8%84%B1%E9%80%80&limit=3&flag")).unwrap();
+        assert_eq!(p.get("q"), Some("国保 脱退"));
+        assert_eq!(p.get("limit"), Some("3"));
+        assert_eq!(p.get("flag"), Some(""));
+        assert_eq!(
+            Params::parse(Some("a=%2B%26")).unwrap().get("a"),
+            Some("+&")
+        );
+        for bad in ["q=%FF", "q=%E5%9B", "%C0%AF=1"] {
+            let e = Params::parse(Some(bad)).unwrap_err();
+            assert_eq!(e.code(), ApiCode::BadParameter, "{bad}");
+        }
+        let e = Params::parse(Some("q=a&q=b")).unwrap_err();
+        assert_eq!(e.code(), ApiCode::BadParameter);
+    }
 
     #[test]
     fn typed_reads_name_the_parameter() {

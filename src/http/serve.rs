@@ -36,7 +36,8 @@ pub struct ServeOptions {
     pub contact_retention_days: Option<u32>,
 }
 
-/// Serves until Ctrl-C.
+/// Serves until Ctrl-C or SIGTERM, then stops cleanly (see [`serve_connections`]); SIGHUP
+/// reloads the configuration (see [`reload`]).
 ///
 /// # Errors
 /// A data directory, database, configuration value or listen address that cannot be used
@@ -70,6 +71,9 @@ pub fn run(opts: &ServeOptions) -> anyhow::Result<()> {
     )?);
     let mut state =
         super::AppState::new(engine.clone()).with_stats(store.clone(), Some(logger.clone()));
+    if let Some(d) = stats_cfg.earliest_received_at {
+        state.earliest_received_at = d;
+    }
     if let Some(c) = &stats_cfg.categories {
         state.categories = Arc::new(c.clone());
     }
@@ -109,13 +113,15 @@ pub fn run(opts: &ServeOptions) -> anyhow::Result<()> {
     let worker = cms_hook(&mut state, file, engine.clone(), store.clone())?;
     // Authored files: changes made while the service was down are applied before it listens.
     let watch_errors = Arc::new(crate::watch::WatchErrors::default());
-    let _watcher = crate::watch::spawn(engine.clone(), watch_errors.clone())?;
+    let watcher = crate::watch::spawn(engine.clone(), watch_errors.clone())?;
     state.watch_errors = Some(watch_errors);
+    let limits = Limits::from_config(&http_cfg);
+    let auth = state.auth.clone();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let result = rt.block_on(async move {
+    let result = rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(&addr)
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
@@ -125,34 +131,245 @@ pub fn run(opts: &ServeOptions) -> anyhow::Result<()> {
             tokio::spawn(n.run());
         }
         tokio::spawn(purge_hourly(store.clone()));
+        tokio::spawn(reload_on_hangup(opts.clone(), auth, engine.clone()));
         println!(
             "kotae: serving {} materials from {} on http://{local}  (try http://{local}/api/search?q=国保); inquiries in {}",
             engine.materials().len(),
             data_dir.display(),
             store.path().display()
         );
-        // Responses go out in one write per connection; without TCP_NODELAY a response
-        // split by hyper could wait for the client's delayed ACK.
-        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-            }
-        });
         // The accept loop runs on a worker thread rather than on this (block_on) thread,
         // so a new connection's task starts on the worker that accepted it instead of
         // being handed across threads (a wake-up and a context switch per connection).
-        let server = axum::serve(listener, super::app(state))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .into_future();
-        tokio::spawn(server)
-            .await
-            .context("server task failed")?
-            .context("server error")
+        let server = tokio::spawn(serve_connections(
+            listener,
+            super::app(state),
+            limits,
+            stop_signal(),
+        ));
+        server.await.context("server task failed")?;
+        Ok::<_, anyhow::Error>(())
     });
+    // Requests have finished (or the shutdown timeout passed): write the searches they
+    // logged, stop the watcher, and leave the database without a WAL. Jobs live in the
+    // database; a page the worker had not finished is worked again on the next start.
     logger.shutdown();
+    watcher.stop();
+    store.checkpoint();
+    // Blocking tasks still running (a search of a connection cut at the timeout) are not
+    // waited for beyond this.
+    rt.shutdown_timeout(Duration::from_secs(1));
+    if result.is_ok() {
+        tracing::info!(
+            searches_logged = logger.written(),
+            searches_dropped = logger.dropped(),
+            "stopped"
+        );
+    }
     result
+}
+
+/// Connection limits and the shutdown bound (`[http]` keys; see [`FileConfig`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Time allowed for a request head, counted from when the server starts waiting for
+    /// one: hyper's `header_read_timeout`, which also bounds the idle time between
+    /// keep-alive requests (default 10 s).
+    pub header_read_timeout: Duration,
+    /// Connections served at once (default 1024); the accept loop waits for a free place,
+    /// so further clients wait in the kernel's listen backlog.
+    pub max_connections: usize,
+    /// After the stop signal, how long requests in flight may take before the remaining
+    /// connections are closed (default 10 s).
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+            shutdown_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Limits {
+    /// The limits of `[http]`, defaults for keys not set (0 connections counts as 1).
+    pub fn from_config(http: &crate::config::HttpConfig) -> Self {
+        let d = Self::default();
+        Self {
+            header_read_timeout: http
+                .header_read_timeout_secs
+                .map_or(d.header_read_timeout, Duration::from_secs),
+            max_connections: http.max_connections.unwrap_or(d.max_connections).max(1),
+            shutdown_timeout: http
+                .shutdown_timeout_secs
+                .map_or(d.shutdown_timeout, Duration::from_secs),
+        }
+    }
+}
+
+/// Serves `app` on `listener` until `stop` completes, then shuts down gracefully: stops
+/// accepting, lets each connection finish the request it is serving (idle keep-alive
+/// connections close at once), and returns when all connections are closed or
+/// `limits.shutdown_timeout` has passed, whichever comes first (then the remaining
+/// connections are dropped). Returns whether every connection finished in time.
+///
+/// HTTP/1.1 (hyper's `http1` connection, hyper-util's graceful shutdown); hyper's
+/// header-read timer enforces [`Limits::header_read_timeout`].
+pub async fn serve_connections(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    limits: Limits,
+    stop: impl std::future::Future<Output = ()>,
+) -> bool {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::server::graceful::GracefulShutdown;
+
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    let builder = Arc::new(builder);
+    let graceful = GracefulShutdown::new();
+    let places = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    tokio::pin!(stop);
+    loop {
+        let place = tokio::select! {
+            p = places.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            () = &mut stop => break,
+        };
+        let tcp = tokio::select! {
+            r = listener.accept() => match r {
+                Ok((tcp, _)) => tcp,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait rather than spin.
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        // Responses go out in one write per connection; without TCP_NODELAY a response
+        // split by hyper could wait for the client's delayed ACK.
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+        let (builder, watcher) = (builder.clone(), graceful.watcher());
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let conn = builder.serve_connection(TokioIo::new(tcp), service);
+            if let Err(e) = watcher.watch(conn).await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+            drop(place);
+        });
+    }
+    drop(listener);
+    let open = graceful.count();
+    tracing::info!(
+        connections = open,
+        "stopping: no new connections; finishing requests in flight"
+    );
+    tokio::select! {
+        () = graceful.shutdown() => true,
+        () = tokio::time::sleep(limits.shutdown_timeout) => {
+            tracing::warn!(
+                timeout_secs = limits.shutdown_timeout.as_secs_f64(),
+                "connections still open after the shutdown timeout: closing them"
+            );
+            false
+        }
+    }
+}
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM (what systemd, Docker and Kubernetes send).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl-C: stopping"),
+                    _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+                }
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot handle SIGTERM; only Ctrl-C stops cleanly")
+            }
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    tracing::info!("Ctrl-C: stopping");
+}
+
+/// On SIGHUP: re-reads the configuration file and applies what can change while serving
+/// (see [`reload`]).
+async fn reload_on_hangup(opts: ServeOptions, auth: Arc<super::auth::Auth>, engine: Arc<Engine>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut hup = match signal(SignalKind::hangup()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot handle SIGHUP; configuration reload is off");
+                return;
+            }
+        };
+        while hup.recv().await.is_some() {
+            let (opts, auth, engine) = (opts.clone(), auth.clone(), engine.clone());
+            let done = tokio::task::spawn_blocking(move || reload(&opts, &auth, &engine)).await;
+            match done {
+                Ok(Ok(r)) => tracing::info!(
+                    tokens = r.tokens,
+                    synonym_groups = r.synonym_groups,
+                    "SIGHUP: configuration reloaded (tokens and synonyms; the user dictionary                      and authored files reload through their watcher; other keys need a restart)"
+                ),
+                Ok(Err(e)) => {
+                    tracing::error!(error = %format!("{e:#}"), "SIGHUP: configuration not reloaded; the previous one stays in force");
+                }
+                Err(e) => tracing::error!(error = %e, "SIGHUP: reload task failed"),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (opts, auth, engine);
+}
+
+/// What a reload applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reloaded {
+    /// Tokens now in force.
+    pub tokens: usize,
+    /// Synonym groups now in force.
+    pub synonym_groups: usize,
+}
+
+/// Re-reads the configuration file (`--config`, else `DATA_DIR/kotae.toml`) and
+/// `KOTAE_TOKENS`, replaces the token table, and reloads `dictionaries/synonyms.txt`.
+///
+/// # Errors
+/// The file does not parse, a token entry is invalid, or the reload would switch between
+/// an open API and tokens: nothing is changed then.
+pub fn reload(
+    opts: &ServeOptions,
+    auth: &super::auth::Auth,
+    engine: &Engine,
+) -> anyhow::Result<Reloaded> {
+    let file = FileConfig::discover(opts.config.as_deref(), &opts.data_dir)?;
+    let new = super::auth::Auth::from_config(std::env::var("KOTAE_TOKENS").ok().as_deref(), &file)?;
+    auth.replace(&new)?;
+    Ok(Reloaded {
+        tokens: new.token_count(),
+        synonym_groups: engine.reload_synonyms(),
+    })
 }
 
 /// Opens the statistics store with the `[stats]` settings.

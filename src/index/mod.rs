@@ -59,6 +59,11 @@ pub struct MaterialIndex {
     writer: Mutex<IndexWriter>,
     fields: schema::Fields,
     docmeta: docmeta::DocMetaCache,
+    /// The background merge started after the last change, if it may still run: the next
+    /// change waits for it before committing (see [`MaterialIndex::compact`]).
+    merging: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// Merges that failed (each is logged).
+    failed_merges: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for MaterialIndex {
@@ -88,19 +93,29 @@ impl MaterialIndex {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
-        let writer = index.writer(WRITER_MEMORY_BYTES)?;
+        let writer: IndexWriter = index.writer(WRITER_MEMORY_BYTES)?;
+        // Merges are started by `compact` (small indexes) or tantivy's policy, switched on
+        // there for large ones: never both at once.
+        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
         let this = Self {
             index,
             reader,
             writer: Mutex::new(writer),
             fields,
             docmeta: docmeta::DocMetaCache::default(),
+            merging: Mutex::new(None),
+            failed_merges: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         };
         if !created {
             // An index left with several segments (a bulk import that ended before its
             // merge did) is compacted now, before the first search.
             let mut w = this.writer.lock().unwrap_or_else(|e| e.into_inner());
             this.compact(&mut w, true);
+            // Files of merges that failed in an earlier run are not in the index's meta:
+            // delete them.
+            if let Err(e) = w.garbage_collect_files().wait() {
+                tracing::warn!(error = %e, "cannot delete unused index files");
+            }
             drop(w);
             this.warm();
         }
@@ -134,6 +149,7 @@ impl MaterialIndex {
     /// [`IndexError::Tantivy`] when adding or committing fails; nothing is committed then.
     pub fn apply(&self, upserts: &[Material], delete_ids: &[String]) -> Result<(), IndexError> {
         let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        self.wait_for_merge();
         for id in delete_ids {
             w.delete_term(Term::from_field_text(self.fields.id, id));
         }
@@ -163,6 +179,7 @@ impl MaterialIndex {
         mut progress: impl FnMut(usize),
     ) -> Result<(), IndexError> {
         let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        self.wait_for_merge();
         w.delete_all_documents()?;
         for (i, m) in materials.iter().enumerate() {
             if let Err(e) = w.add_document(self.document(m)) {
@@ -191,8 +208,14 @@ impl MaterialIndex {
     /// With `wait`, the merge finishes and the reader is reloaded before the call returns;
     /// without, the merge runs on tantivy's merge thread and a helper thread reloads the
     /// reader when it is done (the change itself is committed and searchable already).
-    /// A merge that fails (say, one of its segments is being merged already) only costs
-    /// speed, so it is logged, never returned as the change's error.
+    ///
+    /// Merges never overlap commits: while this compaction is in charge (small indexes)
+    /// tantivy's own merge policy is off, and each change waits for the previous background
+    /// merge before it commits ([`MaterialIndex::wait_for_merge`]). A commit during a merge
+    /// could drop a segment the merge reads (one whose documents were all replaced): tantivy
+    /// then refuses the merged segment ("could not be found in the SegmentManager") and its
+    /// files were left behind. A merge that fails still only costs speed: it is logged and
+    /// counted ([`MaterialIndex::failed_merges`]), never returned as the change's error.
     fn compact(&self, w: &mut IndexWriter, wait: bool) {
         let segments = match self.index.searchable_segment_metas() {
             Ok(s) => s,
@@ -202,25 +225,56 @@ impl MaterialIndex {
             }
         };
         let docs: u64 = segments.iter().map(|m| u64::from(m.num_docs())).sum();
-        if segments.len() < 2 || docs > COMPACT_MAX_DOCS {
+        if docs > COMPACT_MAX_DOCS {
+            w.set_merge_policy(Box::<tantivy::indexer::LogMergePolicy>::default());
+            return;
+        }
+        w.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+        if segments.len() < 2 {
             return;
         }
         let ids: Vec<_> = segments.iter().map(|m| m.id()).collect();
         let merge = w.merge(&ids);
         let reader = self.reader.clone();
+        let failed = self.failed_merges.clone();
         let finish = move || match merge.wait() {
             Ok(_) => {
                 if let Err(e) = reader.reload() {
                     tracing::warn!(error = %e, "reader reload after a merge failed");
                 }
             }
-            Err(e) => tracing::info!(error = %e, "segment merge not done"),
+            Err(e) => {
+                failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tracing::warn!(error = %e, "segment merge not done");
+            }
         };
         if wait {
             finish();
         } else {
-            std::thread::spawn(finish);
+            *self.merging.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some(std::thread::spawn(finish));
         }
+    }
+
+    /// Waits for the background merge of the last change, if one runs (at most one merge
+    /// of at most [`COMPACT_MAX_DOCS`] documents).
+    pub fn wait_for_merge(&self) {
+        let running = self
+            .merging
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(h) = running
+            && h.join().is_err()
+        {
+            tracing::warn!("the merge thread panicked");
+        }
+    }
+
+    /// Returns the number of merges that failed since the index was opened.
+    pub fn failed_merges(&self) -> u64 {
+        self.failed_merges
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Builds the per-segment metadata of the current searcher, so that the first search

@@ -20,6 +20,7 @@
 pub mod counts;
 pub mod drafts;
 pub mod gaps;
+pub mod idempotency;
 pub mod jobs;
 pub mod metrics;
 pub mod notifications;
@@ -76,6 +77,9 @@ pub enum StatsError {
     /// The record is not in a state that allows the operation.
     #[error("{0}")]
     Conflict(String),
+    /// An idempotency key used again with a different request body.
+    #[error("{0}")]
+    KeyReused(String),
     /// The store is shutting down or a background thread is gone.
     #[error("{0}")]
     Unavailable(String),

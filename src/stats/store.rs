@@ -28,6 +28,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0003_escalation_history",
         include_str!("migrations/0003_escalation_history.sql"),
     ),
+    (
+        "0004_idempotency_keys",
+        include_str!("migrations/0004_idempotency_keys.sql"),
+    ),
     ("0005_pins", include_str!("migrations/0005_pins.sql")),
     (
         "0006_drafts_notifications",
@@ -95,12 +99,12 @@ impl Purged {
 }
 
 /// Ids of a recorded inquiry.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Recorded {
     /// Id of the inquiry.
     pub id: String,
     /// Id of the escalation it opened, for `escalated` inquiries.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub escalation_id: Option<String>,
 }
 
@@ -217,6 +221,14 @@ impl Store {
         &self.path
     }
 
+    /// Copies the WAL into the database file and truncates it ([`checkpoint_truncate`]):
+    /// what `serve` does last before it exits, so that the files at rest are the database
+    /// alone.
+    pub fn checkpoint(&self) {
+        let conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        checkpoint_truncate(&conn);
+    }
+
     pub(super) fn write<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
         let mut conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         f(&mut conn)
@@ -252,7 +264,35 @@ impl Store {
     /// # Errors
     /// As [`Store::record_inquiry`].
     pub fn record_inquiries(&self, inqs: &[NewInquiry]) -> Result<Vec<Recorded>> {
-        for inq in inqs {
+        Ok(self.commit_job(inqs.to_vec(), None)?.0)
+    }
+
+    /// Records one inquiry under an idempotency key: when `key` was already used with the
+    /// same body (within [`super::idempotency::KEY_RETENTION_HOURS`]) nothing is recorded
+    /// and the ids recorded then are returned; the key is stored in the same transaction as
+    /// the inquiry. Returns the ids and whether they are a replay.
+    ///
+    /// # Errors
+    /// [`StatsError::KeyReused`] when `key` was used with another body; as
+    /// [`Store::record_inquiry`].
+    pub fn record_inquiry_once(
+        &self,
+        inq: &NewInquiry,
+        key: &super::idempotency::IdempotencyKey,
+    ) -> Result<(Recorded, bool)> {
+        let (mut out, replayed) = self.commit_job(vec![inq.clone()], Some(key.clone()))?;
+        let rec = out
+            .pop()
+            .ok_or_else(|| StatsError::Unavailable("nothing recorded".into()))?;
+        Ok((rec, replayed))
+    }
+
+    fn commit_job(
+        &self,
+        inqs: Vec<NewInquiry>,
+        key: Option<super::idempotency::IdempotencyKey>,
+    ) -> Result<(Vec<Recorded>, bool)> {
+        for inq in &inqs {
             inq.validate()?;
         }
         // Group commit: queue the job, then take the write lock; whoever holds it commits
@@ -263,7 +303,8 @@ impl Store {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(Job {
-                inquiries: inqs.to_vec(),
+                inquiries: inqs,
+                key,
                 reply,
             });
         let retention_ms = i64::from(self.opts.contact_retention_days) * 86_400_000;
@@ -535,6 +576,7 @@ impl Store {
                     [before],
                 )?;
             }
+            super::idempotency::purge(&tx, now_ms)?;
             tx.commit()?;
             if !out.is_empty() {
                 checkpoint_truncate(conn);
@@ -811,7 +853,25 @@ pub fn checkpoint_truncate(conn: &Connection) {
 /// A queued group-commit job.
 struct Job {
     inquiries: Vec<NewInquiry>,
-    reply: std::sync::mpsc::SyncSender<Result<Vec<Recorded>>>,
+    key: Option<super::idempotency::IdempotencyKey>,
+    reply: std::sync::mpsc::SyncSender<Result<(Vec<Recorded>, bool)>>,
+}
+
+/// One job inside its savepoint: the idempotency key looked up, the inquiries inserted,
+/// the key stored. Returns the ids and whether they are a replay.
+fn insert_job(conn: &Connection, j: &Job, retention_ms: i64) -> Result<(Vec<Recorded>, bool)> {
+    use super::idempotency::{Seen, lookup, remember};
+    let now_ms = Utc::now().timestamp_millis();
+    if let Some(k) = &j.key
+        && let Seen::Replay(rec) = lookup(conn, k, now_ms)?
+    {
+        return Ok((rec, true));
+    }
+    let rec = insert_inquiries(conn, &j.inquiries, retention_ms)?;
+    if let Some(k) = &j.key {
+        remember(conn, k, &rec, now_ms)?;
+    }
+    Ok((rec, false))
 }
 
 /// Commits every queued job in one transaction and answers each.
@@ -834,7 +894,7 @@ fn commit_pending(conn: &mut Connection, pending: &Mutex<Vec<Job>>, retention_ms
     let mut results = Vec::with_capacity(jobs.len());
     for j in &jobs {
         let r = match tx.savepoint() {
-            Ok(mut sp) => match insert_inquiries(&sp, &j.inquiries, retention_ms) {
+            Ok(mut sp) => match insert_job(&sp, j, retention_ms) {
                 Ok(rec) => sp.commit().map(|()| rec).map_err(StatsError::from),
                 Err(e) => {
                     let _ = sp.rollback();

@@ -2,6 +2,7 @@
 
 mod analysis;
 mod backup;
+mod badinput;
 mod browser;
 mod cli;
 mod common;
@@ -21,6 +22,8 @@ mod privacy;
 mod promotion;
 mod real;
 mod search;
+mod segments;
+mod serve;
 mod stats;
 mod suggest;
 mod telemetry;

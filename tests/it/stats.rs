@@ -1122,3 +1122,73 @@ fn concurrent_writers_share_commits_and_lose_nothing() {
     b.sort_by_key(|d| (d.jst_day, d.outcome));
     assert_eq!(a, b);
 }
+
+/// `POST /api/inquiries` with an `Idempotency-Key`: as a client that retries.
+async fn post_with_key(
+    app: &Router,
+    key: &str,
+    body: &str,
+) -> (StatusCode, Option<String>, String) {
+    let req = Request::builder()
+        .method("POST")
+        .uri("/api/inquiries")
+        .header("content-type", "application/json")
+        .header("idempotency-key", key)
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let replayed = resp
+        .headers()
+        .get("idempotent-replayed")
+        .map(|v| v.to_str().unwrap().to_string());
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, replayed, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+#[tokio::test]
+async fn an_idempotency_key_answers_a_retry_with_the_first_inquiry() {
+    let f = fixture(Auth::disabled());
+    let body = json!({
+        "channel": "phone", "outcome": "escalated", "department": "国保医療課",
+        "summary": "保険証の再発行", "received_at": "2026-04-01T09:00:00+09:00",
+    })
+    .to_string();
+    let (s1, r1, b1) = post_with_key(&f.app, "3f2a-retry-1", &body).await;
+    assert_eq!((s1, r1.as_deref()), (StatusCode::CREATED, None), "{b1}");
+    // The same request again (and again, concurrently): the same ids, nothing new counted.
+    let (a, b) = tokio::join!(
+        post_with_key(&f.app, "3f2a-retry-1", &body),
+        post_with_key(&f.app, "3f2a-retry-1", &body)
+    );
+    for (s, r, text) in [a, b] {
+        assert_eq!((s, r.as_deref()), (StatusCode::CREATED, Some("true")));
+        assert_eq!(text, b1);
+    }
+    assert_eq!(f.store.count_inquiries().unwrap(), 1);
+    assert_eq!(f.store.escalations(None, None, 10).unwrap().len(), 1);
+    // The same key with another body is refused; a new key records a new inquiry.
+    let other = body.replace("再発行", "限度額");
+    let (s, _, text) = post_with_key(&f.app, "3f2a-retry-1", &other).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{text}");
+    assert!(text.contains("\"idempotency_key_reused\""), "{text}");
+    let (s, r, text) = post_with_key(&f.app, "3f2a-retry-2", &other).await;
+    assert_eq!((s, r), (StatusCode::CREATED, None), "{text}");
+    assert_ne!(text, b1);
+    assert_eq!(f.store.count_inquiries().unwrap(), 2);
+    // A malformed key is a 400 with its code, and records nothing.
+    for bad in ["", "with space", &"k".repeat(256)] {
+        let (s, _, text) = post_with_key(&f.app, bad, &body).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad:?}: {text}");
+        assert!(text.contains("\"bad_idempotency_key\""), "{text}");
+    }
+    assert_eq!(f.store.count_inquiries().unwrap(), 2);
+    // Keys are forgotten after KEY_RETENTION_HOURS: the purge deletes them, and the same
+    // key then records a new inquiry.
+    let later = chrono::Utc::now()
+        + chrono::Duration::hours(kotae::stats::idempotency::KEY_RETENTION_HOURS + 1);
+    f.store.purge(later).unwrap();
+    let (s, r, _) = post_with_key(&f.app, "3f2a-retry-1", &body).await;
+    assert_eq!((s, r), (StatusCode::CREATED, None));
+    assert_eq!(f.store.count_inquiries().unwrap(), 3);
+}
