@@ -5,6 +5,11 @@
 //! (`default/faq`, `imported/amagasaki`, `crawl/www.pref.example.jp`, `promoted`).
 //! Writes replace a whole collection atomically (write to a temporary file, fsync, rename),
 //! so a crash never leaves a half-written collection.
+//!
+//! Every write (a read-modify-write of one collection) holds the in-process mutex and an
+//! exclusive advisory lock on `corpus/.lock` (`flock`), so two processes on one data
+//! directory (a `kotae import` or `kotae crawl` beside a running `kotae serve`) never lose
+//! each other's changes: each write re-reads the collection under the lock.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
@@ -50,6 +55,15 @@ pub struct Corpus {
     write_lock: Mutex<()>,
 }
 
+/// Both write locks of the corpus (in-process mutex, then the `corpus/.lock` file lock).
+struct WriteGuard<'a> {
+    _mutex: std::sync::MutexGuard<'a, ()>,
+    _file: fs::File,
+}
+
+/// Name of the lock file below the corpus root.
+pub const LOCK_FILE: &str = ".lock";
+
 /// What an upsert changed.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct UpsertStats {
@@ -79,6 +93,23 @@ impl Corpus {
         Ok(Self {
             root,
             write_lock: Mutex::new(()),
+        })
+    }
+
+    fn lock(&self) -> Result<WriteGuard<'_>, CorpusError> {
+        let mutex = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let path = self.root.join(LOCK_FILE);
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        // Released when the file is closed (the guard is dropped).
+        file.lock().map_err(io_err(&path))?;
+        Ok(WriteGuard {
+            _mutex: mutex,
+            _file: file,
         })
     }
 
@@ -165,7 +196,7 @@ impl Corpus {
     /// [`CorpusError::Invalid`] if a material fails validation (nothing is written),
     /// [`CorpusError::Io`] on write failure (the old file stays).
     pub fn write_collection(&self, name: &str, materials: &[Material]) -> Result<(), CorpusError> {
-        let _guard = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let _guard = self.lock()?;
         self.write_unlocked(name, materials)
     }
 
@@ -205,7 +236,7 @@ impl Corpus {
     /// # Errors
     /// As [`Corpus::write_collection`]; on error the collection is unchanged.
     pub fn upsert(&self, name: &str, materials: Vec<Material>) -> Result<UpsertStats, CorpusError> {
-        let _guard = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let _guard = self.lock()?;
         let mut current = read_jsonl(&self.collection_path(name)?)?;
         let mut stats = UpsertStats::default();
         let mut index: BTreeMap<String, usize> = current
@@ -248,7 +279,7 @@ impl Corpus {
         upserts: Vec<Material>,
         remove_ids: &[String],
     ) -> Result<(UpsertStats, usize), CorpusError> {
-        let _guard = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let _guard = self.lock()?;
         let mut current = read_jsonl(&self.collection_path(name)?)?;
         let keep: HashSet<&str> = upserts.iter().map(|m| m.id.as_str()).collect();
         let drop: HashSet<&str> = remove_ids
@@ -293,7 +324,7 @@ impl Corpus {
     /// # Errors
     /// As [`Corpus::write_collection`].
     pub fn remove(&self, name: &str, ids: &[String]) -> Result<usize, CorpusError> {
-        let _guard = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let _guard = self.lock()?;
         let current = read_jsonl(&self.collection_path(name)?)?;
         let drop: HashSet<&str> = ids.iter().map(String::as_str).collect();
         let before = current.len();

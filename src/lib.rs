@@ -9,9 +9,11 @@
 pub mod analysis;
 pub mod authored;
 pub mod config;
+pub mod control;
 pub mod corpus;
 pub mod crawl;
 pub mod departments;
+pub mod dictionaries;
 pub mod engine;
 pub mod error;
 pub mod eval;

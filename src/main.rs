@@ -167,10 +167,76 @@ fn bar(len: u64, msg: &str) -> ProgressBar {
 
 fn open_engine(data_dir: &Path) -> anyhow::Result<Engine> {
     let pb = spinner("loading dictionaries, corpus and index");
-    let e = Engine::open(&EngineOptions::new(data_dir))
-        .with_context(|| format!("cannot open the data directory {}", data_dir.display()))?;
+    let e = Engine::open(&EngineOptions::new(data_dir));
     pb.finish_and_clear();
-    Ok(e)
+    match e {
+        Err(kotae::error::Error::Index(kotae::index::IndexError::Tantivy(
+            tantivy::TantivyError::LockFailure(..),
+        ))) => bail!(
+            "another kotae process holds the index of {} (a `kotae serve` that does not answer on \
+             the address in {}, or another write command): wait for it to finish, or stop it",
+            data_dir.display(),
+            data_dir.join(kotae::control::SERVE_FILE).display()
+        ),
+        e => e.with_context(|| format!("cannot open the data directory {}", data_dir.display())),
+    }
+}
+
+/// Returns the server running on `data_dir`, if any, with a runtime to talk to it.
+fn running_server(data_dir: &Path) -> Option<(tokio::runtime::Runtime, kotae::control::Server)> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()?;
+    let server = rt.block_on(kotae::control::Server::find(data_dir))?;
+    Some((rt, server))
+}
+
+/// Asks the running server to bring its index in line with the corpus; prints the result.
+fn server_sync(
+    rt: &tokio::runtime::Runtime,
+    server: &kotae::control::Server,
+) -> anyhow::Result<()> {
+    let r = rt.block_on(server.post("/api/admin/sync"))?;
+    println!(
+        "the running server (pid {}, http://{}) indexed the change: {} materials ({} updated, {} removed)",
+        server.info.pid, server.info.addr, r["materials"], r["upserted"], r["removed"]
+    );
+    Ok(())
+}
+
+/// Asks the running server for a full rebuild and follows the job to its end.
+fn server_rebuild(
+    rt: &tokio::runtime::Runtime,
+    server: &kotae::control::Server,
+) -> anyhow::Result<()> {
+    let r = rt.block_on(server.post("/api/admin/reindex"))?;
+    let id = r["job_id"].as_str().unwrap_or_default().to_string();
+    println!(
+        "the running server (pid {}, http://{}) rebuilds the index beside the live one (job {id})",
+        server.info.pid, server.info.addr
+    );
+    let pb = bar(0, "indexing");
+    loop {
+        let j = rt.block_on(server.get(&format!("/api/jobs/{id}")))?;
+        pb.set_length(j["total"].as_u64().unwrap_or(0));
+        pb.set_position(j["done"].as_u64().unwrap_or(0));
+        match j["status"].as_str() {
+            Some("done") => {
+                pb.finish_and_clear();
+                println!("rebuilt: generation {} is live", j["generation"]);
+                return Ok(());
+            }
+            Some("failed") => {
+                pb.finish_and_clear();
+                bail!(
+                    "the rebuild failed (the old index stays live): {}",
+                    j["error"]
+                );
+            }
+            _ => std::thread::sleep(Duration::from_millis(200)),
+        }
+    }
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -188,6 +254,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             serve(&data_dir, &addr, &file, contact_retention_days)
         }
         Command::Index { rebuild } => {
+            if let Some((rt, server)) = running_server(&data_dir) {
+                return if rebuild {
+                    server_rebuild(&rt, &server)
+                } else {
+                    server_sync(&rt, &server)
+                };
+            }
             let engine = open_engine(&data_dir)?;
             if rebuild {
                 let pb = bar(engine.materials().len() as u64, "indexing");
@@ -245,14 +318,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 pb.inc(1);
             }
             pb.finish_and_clear();
-            let engine = open_engine(&data_dir)?;
+            let server = running_server(&data_dir);
+            // Beside a running server the corpus is written here (under the corpus lock)
+            // and the server, the index's one writer, indexes it.
+            let engine = match &server {
+                Some(_) => None,
+                None => Some(open_engine(&data_dir)?),
+            };
+            let corpus = kotae::corpus::Corpus::open(data_dir.join("corpus"))?;
             for (f, name, imported) in batches {
                 let n_contacts = imported.contacts.len();
                 let blocks = imported.contact_blocks_seen;
                 let mut all = imported.materials;
                 all.extend(imported.contacts);
                 let pb = spinner(&format!("indexing {}", f.display()));
-                let stats = engine.upsert(&name, all)?;
+                let stats = match &engine {
+                    Some(e) => e.upsert(&name, all)?,
+                    None => corpus.upsert(&name, all)?,
+                };
                 pb.finish_and_clear();
                 println!(
                     "{}: {} added, {} updated, {} unchanged into corpus/{name}.jsonl; {n_contacts} contact records ({blocks} お問い合わせ blocks found, deduplicated)",
@@ -262,10 +345,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     stats.unchanged
                 );
             }
+            if let Some((rt, server)) = &server {
+                server_sync(rt, server)?;
+            }
             Ok(())
         }
         Command::Search { query, limit, json } => {
-            let engine = open_engine(&data_dir)?;
+            // Read-only: works beside a running server (which holds the index writer).
+            let pb = spinner("loading dictionaries, corpus and index");
+            let engine =
+                Engine::open_read_only(&EngineOptions::new(&data_dir)).with_context(|| {
+                    format!("cannot open the data directory {}", data_dir.display())
+                })?;
+            pb.finish_and_clear();
             let mut req = SearchRequest::new(query);
             req.limit = limit;
             let resp = engine.search(&req)?;
@@ -426,6 +518,9 @@ fn crawl(data_dir: &Path, cfg: &kotae::crawl::CrawlConfig, index: bool) -> anyho
     for (reason, n) in &report.reasons {
         println!("  {reason}: {n}");
     }
+    if index && let Some((rt, server)) = running_server(data_dir) {
+        return server_sync(&rt, &server);
+    }
     if index {
         // The crawl wrote the corpus only; the engine brings the index in line with it.
         let not_indexed = "the corpus is updated but the index is not (run `kotae index` once \
@@ -563,12 +658,26 @@ fn serve(
         &http_cfg.cors_origins,
         auth.is_enabled(),
     ));
+    // The per-run admin token of DATA_DIR/kotae-serve.json (kotae::control), for the CLI.
+    let control_token = kotae::control::new_token();
+    let auth = if auth.is_enabled() {
+        auth.with_token(kotae::http::auth::TokenEntry::new(
+            kotae::http::auth::Role::Admin,
+            None,
+            &control_token,
+        )?)
+    } else {
+        auth
+    };
     state.auth = Arc::new(auth);
     let worker = cms_hook(&mut state, file, engine.clone(), store.clone())?;
     // Authored files: changes made while the service was down are applied before it listens.
     let watch_errors = Arc::new(kotae::watch::WatchErrors::default());
     let _watcher = kotae::watch::spawn(engine.clone(), watch_errors.clone())?;
     state.watch_errors = Some(watch_errors);
+    let dictionaries = Arc::new(kotae::dictionaries::Dictionaries::new(engine.clone()));
+    let _dict_watcher = kotae::dictionaries::watch(dictionaries.clone())?;
+    state.dictionaries = Some(dictionaries);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -578,6 +687,8 @@ fn serve(
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
         let local = listener.local_addr()?;
+        let _serve_file = kotae::control::publish(data_dir, local, &control_token)
+            .with_context(|| format!("cannot write {}", data_dir.join(kotae::control::SERVE_FILE).display()))?;
         tokio::spawn(worker.run());
         let purge_store = store.clone();
         tokio::spawn(async move {

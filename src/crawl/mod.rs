@@ -180,11 +180,14 @@ fn host_delay(configured: Duration, robot: &Robot) -> Duration {
     }
 }
 
-/// A host's materials in a vector (written to the corpus without a copy) with an id index.
+/// A host's materials in a vector with an id index, and the ids changed since the last
+/// checkpoint (only those are written back, so a change another writer made to the same
+/// collection meanwhile, e.g. a CMS webhook job in a running server, is kept).
 #[derive(Default)]
 struct MaterialSet {
     items: Vec<Material>,
     pos: HashMap<String, usize>,
+    changed: std::collections::HashSet<String>,
 }
 
 impl MaterialSet {
@@ -193,7 +196,26 @@ impl MaterialSet {
         for m in items {
             set.insert(m);
         }
+        set.changed.clear();
         set
+    }
+
+    /// Returns the changed materials and the removed ids since the last call.
+    fn take_changes(&mut self) -> (Vec<Material>, Vec<String>) {
+        let mut upserts = Vec::new();
+        let mut removes = Vec::new();
+        for id in std::mem::take(&mut self.changed) {
+            match self.get(&id) {
+                Some(m) => upserts.push(m.clone()),
+                None => removes.push(id),
+            }
+        }
+        (upserts, removes)
+    }
+
+    #[cfg(test)]
+    fn as_slice(&self) -> &[Material] {
+        &self.items
     }
 
     fn get(&self, id: &str) -> Option<&Material> {
@@ -201,6 +223,7 @@ impl MaterialSet {
     }
 
     fn insert(&mut self, m: Material) {
+        self.changed.insert(m.id.clone());
         match self.pos.get(&m.id) {
             Some(&i) => self.items[i] = m,
             None => {
@@ -212,15 +235,12 @@ impl MaterialSet {
 
     fn remove(&mut self, id: &str) -> Option<Material> {
         let i = self.pos.remove(id)?;
+        self.changed.insert(id.to_string());
         let m = self.items.swap_remove(i);
         if let Some(moved) = self.items.get(i) {
             self.pos.insert(moved.id.clone(), i);
         }
         Some(m)
-    }
-
-    fn as_slice(&self) -> &[Material] {
-        &self.items
     }
 }
 
@@ -897,14 +917,16 @@ impl<'a> Crawler<'a> {
         }
     }
 
-    /// Writes the changed corpus collections, then the state files.
+    /// Writes the changed materials of each host's collection (re-read under the corpus
+    /// lock, so other writers' changes to other pages stay), then the state files.
     fn checkpoint(&mut self) -> Result<(), CrawlError> {
         for (key, h) in &mut self.hosts {
             if !h.dirty {
                 continue;
             }
+            let (upserts, removes) = h.materials.take_changes();
             self.corpus
-                .write_collection(&collection_name(key), h.materials.as_slice())?;
+                .apply(&collection_name(key), upserts, &removes)?;
             h.state.save(&self.state_dir, key)?;
             h.dirty = false;
         }

@@ -172,6 +172,12 @@ impl Auth {
         Self { tokens }
     }
 
+    /// Adds one token (the per-run admin token of [`crate::control`]).
+    pub fn with_token(mut self, entry: TokenEntry) -> Self {
+        self.tokens.push(entry);
+        self
+    }
+
     /// Parses `KOTAE_TOKENS`: comma-separated `ROLE:TOKEN` or `department:DEPARTMENT:TOKEN`.
     ///
     /// # Errors

@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod params;
 pub mod queue;
+pub mod reindex;
 pub mod search;
 
 use std::sync::Arc;
@@ -63,6 +64,9 @@ pub struct AppState {
     /// Authored files that do not parse (`GET /api/status` `watch_errors`); `None`: no
     /// watcher runs.
     pub watch_errors: Option<Arc<crate::watch::WatchErrors>>,
+    /// The watched dictionaries (`GET /api/status` `dictionary_errors`); `None`: not
+    /// watched.
+    pub dictionaries: Option<Arc<crate::dictionaries::Dictionaries>>,
 }
 
 impl AppState {
@@ -91,6 +95,7 @@ impl AppState {
             cms_secret: None,
             jobs: None,
             watch_errors: None,
+            dictionaries: None,
         }
     }
 
@@ -133,6 +138,7 @@ pub fn app(state: AppState) -> Router {
         .merge(hooks::router())
         .merge(jobs::router())
         .merge(admin::router())
+        .merge(reindex::router())
         .merge(crate::web::router())
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(

@@ -8,6 +8,7 @@ mod eval;
 mod guard;
 mod hooks;
 mod http;
+mod live;
 mod privacy;
 mod real;
 mod search;
