@@ -12,14 +12,22 @@
 //!   checkpoint, so a killed crawl resumes without refetching what it has.
 //!
 //! After a crawl, [`update_index`] brings the index in line with the corpus.
+//!
+//! Modules: `robots` (robots.txt per host), `frontier` (the queue and the seen set),
+//! `host` (a host's state, politeness slot and materials in memory), `record` (what a fetch
+//! result changes in the state and corpus); this file keeps the crawl loop.
 
 pub mod config;
 pub mod fetch;
+mod frontier;
+mod host;
+mod record;
+mod robots;
 pub mod sitemap;
 pub mod state;
 pub mod url;
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,18 +35,17 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use indicatif::ProgressBar;
-use sha2::{Digest, Sha256};
-use texting_robots::Robot;
 use tokio::task::JoinSet;
 use tracing::{debug, info, warn};
 
 use crate::corpus::{Corpus, CorpusError};
-use crate::extract::{self, PageInput};
-use crate::material::Material;
 pub use config::{CrawlConfig, Scope, SourceConfig};
 use fetch::{FetchPolicy, Outcome, SkipReason, Validators};
-use state::{HostState, Note, PageState, PageStatus};
-use url::{host_key, normalize, parse_normalized};
+use frontier::Frontier;
+use host::Host;
+use record::{Fetched, parse_page};
+use state::{HostState, PageStatus};
+use url::{host_key, parse_normalized};
 
 type Url = ::url::Url;
 
@@ -161,134 +168,6 @@ pub fn collection_name(key: &str) -> String {
     format!("crawl/{key}")
 }
 
-/// Builds the robots.txt rules from its fetch result (RFC 9309): a 2xx body is parsed, a 4xx
-/// allows everything, anything else (5xx, network failure) disallows everything.
-fn robots_from_response(agent: &str, fetched: Option<(u16, Vec<u8>)>) -> Option<Robot> {
-    match fetched {
-        Some((200..=299, body)) => Robot::new(agent, &body).ok(),
-        Some((400..=499, _)) => Robot::new(agent, b"").ok(),
-        _ => Robot::new(agent, b"User-agent: *\nDisallow: /\n").ok(),
-    }
-}
-
-/// Returns the delay between two requests to a host: the configured one, or robots.txt's
-/// `Crawl-delay` when larger (capped at 120 s).
-fn host_delay(configured: Duration, robot: &Robot) -> Duration {
-    match robot.delay {
-        Some(d) if d.is_finite() => configured.max(Duration::from_secs_f32(d.clamp(0.0, 120.0))),
-        _ => configured,
-    }
-}
-
-/// A host's materials in a vector with an id index, and the ids changed since the last
-/// checkpoint (only those are written back, so a change another writer made to the same
-/// collection meanwhile, e.g. a CMS webhook job in a running server, is kept).
-#[derive(Default)]
-struct MaterialSet {
-    items: Vec<Material>,
-    pos: HashMap<String, usize>,
-    changed: std::collections::HashSet<String>,
-}
-
-impl MaterialSet {
-    fn new(items: Vec<Material>) -> Self {
-        let mut set = Self::default();
-        for m in items {
-            set.insert(m);
-        }
-        set.changed.clear();
-        set
-    }
-
-    /// Returns the changed materials and the removed ids since the last call.
-    fn take_changes(&mut self) -> (Vec<Material>, Vec<String>) {
-        let mut upserts = Vec::new();
-        let mut removes = Vec::new();
-        for id in std::mem::take(&mut self.changed) {
-            match self.get(&id) {
-                Some(m) => upserts.push(m.clone()),
-                None => removes.push(id),
-            }
-        }
-        (upserts, removes)
-    }
-
-    #[cfg(test)]
-    fn as_slice(&self) -> &[Material] {
-        &self.items
-    }
-
-    fn get(&self, id: &str) -> Option<&Material> {
-        self.pos.get(id).map(|&i| &self.items[i])
-    }
-
-    fn insert(&mut self, m: Material) {
-        self.changed.insert(m.id.clone());
-        match self.pos.get(&m.id) {
-            Some(&i) => self.items[i] = m,
-            None => {
-                self.pos.insert(m.id.clone(), self.items.len());
-                self.items.push(m);
-            }
-        }
-    }
-
-    fn remove(&mut self, id: &str) -> Option<Material> {
-        let i = self.pos.remove(id)?;
-        self.changed.insert(id.to_string());
-        let m = self.items.swap_remove(i);
-        if let Some(moved) = self.items.get(i) {
-            self.pos.insert(moved.id.clone(), i);
-        }
-        Some(m)
-    }
-}
-
-struct Host {
-    state: HostState,
-    robots: Option<Arc<Robot>>,
-    materials: MaterialSet,
-    delay: Duration,
-    next_slot: Instant,
-    hashes: HashMap<String, String>,
-    dirty: bool,
-}
-
-/// A page body extracted off the crawl loop (extraction is CPU work: it runs on the
-/// blocking pool, in parallel with other fetches).
-struct Parsed {
-    extracted: extract::Extracted,
-    digest: String,
-    fetched_at: DateTime<Utc>,
-}
-
-type Fetched = (Url, u32, Outcome, Option<Parsed>);
-
-fn parse_page(outcome: &Outcome) -> Option<Parsed> {
-    let Outcome::Ok {
-        final_url,
-        headers,
-        body,
-    } = outcome
-    else {
-        return None;
-    };
-    let fetched_at = Utc::now();
-    let input = PageInput {
-        url: final_url,
-        body,
-        content_type: headers.content_type.as_deref(),
-        last_modified: headers.last_modified.as_deref(),
-        x_robots_tag: headers.x_robots_tag.as_deref(),
-        fetched_at: fetched_at.fixed_offset(),
-    };
-    Some(Parsed {
-        extracted: extract::extract(&input),
-        digest: hash(body),
-        fetched_at,
-    })
-}
-
 struct Crawler<'a> {
     cfg: &'a CrawlConfig,
     src: &'a SourceConfig,
@@ -299,18 +178,12 @@ struct Crawler<'a> {
     progress: ProgressBar,
     cancel: Arc<AtomicBool>,
     hosts: HashMap<String, Host>,
-    frontier: VecDeque<(Url, u32)>,
-    seen: Arc<std::sync::Mutex<HashSet<String>>>,
-    max_depth: u32,
+    frontier: Frontier,
     max_pages: usize,
     started: usize,
     since_checkpoint: usize,
     last_checkpoint: Instant,
     now: DateTime<Utc>,
-}
-
-fn hash(body: &[u8]) -> String {
-    hex::encode(&Sha256::digest(body)[..8])
 }
 
 impl<'a> Crawler<'a> {
@@ -321,19 +194,19 @@ impl<'a> Crawler<'a> {
         corpus: &'a Corpus,
         opts: &RunOptions,
     ) -> Result<Self, CrawlError> {
+        let scope = Arc::new(Scope::new(src)?);
+        let max_depth = src.max_depth.unwrap_or(cfg.max_depth);
         Ok(Self {
             cfg,
             src,
-            scope: Arc::new(Scope::new(src)?),
+            frontier: Frontier::new(scope.clone(), max_depth),
+            scope,
             client,
             corpus,
             state_dir: opts.data_dir.join("crawl-state"),
             progress: opts.progress.clone(),
             cancel: opts.cancel.clone(),
             hosts: HashMap::new(),
-            frontier: VecDeque::new(),
-            seen: Arc::default(),
-            max_depth: src.max_depth.unwrap_or(cfg.max_depth),
             max_pages: src.max_pages.unwrap_or(cfg.max_pages),
             started: 0,
             since_checkpoint: 0,
@@ -343,31 +216,13 @@ impl<'a> Crawler<'a> {
     }
 
     fn enqueue(&mut self, u: Url, depth: u32) {
-        if depth > self.max_depth || !self.scope.allows(&u) {
-            return;
-        }
-        if self.mark_seen(&u) {
-            self.frontier.push_back((u, depth));
-        }
-    }
-
-    /// Marks `u` as seen in this run; returns whether it was new.
-    fn mark_seen(&self, u: &Url) -> bool {
-        self.seen
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(u.to_string())
+        self.frontier.enqueue(u, depth);
     }
 
     async fn run(&mut self, report: &mut CrawlReport) -> Result<(), CrawlError> {
         for s in &self.src.seeds {
             match parse_normalized(s) {
-                Some(u) => {
-                    // Seeds are crawled even when a scope rule would exclude them.
-                    if self.mark_seen(&u) {
-                        self.frontier.push_back((u, 0));
-                    }
-                }
+                Some(u) => self.frontier.seed(u),
                 None => warn!(url = %s, reason = "not an http(s) URL", "seed skipped"),
             }
         }
@@ -382,7 +237,7 @@ impl<'a> Crawler<'a> {
         loop {
             let cancelled = self.cancel.load(Ordering::Relaxed);
             while !cancelled && inflight.len() < concurrency && self.started < self.max_pages {
-                let Some((u, depth)) = self.frontier.pop_front() else {
+                let Some((u, depth)) = self.frontier.pop() else {
                     break;
                 };
                 self.schedule(u, depth, &mut inflight, report).await?;
@@ -451,39 +306,22 @@ impl<'a> Crawler<'a> {
             state.run_started_at = Some(self.now);
             state.run_finished = false;
         }
-        let materials = MaterialSet::new(self.corpus.read_collection(&collection_name(&key))?);
-        let hashes = state
-            .pages
-            .iter()
-            .filter(|(_, p)| p.status == PageStatus::Indexed)
-            .map(|(u, p)| (p.hash.clone(), u.clone()))
-            .collect();
+        let materials = self.corpus.read_collection(&collection_name(&key))?;
         let mut delay = Duration::from_millis(self.src.delay_ms.unwrap_or(self.cfg.delay_ms));
         let mut robots = None;
         let mut sitemaps = Vec::new();
         if self.cfg.respect_robots {
-            let mut robots_url = u.clone();
-            robots_url.set_path("/robots.txt");
-            robots_url.set_query(None);
-            let agent = self
-                .cfg
-                .user_agent
-                .split(['/', ' '])
-                .next()
-                .unwrap_or("kotae")
-                .to_string();
-            let fetched =
-                fetch::fetch_text(self.client, &robots_url, 512 * 1024, self.cfg.timeout_ms).await;
-            if !matches!(fetched, Some((200..=499, _))) {
-                let status = fetched.as_ref().map(|o| o.0);
-                warn!(url = %robots_url, status = ?status, reason = "robots.txt unreachable", "host disallowed");
-            }
-            let robot = robots_from_response(&agent, fetched);
-            if let Some(r) = &robot {
-                delay = host_delay(delay, r);
-                sitemaps = r.sitemaps.clone();
-            }
-            robots = robot.map(Arc::new);
+            let r = robots::load(
+                self.client,
+                &self.cfg.user_agent,
+                self.cfg.timeout_ms,
+                u,
+                delay,
+            )
+            .await;
+            delay = r.delay;
+            sitemaps = r.sitemaps;
+            robots = r.robot.map(Arc::new);
         }
         // A fresh run revisits every known page (to notice 404s) and uses stored links.
         let known: Vec<(Url, u32)> = state
@@ -491,18 +329,8 @@ impl<'a> Crawler<'a> {
             .iter()
             .filter_map(|(u, p)| Some((Url::parse(u).ok()?, p.depth)))
             .collect();
-        self.hosts.insert(
-            key.clone(),
-            Host {
-                state,
-                robots,
-                materials,
-                delay,
-                next_slot: Instant::now(),
-                hashes,
-                dirty: false,
-            },
-        );
+        self.hosts
+            .insert(key.clone(), Host::new(state, materials, robots, delay));
         for (u, d) in known {
             self.enqueue(u, d);
         }
@@ -554,28 +382,6 @@ impl<'a> Crawler<'a> {
                     queue.push((su, level + 1));
                 }
             }
-        }
-    }
-
-    fn note(
-        &mut self,
-        key: &str,
-        u: &Url,
-        reason: &str,
-        target: Option<&Url>,
-        report: &mut CrawlReport,
-    ) {
-        *report.reasons.entry(reason.to_string()).or_default() += 1;
-        if let Some(h) = self.hosts.get_mut(key) {
-            h.state.notes.insert(
-                u.to_string(),
-                Note {
-                    reason: reason.to_string(),
-                    target: target.map(|t| t.to_string()),
-                    at: Utc::now(),
-                },
-            );
-            h.dirty = true;
         }
     }
 
@@ -643,7 +449,7 @@ impl<'a> Crawler<'a> {
         host.next_slot = slot + host.delay;
         let robots = host.robots.clone();
         let scope = self.scope.clone();
-        let seen = self.seen.clone();
+        let seen = self.frontier.seen();
         let policy = FetchPolicy {
             max_redirects: self.cfg.max_redirects,
             max_body_bytes: self.cfg.max_body_bytes,
@@ -653,10 +459,7 @@ impl<'a> Crawler<'a> {
             follow: Arc::new(move |t: &Url| {
                 scope.allows(t)
                     && robots.as_ref().is_none_or(|r| r.allowed(t.as_str()))
-                    && seen
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .insert(t.to_string())
+                    && frontier::mark(&seen, t)
             }),
         };
         let client = self.client.clone();
@@ -684,239 +487,6 @@ impl<'a> Crawler<'a> {
         Ok(())
     }
 
-    fn process(
-        &mut self,
-        u: Url,
-        depth: u32,
-        outcome: Outcome,
-        parsed: Option<Parsed>,
-        report: &mut CrawlReport,
-    ) {
-        let key = host_key(&u);
-        self.progress.inc(1);
-        match outcome {
-            Outcome::Skipped { reason } if reason.is_not_html() => {
-                // A document behind a link without a file extension: record it.
-                debug!(url = %u, reason = %reason, "skipped");
-                if reason.is_document()
-                    && let Some(h) = self.hosts.get_mut(&key)
-                {
-                    h.state
-                        .documents
-                        .entry(u.to_string())
-                        .or_insert_with(String::new);
-                    report.documents = report.documents.max(h.state.documents.len());
-                }
-                self.note(&key, &u, &reason.to_string(), None, report);
-            }
-            Outcome::Skipped { reason } => {
-                warn!(url = %u, reason = %reason, "skipped");
-                report.failed += 1;
-                self.note(&key, &u, &reason.to_string(), None, report);
-            }
-            Outcome::Redirect { to } => {
-                debug!(url = %u, to = %to, "redirect");
-                self.redirected(&key, &u, &to, report);
-                self.enqueue(to, depth);
-            }
-            Outcome::Gone { status } => {
-                let removed = self.forget_page(&key, u.as_str());
-                if removed.is_some() {
-                    report.removed_pages += 1;
-                    report.removed_materials += removed.unwrap_or(0);
-                    info!(url = %u, status, removed = removed.unwrap_or(0), "page gone: materials removed");
-                } else {
-                    warn!(url = %u, reason = %format!("http {status}"), "skipped");
-                }
-                report.failed += 1;
-                self.note(&key, &u, &format!("http {status}"), None, report);
-            }
-            Outcome::NotModified { final_url } => {
-                report.not_modified += 1;
-                let fk = host_key(&final_url);
-                let links = self.hosts.get_mut(&fk).and_then(|h| {
-                    let p = h.state.pages.get_mut(final_url.as_str())?;
-                    p.fetched_at = Utc::now();
-                    h.dirty = true;
-                    Some(p.links.clone())
-                });
-                if final_url != u {
-                    self.redirected(&key, &u, &final_url, report);
-                }
-                for l in links.unwrap_or_default() {
-                    if let Ok(l) = Url::parse(&l) {
-                        self.enqueue(l, depth + 1);
-                    }
-                }
-            }
-            Outcome::Ok {
-                final_url, headers, ..
-            } => {
-                report.fetched += 1;
-                if final_url != u {
-                    self.redirected(&key, &u, &final_url, report);
-                }
-                let Some(parsed) = parsed else {
-                    return;
-                };
-                self.page(final_url, depth, headers, parsed, report);
-            }
-        }
-    }
-
-    /// Records that `u` now redirects to `to`; a page formerly stored under `u` loses its
-    /// materials (they live on under the target).
-    fn redirected(&mut self, key: &str, u: &Url, to: &Url, report: &mut CrawlReport) {
-        if let Some(n) = self.forget_page(key, u.as_str()) {
-            info!(url = %u, to = %to, removed = n, "page moved: old materials removed");
-            report.removed_materials += n;
-        }
-        self.note(key, u, "redirect", Some(to), report);
-    }
-
-    /// Removes a page's materials and state; returns the number of materials removed, or
-    /// `None` when the page was unknown.
-    fn forget_page(&mut self, key: &str, url: &str) -> Option<usize> {
-        let h = self.hosts.get_mut(key)?;
-        let p = h.state.pages.remove(url)?;
-        h.dirty = true;
-        if h.hashes.get(&p.hash).is_some_and(|u| u == url) {
-            h.hashes.remove(&p.hash);
-        }
-        // A site-wide material (a department's contact block) stays while another page
-        // lists it.
-        let pages = &h.state.pages;
-        let materials = &mut h.materials;
-        Some(
-            p.material_ids
-                .iter()
-                .filter(|id| !listed_elsewhere(pages, url, id))
-                .filter(|id| materials.remove(id).is_some())
-                .count(),
-        )
-    }
-
-    fn page(
-        &mut self,
-        url: Url,
-        depth: u32,
-        headers: fetch::Headers,
-        parsed: Parsed,
-        report: &mut CrawlReport,
-    ) {
-        let key = host_key(&url);
-        let Parsed {
-            extracted: ex,
-            digest,
-            fetched_at,
-        } = parsed;
-        let links: Vec<Url> = ex
-            .links
-            .iter()
-            .map(normalize)
-            .filter(|l| self.scope.allows(l))
-            .collect();
-        let canonical = ex
-            .canonical
-            .as_ref()
-            .map(normalize)
-            .filter(|c| *c != url && self.scope.allows(c));
-        let mut status = PageStatus::Indexed;
-        if ex.noindex {
-            status = PageStatus::Noindex;
-            report.noindex += 1;
-            debug!(url = %url, reason = "noindex", "not indexed");
-        } else if let Some(c) = &canonical {
-            status = PageStatus::Canonical(c.to_string());
-            report.duplicates += 1;
-            debug!(url = %url, canonical = %c, "canonical elsewhere");
-        } else if let Some(other) = self
-            .hosts
-            .get(&key)
-            .and_then(|h| h.hashes.get(&digest))
-            .filter(|o| **o != url.as_str())
-        {
-            status = PageStatus::Duplicate(other.clone());
-            report.duplicates += 1;
-            debug!(url = %url, same_as = %other, "duplicate content");
-        }
-        let Some(h) = self.hosts.get_mut(&key) else {
-            return;
-        };
-        for d in &ex.documents {
-            h.state
-                .documents
-                .entry(d.to_string())
-                .or_insert_with(|| url.to_string());
-        }
-        report.documents = report.documents.max(h.state.documents.len());
-        let (old_ids, old_hash) = h
-            .state
-            .pages
-            .get(url.as_str())
-            .map(|p| (p.material_ids.clone(), p.hash.clone()))
-            .unwrap_or_default();
-        if old_hash != digest && h.hashes.get(&old_hash).is_some_and(|o| *o == url.as_str()) {
-            h.hashes.remove(&old_hash);
-        }
-        let mut new_ids = Vec::new();
-        if status == PageStatus::Indexed {
-            for m in ex.materials {
-                if let Err(e) = m.validate() {
-                    warn!(url = %url, reason = %e, "material skipped");
-                    continue;
-                }
-                if h.materials.get(&m.id) != Some(&m) {
-                    report.materials_written += 1;
-                    match m.kind {
-                        crate::material::MaterialKind::Faq => report.faq += 1,
-                        crate::material::MaterialKind::Contact => report.contacts += 1,
-                        crate::material::MaterialKind::Page => {}
-                    }
-                    h.materials.insert(m.clone());
-                }
-                new_ids.push(m.id);
-            }
-            h.hashes.insert(digest.clone(), url.to_string());
-            report.indexed_pages += 1;
-        }
-        for id in old_ids {
-            if !new_ids.contains(&id)
-                && !listed_elsewhere(&h.state.pages, url.as_str(), &id)
-                && h.materials.remove(&id).is_some()
-            {
-                report.removed_materials += 1;
-            }
-        }
-        h.state.notes.remove(url.as_str());
-        h.state.pages.insert(
-            url.to_string(),
-            PageState {
-                status,
-                etag: headers.etag,
-                last_modified: headers.last_modified,
-                hash: digest,
-                material_ids: new_ids,
-                links: if ex.nofollow {
-                    vec![]
-                } else {
-                    links.iter().map(|l| l.to_string()).collect()
-                },
-                fetched_at,
-                depth,
-            },
-        );
-        h.dirty = true;
-        if !ex.nofollow {
-            for l in links {
-                self.enqueue(l, depth + 1);
-            }
-        }
-        if let Some(c) = canonical {
-            self.enqueue(c, depth);
-        }
-    }
-
     /// Writes the changed materials of each host's collection (re-read under the corpus
     /// lock, so other writers' changes to other pages stay), then the state files.
     fn checkpoint(&mut self) -> Result<(), CrawlError> {
@@ -933,75 +503,5 @@ impl<'a> Crawler<'a> {
         self.since_checkpoint = 0;
         self.last_checkpoint = Instant::now();
         Ok(())
-    }
-}
-
-/// Whether a page other than `url` lists material `id` (site-wide materials such as a
-/// department's contact block are listed by every page that shows it).
-fn listed_elsewhere(pages: &BTreeMap<String, state::PageState>, url: &str, id: &str) -> bool {
-    pages
-        .iter()
-        .any(|(u, p)| u != url && p.material_ids.iter().any(|m| m == id))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn robots_rules_delay_and_sitemaps() {
-        let txt =
-            b"User-agent: *\nDisallow: /private/\nCrawl-delay: 3\nSitemap: https://h/sitemap.xml\n";
-        let r = robots_from_response("kotae-crawler", Some((200, txt.to_vec()))).unwrap();
-        assert!(!r.allowed("https://h/private/a.html"));
-        assert!(r.allowed("https://h/faq/"));
-        assert_eq!(r.sitemaps, vec!["https://h/sitemap.xml"]);
-        assert_eq!(
-            host_delay(Duration::from_secs(1), &r),
-            Duration::from_secs(3)
-        );
-        assert_eq!(
-            host_delay(Duration::from_secs(5), &r),
-            Duration::from_secs(5)
-        );
-        let missing = robots_from_response("kotae-crawler", Some((404, vec![]))).unwrap();
-        assert!(missing.allowed("https://h/private/a.html"));
-        let down = robots_from_response("kotae-crawler", Some((503, vec![]))).unwrap();
-        assert!(!down.allowed("https://h/"));
-        assert!(
-            !robots_from_response("kotae-crawler", None)
-                .unwrap()
-                .allowed("https://h/")
-        );
-    }
-
-    #[test]
-    fn material_set_keeps_the_index_in_step() {
-        let m = |id: &str| Material {
-            id: id.into(),
-            source_id: id.into(),
-            kind: crate::material::MaterialKind::Page,
-            title: id.into(),
-            question: None,
-            answer: None,
-            body: None,
-            contact: None,
-            source: "s".into(),
-            url: None,
-            department: None,
-            category: None,
-            tags: vec![],
-            updated_at: Utc::now().fixed_offset(),
-            valid_from: None,
-            valid_until: None,
-        };
-        let mut set = MaterialSet::new(vec![m("a"), m("b"), m("c")]);
-        assert!(set.remove("a").is_some());
-        assert!(set.remove("a").is_none());
-        assert_eq!(set.get("c").map(|x| x.id.as_str()), Some("c"));
-        set.insert(m("d"));
-        let mut ids: Vec<&str> = set.as_slice().iter().map(|x| x.id.as_str()).collect();
-        ids.sort();
-        assert_eq!(ids, ["b", "c", "d"]);
     }
 }

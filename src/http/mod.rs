@@ -19,6 +19,7 @@ pub mod params;
 pub mod queue;
 pub mod reindex;
 pub mod search;
+pub mod serve;
 
 use std::sync::Arc;
 
