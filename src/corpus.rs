@@ -61,6 +61,14 @@ struct WriteGuard<'a> {
     _file: fs::File,
 }
 
+/// The collection of corrections made through `PUT /api/materials/{id}`: it wins over
+/// every other collection holding the same id (see [`Corpus::load_all`]).
+pub const CORRECTIONS: &str = "corrections";
+/// File below the corpus root listing retired material ids (`DELETE /api/materials/{id}`),
+/// one a line: hidden from every collection, so a recrawl or rebuild does not bring them
+/// back.
+pub const RETIRED_FILE: &str = "retired.txt";
+
 /// Name of the lock file below the corpus root.
 pub const LOCK_FILE: &str = ".lock";
 
@@ -175,19 +183,73 @@ impl Corpus {
         read_jsonl(&path)
     }
 
-    /// Loads every collection. When two collections hold the same id, the one sorted last
-    /// wins.
+    /// Loads every collection. Precedence when two collections hold the same id:
+    /// [`CORRECTIONS`] wins over every other; among the others, the one sorted last wins.
+    /// Ids listed in [`RETIRED_FILE`] are left out whatever collection holds them.
     ///
     /// # Errors
-    /// As [`Corpus::read_collection`].
+    /// As [`Corpus::read_collection`]; [`CorpusError::Io`] for an unreadable retired list.
     pub fn load_all(&self) -> Result<Vec<Material>, CorpusError> {
+        let mut names = self.collections()?;
+        names.sort_by_key(|n| (n == CORRECTIONS, n.clone()));
+        let retired = self.retired()?;
         let mut by_id: BTreeMap<String, Material> = BTreeMap::new();
-        for name in self.collections()? {
+        for name in names {
             for m in self.read_collection(&name)? {
-                by_id.insert(m.id.clone(), m);
+                if !retired.contains(&m.id) {
+                    by_id.insert(m.id.clone(), m);
+                }
             }
         }
         Ok(by_id.into_values().collect())
+    }
+
+    /// Returns the retired ids ([`RETIRED_FILE`]).
+    ///
+    /// # Errors
+    /// [`CorpusError::Io`] when the file exists but cannot be read.
+    pub fn retired(&self) -> Result<HashSet<String>, CorpusError> {
+        let path = self.root.join(RETIRED_FILE);
+        match fs::read_to_string(&path) {
+            Ok(s) => Ok(s
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(String::from)
+                .collect()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(HashSet::new()),
+            Err(e) => Err(io_err(&path)(e)),
+        }
+    }
+
+    /// Adds `id` to the retired list (`retire`) or takes it off, atomically (temp file,
+    /// fsync, rename) under the write locks.
+    ///
+    /// # Errors
+    /// [`CorpusError::Io`].
+    pub fn set_retired(&self, id: &str, retire: bool) -> Result<(), CorpusError> {
+        let _guard = self.lock()?;
+        let mut ids: Vec<String> = self.retired()?.into_iter().collect();
+        let had = ids.iter().any(|i| i == id);
+        if had == retire {
+            return Ok(());
+        }
+        if retire {
+            ids.push(id.to_string());
+        } else {
+            ids.retain(|i| i != id);
+        }
+        ids.sort();
+        let path = self.root.join(RETIRED_FILE);
+        let tmp = self.root.join(format!("{RETIRED_FILE}.tmp"));
+        {
+            let mut f = fs::File::create(&tmp).map_err(io_err(&tmp))?;
+            for i in &ids {
+                writeln!(f, "{i}").map_err(io_err(&tmp))?;
+            }
+            f.sync_all().map_err(io_err(&tmp))?;
+        }
+        fs::rename(&tmp, &path).map_err(io_err(&path))
     }
 
     /// Replaces collection `name` with `materials` atomically.

@@ -138,6 +138,8 @@ pub struct Engine {
     in_memory: bool,
     read_only: bool,
     rebuild: std::sync::Mutex<Option<RebuildStatus>>,
+    /// Ids with a correction or retired: changes to other collections leave them alone.
+    shadowed: RwLock<std::collections::HashSet<String>>,
     /// A temporary data directory removed on drop (see [`Engine::ephemeral`]).
     cleanup: Option<PathBuf>,
 }
@@ -238,6 +240,7 @@ impl Engine {
     }
 
     fn assemble(opts: &EngineOptions, corpus: Corpus, generation: Generation, ro: bool) -> Self {
+        let shadowed = shadowed_ids(&corpus);
         Self {
             data_dir: opts.data_dir.clone(),
             corpus,
@@ -249,6 +252,7 @@ impl Engine {
             in_memory: opts.in_memory,
             read_only: ro,
             rebuild: std::sync::Mutex::new(None),
+            shadowed: RwLock::new(shadowed),
             cleanup: None,
         }
     }
@@ -438,7 +442,9 @@ impl Engine {
     }
 
     /// Adds or replaces materials in corpus collection `collection`, then indexes them
-    /// (searchable when this returns).
+    /// (searchable when this returns). A material whose id has a correction or is retired
+    /// (`PUT`/`DELETE /api/materials/{id}`) is written to its collection but not indexed:
+    /// the correction stays what is searched.
     ///
     /// # Errors
     /// Corpus errors (nothing changed), index errors (the corpus has the change; the index
@@ -450,22 +456,8 @@ impl Engine {
             m.ensure_id();
         }
         let stats = self.corpus.upsert(collection, materials.clone())?;
-        self.live().index.apply(&materials, &[])?;
-        {
-            // Read-modify-write under the write lock, so concurrent upserts cannot lose
-            // each other's materials.
-            let mut guard = self.materials.write().unwrap_or_else(|e| e.into_inner());
-            let mut fp = self.fp.lock().unwrap_or_else(|e| e.into_inner());
-            let mut map = (**guard).clone();
-            for m in materials {
-                xor_into(&mut fp, &material_hash(&m));
-                if let Some(old) = map.insert(m.id.clone(), Arc::new(m)) {
-                    xor_into(&mut fp, &material_hash(&old));
-                }
-            }
-            *guard = Arc::new(map);
-        }
-        self.refresh_manifest();
+        let (materials, _) = self.unshadowed(collection, materials, Vec::new());
+        self.commit_change(materials, &[])?;
         Ok(stats)
     }
 
@@ -477,26 +469,16 @@ impl Engine {
     pub fn remove(&self, collection: &str, ids: &[String]) -> Result<usize> {
         let _w = self.writable()?;
         let n = self.corpus.remove(collection, ids)?;
-        self.live().index.apply(&[], ids)?;
-        {
-            let mut guard = self.materials.write().unwrap_or_else(|e| e.into_inner());
-            let mut fp = self.fp.lock().unwrap_or_else(|e| e.into_inner());
-            let mut map = (**guard).clone();
-            for id in ids {
-                if let Some(old) = map.remove(id) {
-                    xor_into(&mut fp, &material_hash(&old));
-                }
-            }
-            *guard = Arc::new(map);
-        }
-        self.refresh_manifest();
+        let (_, ids) = self.unshadowed(collection, Vec::new(), ids.to_vec());
+        self.commit_change(Vec::new(), &ids)?;
         Ok(n)
     }
 
     /// Upserts `upserts` into and removes `remove_ids` from corpus collection `collection`
     /// in one corpus write and one index commit (searchable when this returns). Returns the
     /// upsert counts and the number removed from the corpus. Used by the CMS webhook, where
-    /// a page's new materials replace its old ones.
+    /// a page's new materials replace its old ones. Corrected and retired ids: as in
+    /// [`Engine::upsert`].
     ///
     /// # Errors
     /// As [`Engine::upsert`].
@@ -521,12 +503,52 @@ impl Engine {
         if stats.added + stats.updated + removed == 0 {
             return Ok((stats, 0));
         }
-        self.live().index.apply(&upserts, &removes)?;
+        let (upserts, removes) = self.unshadowed(collection, upserts, removes);
+        self.commit_change(upserts, &removes)?;
+        Ok((stats, removed))
+    }
+
+    /// Drops the changes a correction or a retirement overrides (unless `collection` is the
+    /// corrections collection itself).
+    fn unshadowed(
+        &self,
+        collection: &str,
+        upserts: Vec<Material>,
+        removes: Vec<String>,
+    ) -> (Vec<Material>, Vec<String>) {
+        if collection == crate::corpus::CORRECTIONS {
+            return (upserts, removes);
+        }
+        let shadowed = self.shadowed.read().unwrap_or_else(|e| e.into_inner());
+        if shadowed.is_empty() {
+            return (upserts, removes);
+        }
+        (
+            upserts
+                .into_iter()
+                .filter(|m| !shadowed.contains(&m.id))
+                .collect(),
+            removes
+                .into_iter()
+                .filter(|id| !shadowed.contains(id))
+                .collect(),
+        )
+    }
+
+    /// Indexes a change (one commit) and applies it to the in-memory table and the
+    /// fingerprint. The caller holds the writer lock and wrote the corpus.
+    fn commit_change(&self, upserts: Vec<Material>, removes: &[String]) -> Result<()> {
+        if upserts.is_empty() && removes.is_empty() {
+            return Ok(());
+        }
+        self.live().index.apply(&upserts, removes)?;
         {
+            // Read-modify-write under the write lock, so concurrent readers see either
+            // the old or the new table.
             let mut guard = self.materials.write().unwrap_or_else(|e| e.into_inner());
             let mut fp = self.fp.lock().unwrap_or_else(|e| e.into_inner());
             let mut map = (**guard).clone();
-            for id in &removes {
+            for id in removes {
                 if let Some(old) = map.remove(id) {
                     xor_into(&mut fp, &material_hash(&old));
                 }
@@ -540,7 +562,56 @@ impl Engine {
             *guard = Arc::new(map);
         }
         self.refresh_manifest();
-        Ok((stats, removed))
+        Ok(())
+    }
+
+    /// Writes a correction (`PUT /api/materials/{id}`): `material` goes to the
+    /// [`CORRECTIONS`](crate::corpus::CORRECTIONS) collection, where it wins over the
+    /// version of any other collection (a recrawl, re-import or rebuild keeps it), its id is
+    /// taken off the retired list, and it is indexed at once. Returns whether the id was not
+    /// searchable before.
+    ///
+    /// # Errors
+    /// [`Error::Material`] for an invalid material (nothing written); corpus or index
+    /// errors.
+    pub fn correct(&self, material: Material) -> Result<bool> {
+        let _w = self.writable()?;
+        let mut m = material;
+        m.ensure_id();
+        m.validate()?;
+        let created = !self.materials().contains_key(&m.id);
+        self.corpus
+            .apply(crate::corpus::CORRECTIONS, vec![m.clone()], &[])?;
+        self.corpus.set_retired(&m.id, false)?;
+        self.shadowed
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(m.id.clone());
+        self.commit_change(vec![m], &[])?;
+        Ok(created)
+    }
+
+    /// Retires material `id` (`DELETE /api/materials/{id}`): its correction (if any) is
+    /// removed, the id is added to the corpus's retired list (hidden in every collection,
+    /// so a recrawl or rebuild does not bring it back) and removed from the index. Returns
+    /// `false` when no material has this id.
+    ///
+    /// # Errors
+    /// Corpus or index errors.
+    pub fn retire(&self, id: &str) -> Result<bool> {
+        let _w = self.writable()?;
+        if !self.materials().contains_key(id) {
+            return Ok(false);
+        }
+        self.corpus.set_retired(id, true)?;
+        self.corpus
+            .remove(crate::corpus::CORRECTIONS, &[id.to_string()])?;
+        self.shadowed
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.to_string());
+        self.commit_change(Vec::new(), &[id.to_string()])?;
+        Ok(true)
     }
 
     /// Re-reads the whole corpus and brings the index in line with it (changed, new and
@@ -728,6 +799,16 @@ impl std::ops::Deref for IndexRef {
     fn deref(&self) -> &MaterialIndex {
         &self.0.index
     }
+}
+
+/// Returns the ids of the corrections collection and the retired list (corpus errors were
+/// reported by the load that preceded this; they leave the set empty here).
+fn shadowed_ids(corpus: &Corpus) -> std::collections::HashSet<String> {
+    let mut ids = corpus.retired().unwrap_or_default();
+    if let Ok(ms) = corpus.read_collection(crate::corpus::CORRECTIONS) {
+        ids.extend(ms.into_iter().map(|m| m.id));
+    }
+    ids
 }
 
 /// Returns the materials of `to` that are new or differ in `from`, and the ids of `from`

@@ -303,6 +303,9 @@ pub fn allowed_roles(method: &Method, path: &str) -> Option<&'static [Role]> {
             } else {
                 ANY
             }
+        } else if path.starts_with("/api/materials/") && method != Method::GET {
+            // Corrections and retirements (http/materials.rs).
+            &[Manager, Admin]
         } else if path.starts_with("/api/search")
             || path.starts_with("/api/materials")
             || method == Method::GET

@@ -14,6 +14,7 @@ pub mod guard;
 pub mod hooks;
 pub mod inquiries;
 pub mod jobs;
+pub mod materials;
 pub mod metrics;
 pub mod params;
 pub mod queue;
@@ -140,6 +141,7 @@ pub fn app(state: AppState) -> Router {
         .merge(jobs::router())
         .merge(admin::router())
         .merge(reindex::router())
+        .merge(materials::router())
         .merge(crate::web::router())
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(

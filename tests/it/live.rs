@@ -358,3 +358,145 @@ fn dictionary_edits_take_effect_without_a_restart() {
     // Unchanged user dictionary: no second rebuild.
     assert!(dicts.reload_dictionaries().rebuild_job.is_none());
 }
+
+async fn call(
+    state: &kotae::http::AppState,
+    method: &str,
+    uri: &str,
+    body: Option<&str>,
+) -> (u16, serde_json::Value) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let mut req = axum::http::Request::builder().method(method).uri(uri);
+    if body.is_some() {
+        req = req.header("content-type", "application/json");
+    }
+    let req = req
+        .body(axum::body::Body::from(body.unwrap_or("").to_string()))
+        .unwrap();
+    let resp = kotae::http::app(state.clone()).oneshot(req).await.unwrap();
+    let status = resp.status().as_u16();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn corrections_and_retirements_survive_a_recrawl_and_a_rebuild() {
+    let (_dir, engine) = crate::common::default_engine(true);
+    let state = kotae::http::AppState::new(engine.clone());
+    // A crawled page's FAQ (as the crawler or the webhook writes it).
+    let crawled = faq("c-1", "オオルリ手当の窓口は本庁舎3階です。");
+    engine
+        .upsert("crawl/www.example.lg.jp", vec![crawled.clone()])
+        .unwrap();
+    let id = engine
+        .materials()
+        .values()
+        .find(|m| m.source_id == "c-1")
+        .unwrap()
+        .id
+        .clone();
+    let uri = format!("/api/materials/{id}");
+
+    // Validation: bad JSON 400, an invalid material 422, another kind 409.
+    assert_eq!(call(&state, "PUT", &uri, Some("{")).await.0, 400);
+    let (s, v) = call(&state, "PUT", &uri, Some(r#"{"question": "q"}"#)).await;
+    assert_eq!(s, 422, "{v}");
+    assert_eq!(v["code"], "unprocessable_material");
+    let (s, v) = call(
+        &state,
+        "PUT",
+        &uri,
+        Some(r#"{"kind": "page", "title": "t", "body": "b"}"#),
+    )
+    .await;
+    assert_eq!((s, v["code"].as_str()), (409, Some("conflict")), "{v}");
+
+    // A correction: searchable at once, free text redacted.
+    let body = serde_json::json!({
+        "question": "オオルリ手当の窓口はどこですか",
+        "answer": "オオルリ手当の窓口は別館1階に移りました。担当 山田太郎様 090-1234-5678",
+    });
+    let (s, v) = call(&state, "PUT", &uri, Some(&body.to_string())).await;
+    assert_eq!(s, 200, "{v}");
+    let answer = v["answer"].as_str().unwrap();
+    assert!(
+        !answer.contains("090-1234-5678") && answer.contains("別館1階"),
+        "{answer}"
+    );
+    let stored = engine.get(&id).unwrap();
+    assert!(stored.answer.as_deref().unwrap().contains("別館1階"));
+    assert_eq!(hits(&engine, "オオルリ手当 別館"), "c-1");
+
+    // The crawler writes its old version again, and a rebuild runs: the correction stays.
+    engine
+        .upsert("crawl/www.example.lg.jp", vec![crawled.clone()])
+        .unwrap();
+    assert!(
+        engine
+            .get(&id)
+            .unwrap()
+            .answer
+            .as_deref()
+            .unwrap()
+            .contains("別館1階")
+    );
+    engine.rebuild(|_, _| {}).unwrap();
+    assert!(
+        engine
+            .get(&id)
+            .unwrap()
+            .answer
+            .as_deref()
+            .unwrap()
+            .contains("別館1階")
+    );
+
+    // A new id from an integrator: 201.
+    let (s, v) = call(
+        &state,
+        "PUT",
+        "/api/materials/api-0001",
+        Some(r#"{"kind": "faq", "question": "ルリビタキ給付の申請先は", "answer": "ルリビタキ給付は市民課へ。"}"#),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(hits(&engine, "ルリビタキ給付"), "api-0001");
+
+    // Retirement: gone at once, and after a recrawl and a rebuild.
+    let (s, v) = call(&state, "DELETE", &uri, None).await;
+    assert_eq!((s, v["retired"].as_bool()), (200, Some(true)), "{v}");
+    assert!(engine.get(&id).is_none());
+    engine
+        .upsert("crawl/www.example.lg.jp", vec![crawled])
+        .unwrap();
+    assert!(
+        engine.get(&id).is_none(),
+        "a recrawl does not bring it back"
+    );
+    engine.rebuild(|_, _| {}).unwrap();
+    assert!(engine.get(&id).is_none(), "nor a rebuild");
+    assert_ne!(hits(&engine, "オオルリ手当"), "c-1");
+    assert_eq!(call(&state, "DELETE", &uri, None).await.0, 404);
+
+    // Reindex through the API: a job, followed to its end; the status shows it.
+    let (s, v) = call(&state, "POST", "/api/admin/reindex", Some("{}")).await;
+    assert_eq!(s, 202, "{v}");
+    let job = v["job_id"].as_str().unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (s, j) = call(&state, "GET", &format!("/api/jobs/{job}"), None).await;
+        assert_eq!(s, 200, "{j}");
+        if j["status"] != "running" {
+            assert_eq!(j["status"], "done", "{j}");
+            break;
+        }
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (_, st) = call(&state, "GET", "/api/status", None).await;
+    assert_eq!(st["index"]["generation"], 3, "{st}");
+    assert_eq!(st["rebuild"]["id"], job.as_str(), "{st}");
+    assert!(st["search_queue"]["workers"].as_u64().unwrap() >= 1, "{st}");
+    assert_eq!(hits(&engine, "ルリビタキ給付"), "api-0001");
+}
