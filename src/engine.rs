@@ -138,6 +138,8 @@ pub struct Engine {
     in_memory: bool,
     read_only: bool,
     rebuild: std::sync::Mutex<Option<RebuildStatus>>,
+    /// Held for a whole rebuild: one builds the next generation at a time.
+    rebuilding: std::sync::Mutex<()>,
     /// Ids with a correction or retired: changes to other collections leave them alone.
     shadowed: RwLock<std::collections::HashSet<String>>,
     /// A temporary data directory removed on drop (see [`Engine::ephemeral`]).
@@ -252,6 +254,7 @@ impl Engine {
             in_memory: opts.in_memory,
             read_only: ro,
             rebuild: std::sync::Mutex::new(None),
+            rebuilding: std::sync::Mutex::new(()),
             shadowed: RwLock::new(shadowed),
             cleanup: None,
         }
@@ -274,8 +277,13 @@ impl Engine {
         let materials = corpus.load_all()?;
         let fp_hex = hex::encode(fingerprint(&materials));
         let fresh = std::fs::read_to_string(dir.join(MANIFEST)).ok().as_deref() == Some(&*fp_hex);
+        // A generation retired between reading CURRENT and opening it (a server swapping
+        // in a rebuild) falls back to the in-memory index too.
         let on_disk = if fresh && !opts.in_memory {
-            MaterialIndex::open_read_only(&dir, analyzer.clone())?
+            MaterialIndex::open_read_only(&dir, analyzer.clone()).unwrap_or_else(|e| {
+                tracing::info!(error = %e, "cannot open the on-disk index read-only");
+                None
+            })
         } else {
             None
         };
@@ -660,6 +668,7 @@ impl Engine {
         if self.read_only {
             return Err(IndexError::ReadOnly.into());
         }
+        let _one = self.rebuilding.lock().unwrap_or_else(|e| e.into_inner());
         let old = self.live();
         let analyzer = analyzer.unwrap_or_else(|| old.analyzer.clone());
         let root = self.data_dir.join("index");

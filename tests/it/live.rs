@@ -500,3 +500,41 @@ async fn corrections_and_retirements_survive_a_recrawl_and_a_rebuild() {
     assert!(st["search_queue"]["workers"].as_u64().unwrap() >= 1, "{st}");
     assert_eq!(hits(&engine, "ルリビタキ給付"), "api-0001");
 }
+
+#[test]
+fn the_dictionary_watcher_applies_an_edit_and_reports_a_broken_file() {
+    let dir = tempfile::tempdir().unwrap();
+    crate::common::copy_dir(
+        &crate::common::repo().join("corpus"),
+        &dir.path().join("corpus"),
+    );
+    let analyzer = Arc::new(kotae::analysis::Analyzer::builtin().unwrap());
+    let engine = Arc::new(Engine::open_with(&EngineOptions::new(dir.path()), analyzer).unwrap());
+    engine
+        .upsert("live", vec![faq("w-1", "ホオジロ基金の案内です。")])
+        .unwrap();
+    let dicts = Arc::new(kotae::dictionaries::Dictionaries::new(engine.clone()));
+    let _w = kotae::dictionaries::watch(dicts.clone()).unwrap();
+    let wait = |what: &str, ok: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !ok() {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let syn = dir.path().join("dictionaries/synonyms.txt");
+    assert_ne!(hits(&engine, "カワラヒワ"), "w-1");
+    std::fs::write(&syn, "カワラヒワ,ホオジロ基金\n").unwrap();
+    wait("the synonym edit", &|| hits(&engine, "カワラヒワ") == "w-1");
+    // A file that is not UTF-8 cannot be read: the table in use stays, the error is shown.
+    std::fs::write(&syn, b"\xff\xfe\xfa broken\n").unwrap();
+    wait("the error report", &|| {
+        dicts
+            .errors()
+            .iter()
+            .any(|e| e.file == "synonyms.txt" && e.line == 0)
+    });
+    assert_eq!(hits(&engine, "カワラヒワ"), "w-1", "the old table stays");
+    std::fs::write(&syn, "カワラヒワ,ホオジロ基金\n").unwrap();
+    wait("the fix", &|| dicts.errors().is_empty());
+}
