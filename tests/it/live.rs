@@ -33,7 +33,15 @@ fn kotae_cmd(data: &Path) -> std::process::Command {
 /// Starts `kotae serve` on an ephemeral port with an admin token configured; returns it and
 /// its address from the control file.
 fn start_server(data: &Path) -> (Server, String) {
-    let child = kotae_cmd(data)
+    start_server_with(data, None)
+}
+
+fn start_server_with(data: &Path, cms_secret: Option<&str>) -> (Server, String) {
+    let mut cmd = kotae_cmd(data);
+    if let Some(s) = cms_secret {
+        cmd.env("KOTAE_CMS_SECRET", s);
+    }
+    let child = cmd
         .args(["serve", "--addr", "127.0.0.1:0"])
         .env("KOTAE_TOKENS", format!("admin:{ADMIN}"))
         .stdout(std::process::Stdio::null())
@@ -537,4 +545,93 @@ fn the_dictionary_watcher_applies_an_edit_and_reports_a_broken_file() {
     assert_eq!(hits(&engine, "カワラヒワ"), "w-1", "the old table stays");
     std::fs::write(&syn, "カワラヒワ,ホオジロ基金\n").unwrap();
     wait("the fix", &|| dicts.errors().is_empty());
+}
+
+/// A site on 127.0.0.1: `/a.html` answers after `delay`, its text from `text`.
+async fn site(text: Arc<std::sync::Mutex<String>>, delay: Duration) -> String {
+    use axum::response::IntoResponse;
+    let app = axum::Router::new().route(
+        "/a.html",
+        axum::routing::get(move || {
+            let text = text.clone();
+            async move {
+                tokio::time::sleep(delay).await;
+                let t = text.lock().unwrap().clone();
+                (
+                    [("content-type", "text/html; charset=utf-8")],
+                    format!("<html><head><title>{t}</title></head><body><main><h1>{t}</h1><p>{t}の受付は市役所で行います。</p></main></body></html>"),
+                )
+                    .into_response()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crawl_beside_the_server_is_indexed_by_it_and_keeps_a_webhook_change() {
+    const SECRET: &str = "live-cms-secret-0123456789";
+    let data = tempfile::tempdir().unwrap();
+    crate::common::copy_dir(
+        &crate::common::repo().join("corpus"),
+        &data.path().join("corpus"),
+    );
+    let text = Arc::new(std::sync::Mutex::new("シジュウカラ助成".to_string()));
+    let base = site(text.clone(), Duration::from_secs(3)).await;
+    let (_server, addr) = start_server_with(data.path(), Some(SECRET));
+    let crawl = |data: PathBuf, seed: String| {
+        tokio::task::spawn_blocking(move || {
+            run(kotae_cmd(&data).args(["crawl", "--seed", &seed, "--delay-ms", "0"]))
+        })
+    };
+    // While the crawl waits for the slow page, the CMS approves another page of the same
+    // host (inline HTML): the webhook job writes the same host collection in the server.
+    let crawling = crawl(data.path().to_path_buf(), format!("{base}/a.html"));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let delivery = serde_json::json!({
+        "delivery_id": "live-1", "event": "approved", "approved_at": "2026-12-01T10:15:00+09:00",
+        "pages": [{"url": format!("{base}/b.html"), "html": "<html><head><title>メジロ講座</title></head><body><main><h1>メジロ講座</h1><p>メジロ講座の申込みは公民館で受け付けます。</p></main></body></html>"}]});
+    let body = delivery.to_string();
+    let ts = chrono::Utc::now().timestamp().to_string();
+    let sig = kotae::hooks::sign(SECRET.as_bytes(), &ts, body.as_bytes());
+    let resp = reqwest::Client::new()
+        .post(format!("http://{addr}/api/hooks/cms"))
+        .header("content-type", "application/json")
+        .header("X-Kotae-Timestamp", &ts)
+        .header("X-Kotae-Signature", sig)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 202);
+    let job: serde_json::Value = serde_json::from_str(&resp.text().await.unwrap()).unwrap();
+    let id = job["job_id"].as_str().unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let j = get(&addr, &format!("/api/jobs/{id}")).await;
+        if j["status"] == "done" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{j}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(top_url(&addr, "メジロ講座").await, format!("{base}/b.html"));
+    let (ok, out) = crawling.await.unwrap();
+    assert!(ok, "{out}");
+    assert!(out.contains("running server"), "{out}");
+    // The crawled page is searchable in the server when the command returns, and the
+    // webhook's page is still there (the crawl wrote only what it changed).
+    assert_eq!(
+        top_url(&addr, "シジュウカラ助成").await,
+        format!("{base}/a.html")
+    );
+    assert_eq!(top_url(&addr, "メジロ講座").await, format!("{base}/b.html"));
+}
+
+async fn top_url(addr: &str, q: &str) -> String {
+    let v = get(addr, &format!("/api/search?q={}", urlencode(q))).await;
+    v["hits"][0]["url"].as_str().unwrap_or_default().to_string()
 }
