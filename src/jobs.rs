@@ -347,6 +347,7 @@ impl JobWorker {
         let policy = FetchPolicy {
             max_redirects: 5,
             max_body_bytes: self.opts.max_body_bytes,
+            pdf_max_bytes: None,
             timeout_ms: self.opts.timeout_ms,
             follow: Arc::new(move |u: &url::Url| u.host_str().map(str::to_string) == host),
         };

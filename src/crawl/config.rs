@@ -8,6 +8,10 @@
 //! timeout_ms = 15000
 //! max_body_bytes = 10485760
 //! recrawl_interval_secs = 86400
+//! pdf = true                      # index linked PDFs through poppler's pdftotext
+//! pdftotext = "pdftotext"         # program name on PATH, or a path
+//! pdf_timeout_ms = 30000          # the pdftotext child is killed after this long
+//! pdf_max_bytes = 20971520        # larger PDFs are skipped (body over the limit)
 //!
 //! [[crawl.source]]
 //! seeds = ["https://www.pref.example.jp/"]
@@ -56,6 +60,17 @@ pub struct CrawlConfig {
     pub checkpoint_min_interval_ms: u64,
     /// Obey robots.txt (on by default; turn off only for your own sites).
     pub respect_robots: bool,
+    /// Fetch linked PDFs and index their text as `page` materials (needs `pdftotext`, from
+    /// poppler-utils; without it the crawl warns and records PDFs as skipped).
+    pub pdf: bool,
+    /// The `pdftotext` program: a name looked up on `PATH`, or a path.
+    pub pdftotext: String,
+    /// A `pdftotext` run longer than this is killed and the PDF recorded as unreadable, in
+    /// milliseconds.
+    pub pdf_timeout_ms: u64,
+    /// Larger PDFs are skipped (`body over max_body_bytes` in the report), in bytes. Their
+    /// text is kept up to `max_body_bytes` (and under the 4 MiB material limit).
+    pub pdf_max_bytes: u64,
     /// The sites to crawl.
     #[serde(rename = "source")]
     pub sources: Vec<SourceConfig>,
@@ -76,6 +91,10 @@ impl Default for CrawlConfig {
             checkpoint_pages: 50,
             checkpoint_min_interval_ms: 2000,
             respect_robots: true,
+            pdf: true,
+            pdftotext: "pdftotext".into(),
+            pdf_timeout_ms: 30_000,
+            pdf_max_bytes: 20 * 1024 * 1024,
             sources: Vec::new(),
         }
     }
@@ -106,6 +125,19 @@ pub struct SourceConfig {
 }
 
 impl CrawlConfig {
+    /// The `pdftotext` settings, when PDFs are to be indexed.
+    pub fn pdf_tool(&self) -> Option<crate::extract::pdf::PdfTool> {
+        self.pdf.then(|| crate::extract::pdf::PdfTool {
+            program: self.pdftotext.clone().into(),
+            timeout: std::time::Duration::from_millis(self.pdf_timeout_ms.max(1)),
+            // A material's text fields are limited (`MAX_MATERIAL_BYTES`); keep room for the
+            // title.
+            max_text_bytes: usize::try_from(self.max_body_bytes)
+                .unwrap_or(usize::MAX)
+                .min(crate::material::MAX_MATERIAL_BYTES - 64 * 1024),
+        })
+    }
+
     /// Reads the `[crawl]` table of a configuration file.
     ///
     /// # Errors

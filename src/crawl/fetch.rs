@@ -104,6 +104,11 @@ pub enum SkipReason {
     NotHtml(Option<String>),
     /// The page could not be extracted.
     ExtractionFailed(String),
+    /// A PDF whose text could not be read (damaged, encrypted, a scan without text, the
+    /// `pdftotext` child timed out): a failure of that document.
+    PdfUnreadable(String),
+    /// A PDF not fetched because `pdftotext` is not available (or PDFs are turned off).
+    PdfSkipped,
 }
 
 impl SkipReason {
@@ -144,6 +149,8 @@ impl std::fmt::Display for SkipReason {
             SkipReason::NotHtml(Some(ct)) => write!(f, "not html: {ct}"),
             SkipReason::NotHtml(None) => f.write_str("not html: no content type"),
             SkipReason::ExtractionFailed(e) => write!(f, "extraction failed: {e}"),
+            SkipReason::PdfUnreadable(e) => write!(f, "pdf unreadable: {e}"),
+            SkipReason::PdfSkipped => f.write_str("pdf skipped: pdftotext not available"),
         }
     }
 }
@@ -154,6 +161,9 @@ pub struct FetchPolicy {
     pub max_redirects: usize,
     /// Larger bodies are skipped, in bytes.
     pub max_body_bytes: u64,
+    /// When set, a PDF response is read (up to this many bytes) instead of being skipped as
+    /// not HTML.
+    pub pdf_max_bytes: Option<u64>,
     /// Hard limit for one hop (headers and body), in milliseconds.
     pub timeout_ms: u64,
     /// Whether a redirect target may be followed within this fetch (same host, in scope,
@@ -204,6 +214,7 @@ pub async fn fetch(client: &Client, url: &Url, cond: &Validators, policy: &Fetch
                     &no_validators
                 },
                 policy.max_body_bytes,
+                policy.pdf_max_bytes,
             ),
         )
         .await;
@@ -255,7 +266,21 @@ fn skipped(reason: SkipReason) -> Hop {
     Hop::Done(Outcome::Skipped { reason })
 }
 
-async fn one(client: &Client, url: &Url, cond: &Validators, max_body_bytes: u64) -> Hop {
+/// Whether a `Content-Type` value is PDF.
+pub fn is_pdf(content_type: Option<&str>, body: &[u8]) -> bool {
+    match content_type {
+        Some(ct) => ct.to_ascii_lowercase().contains("application/pdf"),
+        None => body.starts_with(b"%PDF-"),
+    }
+}
+
+async fn one(
+    client: &Client,
+    url: &Url,
+    cond: &Validators,
+    max_body_bytes: u64,
+    pdf_max_bytes: Option<u64>,
+) -> Hop {
     let mut req = client.get(url.clone());
     if let Some(e) = &cond.etag {
         req = req.header(header::IF_NONE_MATCH, e);
@@ -298,12 +323,20 @@ async fn one(client: &Client, url: &Url, cond: &Validators, max_body_bytes: u64)
         s => return skipped(SkipReason::Http(s)),
     }
     let headers = Headers::from(resp.headers());
+    let pdf = pdf_max_bytes.filter(|_| {
+        headers
+            .content_type
+            .as_deref()
+            .is_some_and(|ct| is_pdf(Some(ct), &[]))
+    });
+    let max_body_bytes = pdf.unwrap_or(max_body_bytes);
     if let Some(len) = resp.content_length()
         && len > max_body_bytes
     {
         return skipped(SkipReason::BodyTooLarge);
     }
     if let Some(ct) = &headers.content_type
+        && pdf.is_none()
         && !crate::extract::is_html(Some(ct), &[])
     {
         return skipped(SkipReason::NotHtml(Some(
@@ -324,7 +357,10 @@ async fn one(client: &Client, url: &Url, cond: &Validators, max_body_bytes: u64)
             Err(e) => return skipped(SkipReason::BodyReadFailed(e.to_string())),
         }
     }
-    if headers.content_type.is_none() && !crate::extract::is_html(None, &body) {
+    if headers.content_type.is_none()
+        && !crate::extract::is_html(None, &body)
+        && !(pdf_max_bytes.is_some() && is_pdf(None, &body))
+    {
         return skipped(SkipReason::NotHtml(None));
     }
     Hop::Done(Outcome::Ok {
@@ -345,6 +381,7 @@ pub async fn fetch_text(
     let policy = FetchPolicy {
         max_redirects: 5,
         max_body_bytes,
+        pdf_max_bytes: None,
         timeout_ms,
         follow: Arc::new(|_| true),
     };

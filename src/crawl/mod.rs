@@ -39,6 +39,7 @@ use tokio::task::JoinSet;
 use tracing::{debug, info, warn};
 
 use crate::corpus::{Corpus, CorpusError};
+use crate::extract::pdf::PdfTool;
 pub use config::{CrawlConfig, Scope, SourceConfig};
 use fetch::{FetchPolicy, Outcome, SkipReason, Validators};
 use frontier::Frontier;
@@ -111,8 +112,40 @@ pub struct CrawlReport {
     pub failed: usize,
     /// Reasons of failures and skips, with counts.
     pub reasons: BTreeMap<String, usize>,
-    /// Linked documents (PDF, Office) known but not indexed.
+    /// Linked documents (Office files, and PDFs when `pdftotext` is missing or PDFs are
+    /// off) known but not indexed.
     pub documents: usize,
+    /// PDFs whose text was indexed (among `indexed_pages`).
+    pub pdfs: usize,
+}
+
+/// Whether linked PDFs are fetched and indexed in this run.
+enum PdfMode {
+    /// `[crawl] pdf = false`: PDFs are recorded as documents.
+    Off,
+    /// `pdftotext` could not be started: PDFs are recorded as documents and as skipped.
+    Missing,
+    /// PDFs are fetched and their text indexed.
+    On(Arc<PdfTool>),
+}
+
+impl PdfMode {
+    /// Probes `pdftotext` once per run; warns when it is configured but missing.
+    fn from_config(cfg: &CrawlConfig) -> Self {
+        let Some(tool) = cfg.pdf_tool() else {
+            return PdfMode::Off;
+        };
+        match tool.probe() {
+            Ok(version) => {
+                debug!(version = %version, "pdftotext");
+                PdfMode::On(Arc::new(tool))
+            }
+            Err(e) => {
+                warn!(error = %e, "linked PDFs are not indexed (install poppler-utils, or set [crawl] pdftotext or pdf = false): they are recorded as skipped");
+                PdfMode::Missing
+            }
+        }
+    }
 }
 
 /// Options of one crawl run besides the configuration.
@@ -152,11 +185,12 @@ pub async fn run(cfg: &CrawlConfig, opts: &RunOptions) -> Result<CrawlReport, Cr
     let client = fetch::client(&cfg.user_agent, cfg.timeout_ms).map_err(CrawlError::Client)?;
     let corpus = Corpus::open(opts.data_dir.join("corpus"))?;
     let mut report = CrawlReport::default();
+    let pdf = Arc::new(PdfMode::from_config(cfg));
     for src in &cfg.sources {
         if opts.cancel.load(Ordering::Relaxed) {
             break;
         }
-        let mut c = Crawler::new(cfg, src, &client, &corpus, opts)?;
+        let mut c = Crawler::new(cfg, src, &client, &corpus, opts, pdf.clone())?;
         c.run(&mut report).await?;
     }
     opts.progress.finish_and_clear();
@@ -179,6 +213,9 @@ struct Crawler<'a> {
     cancel: Arc<AtomicBool>,
     hosts: HashMap<String, Host>,
     frontier: Frontier,
+    pdf: Arc<PdfMode>,
+    /// Link text of PDFs seen in this run (a PDF's title of last resort).
+    pdf_labels: HashMap<String, String>,
     max_pages: usize,
     started: usize,
     since_checkpoint: usize,
@@ -193,6 +230,7 @@ impl<'a> Crawler<'a> {
         client: &'a reqwest::Client,
         corpus: &'a Corpus,
         opts: &RunOptions,
+        pdf: Arc<PdfMode>,
     ) -> Result<Self, CrawlError> {
         let scope = Arc::new(Scope::new(src)?);
         let max_depth = src.max_depth.unwrap_or(cfg.max_depth);
@@ -200,6 +238,8 @@ impl<'a> Crawler<'a> {
             cfg,
             src,
             frontier: Frontier::new(scope.clone(), max_depth),
+            pdf,
+            pdf_labels: HashMap::new(),
             scope,
             client,
             corpus,
@@ -450,9 +490,15 @@ impl<'a> Crawler<'a> {
         let robots = host.robots.clone();
         let scope = self.scope.clone();
         let seen = self.frontier.seen();
+        let pdf = match self.pdf.as_ref() {
+            PdfMode::On(tool) => Some(tool.clone()),
+            _ => None,
+        };
+        let label = self.pdf_labels.get(u.as_str()).cloned();
         let policy = FetchPolicy {
             max_redirects: self.cfg.max_redirects,
             max_body_bytes: self.cfg.max_body_bytes,
+            pdf_max_bytes: pdf.as_ref().map(|_| self.cfg.pdf_max_bytes),
             timeout_ms: self.cfg.timeout_ms,
             // Follow in place only to URLs not seen yet in this run (else the crawler
             // records the alias and fetches the target once, from the frontier).
@@ -469,12 +515,13 @@ impl<'a> Crawler<'a> {
             let o = fetch::fetch(&client, &u, &cond, &policy).await;
             if matches!(o, Outcome::Ok { .. }) {
                 let joined = tokio::task::spawn_blocking(move || {
-                    let parsed = parse_page(&o);
+                    let parsed = parse_page(&o, pdf.as_deref(), label.as_deref());
                     (o, parsed)
                 })
                 .await;
                 match joined {
-                    Ok((o, parsed)) => (u, depth, o, parsed),
+                    Ok((o, Ok(parsed))) => (u, depth, o, parsed),
+                    Ok((_, Err(reason))) => (u, depth, Outcome::Skipped { reason }, None),
                     Err(e) => {
                         let reason = SkipReason::ExtractionFailed(e.to_string());
                         (u, depth, Outcome::Skipped { reason }, None)

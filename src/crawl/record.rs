@@ -6,12 +6,13 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use tracing::{debug, info, warn};
 
-use super::fetch::{self, Outcome};
+use super::PdfMode;
+use super::fetch::{self, Outcome, SkipReason};
 use super::host::listed_elsewhere;
 use super::state::{Note, PageState, PageStatus};
 use super::url::{host_key, normalize};
 use super::{CrawlReport, Crawler, Url};
-use crate::extract::{self, PageInput};
+use crate::extract::{self, PageInput, pdf::PdfTool};
 
 /// A page body extracted off the crawl loop (extraction is CPU work: it runs on the
 /// blocking pool, in parallel with other fetches).
@@ -19,18 +20,28 @@ pub(super) struct Parsed {
     extracted: extract::Extracted,
     digest: String,
     fetched_at: DateTime<Utc>,
+    pdf: bool,
 }
 
 pub(super) type Fetched = (Url, u32, Outcome, Option<Parsed>);
 
-pub(super) fn parse_page(outcome: &Outcome) -> Option<Parsed> {
+/// Extracts a fetched body: a PDF through `pdf` (with `label`, the text of a link to it),
+/// anything else as HTML. `Ok(None)` when the outcome has no body.
+///
+/// # Errors
+/// [`SkipReason::PdfUnreadable`] when a PDF gives no text.
+pub(super) fn parse_page(
+    outcome: &Outcome,
+    pdf: Option<&PdfTool>,
+    label: Option<&str>,
+) -> Result<Option<Parsed>, SkipReason> {
     let Outcome::Ok {
         final_url,
         headers,
         body,
     } = outcome
     else {
-        return None;
+        return Ok(None);
     };
     let fetched_at = Utc::now();
     let input = PageInput {
@@ -41,11 +52,18 @@ pub(super) fn parse_page(outcome: &Outcome) -> Option<Parsed> {
         x_robots_tag: headers.x_robots_tag.as_deref(),
         fetched_at: fetched_at.fixed_offset(),
     };
-    Some(Parsed {
-        extracted: extract::extract(&input),
+    let is_pdf = fetch::is_pdf(headers.content_type.as_deref(), body);
+    let extracted = match pdf {
+        Some(tool) if is_pdf => extract::pdf::extract_pdf(&input, tool, label)
+            .map_err(|e| SkipReason::PdfUnreadable(e.to_string()))?,
+        _ => extract::extract(&input),
+    };
+    Ok(Some(Parsed {
+        extracted,
         digest: hash(body),
         fetched_at,
-    })
+        pdf: is_pdf && pdf.is_some(),
+    }))
 }
 
 fn hash(body: &[u8]) -> String {
@@ -184,6 +202,7 @@ impl Crawler<'_> {
             extracted: ex,
             digest,
             fetched_at,
+            pdf,
         } = parsed;
         let links: Vec<Url> = ex
             .links
@@ -218,11 +237,27 @@ impl Crawler<'_> {
         let Some(h) = self.hosts.get_mut(&key) else {
             return;
         };
-        for d in &ex.documents {
+        // PDFs are fetched like pages when pdftotext is there; other documents are recorded.
+        let mut pdf_links = Vec::new();
+        for (i, d) in ex.documents.iter().enumerate() {
+            let is_pdf = extract::extension(d).as_deref() == Some("pdf");
+            if is_pdf && matches!(*self.pdf, PdfMode::On(_)) {
+                let d = normalize(d);
+                if let Some(label) = ex.document_labels.get(i).filter(|l| !l.is_empty()) {
+                    self.pdf_labels
+                        .entry(d.to_string())
+                        .or_insert_with(|| label.clone());
+                }
+                pdf_links.push(d);
+                continue;
+            }
             h.state
                 .documents
                 .entry(d.to_string())
                 .or_insert_with(|| url.to_string());
+            if is_pdf && matches!(*self.pdf, PdfMode::Missing) {
+                pdf_links.push(normalize(d));
+            }
         }
         report.documents = report.documents.max(h.state.documents.len());
         let (old_ids, old_hash) = h
@@ -254,6 +289,7 @@ impl Crawler<'_> {
             }
             h.hashes.insert(digest.clone(), url.to_string());
             report.indexed_pages += 1;
+            report.pdfs += usize::from(pdf);
         }
         for id in old_ids {
             if !new_ids.contains(&id)
@@ -285,6 +321,15 @@ impl Crawler<'_> {
         if !ex.nofollow {
             for l in links {
                 self.enqueue(l, depth + 1);
+            }
+            for d in pdf_links {
+                if matches!(*self.pdf, PdfMode::On(_)) {
+                    self.enqueue(d, depth + 1);
+                } else if self.frontier.mark_seen(&d) {
+                    // Once per run and URL: counted under its reason, noted in the state.
+                    let reason = SkipReason::PdfSkipped.to_string();
+                    self.note(&host_key(&d), &d, &reason, None, report);
+                }
             }
         }
         if let Some(c) = canonical {

@@ -483,7 +483,12 @@ fn from_dl(dl: ElementRef<'_>, fallback: Option<&str>) -> Vec<Contact> {
                 t
             })
             .collect();
-        pairs.push((render_clean(dt), values));
+        let label = render_clean(dt);
+        // A question is an FAQ entry, not a unit (its answer may name a phone number).
+        if super::faq::is_question_like(&label) {
+            continue;
+        }
+        pairs.push((label, values));
     }
     if pairs.is_empty() {
         return vec![];

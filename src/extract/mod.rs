@@ -10,7 +10,9 @@
 pub mod blocks;
 pub mod charset;
 pub mod contact;
+pub mod contact_block;
 pub mod faq;
+pub mod pdf;
 pub mod phone;
 pub mod phonebook;
 pub mod text;
@@ -65,8 +67,10 @@ pub struct Extracted {
     pub nofollow: bool,
     /// Absolute http(s) links to pages (fragments dropped, `rel="nofollow"` links left out).
     pub links: Vec<Url>,
-    /// Links to documents (PDF, Office files), recorded but not extracted.
+    /// Links to documents (PDF, Office files): not pages, the crawler fetches the PDFs.
     pub documents: Vec<Url>,
+    /// The link text of each of `documents` (same order), a PDF's title of last resort.
+    pub document_labels: Vec<String>,
     /// The responsible department from the 「このページの作成所属」/「お問い合わせ先」 block.
     pub department: Option<String>,
     /// The 更新日 shown on the page, if any.
@@ -181,7 +185,10 @@ pub fn extract(input: &PageInput<'_>) -> Extracted {
             "script" | "style" | "noscript" | "template"
         )
     });
-    let fallback_department = find_department(&full_text);
+    // A `【お問い合わせ】。部署。電話…` block written into the text (localgovFAQ style).
+    let text_block = contact_block::parse_contact_block(&full_text);
+    let fallback_department = find_department(&full_text)
+        .or_else(|| text_block.as_ref().and_then(|c| c.department.clone()));
     let page_contacts = phonebook::page_contacts(root, body_el, fallback_department.as_deref());
     out.department = page_contacts.department.clone().or(fallback_department);
     out.page_updated = find_updated(&full_text);
@@ -213,8 +220,17 @@ pub fn extract(input: &PageInput<'_>) -> Extracted {
     let faq_page = faq::is_faq_title(&out.title);
     let faqs = faq::extract_faqs(root, faq_page);
     out.faq_count = faqs.len();
+    // Contact blocks of FAQ answers (and of the page text), in order.
+    let mut blocks: Vec<Contact> = Vec::new();
     for (i, p) in faqs.into_iter().enumerate() {
         let mut m = base_material(MaterialKind::Faq, format!("faq-{}", i + 1));
+        // An answer's own 【お問い合わせ】 block names the desk that answers it.
+        if let Some(c) = contact_block::parse_contact_block(&p.answer) {
+            if c.department.is_some() {
+                m.department = c.department.clone();
+            }
+            blocks.push(c);
+        }
         m.question = Some(p.question);
         m.answer = Some(p.answer);
         if !out.title.is_empty() {
@@ -234,6 +250,23 @@ pub fn extract(input: &PageInput<'_>) -> Extracted {
     // it writes: one material per site and number (`{origin}#contact-{digits}`), which every
     // such page lists.
     let mut site_wide: Vec<Option<String>> = vec![None; contacts.len()];
+    // A 【お問い合わせ】 block's desk is the same on every page that names it: one site-wide
+    // material per number, unless a row above gives the number. Read before the
+    // phone-anchored rows, which would name the same desk with less (no department).
+    blocks.extend(text_block);
+    for c in blocks {
+        let Some(h) = phone::find_phones(c.phone.as_deref().unwrap_or_default())
+            .into_iter()
+            .next()
+        else {
+            continue;
+        };
+        if listed.contains(&h.digits) || gives_number(&contacts, &h.digits) {
+            continue;
+        }
+        site_wide.push(Some(h.digits));
+        contacts.push(c);
+    }
     for (c, in_block) in page_contacts
         .contacts
         .into_iter()
@@ -245,7 +278,7 @@ pub fn extract(input: &PageInput<'_>) -> Extracted {
         else {
             continue;
         };
-        if listed.contains(&h.digits) {
+        if listed.contains(&h.digits) || gives_number(&contacts, &h.digits) {
             continue;
         }
         site_wide.push(in_block.then_some(h.digits));
@@ -278,6 +311,15 @@ pub fn extract(input: &PageInput<'_>) -> Extracted {
     out
 }
 
+/// Whether one of `contacts` has the phone number `digits`.
+fn gives_number(contacts: &[Contact], digits: &str) -> bool {
+    contacts
+        .iter()
+        .filter_map(|k| k.phone.as_deref())
+        .flat_map(phone::find_phones)
+        .any(|k| k.digits == digits)
+}
+
 fn contact_title(c: &Contact) -> String {
     [c.department.as_deref(), c.group.as_deref()]
         .into_iter()
@@ -308,7 +350,12 @@ fn collect_links(doc: &Html, base: &Url, out: &mut Extracted) {
             continue;
         }
         match extension(&u) {
-            Some(e) if DOCUMENT_EXTENSIONS.contains(&e.as_str()) => out.documents.push(u),
+            Some(e) if DOCUMENT_EXTENSIONS.contains(&e.as_str()) => {
+                out.documents.push(u);
+                let label = a.text().collect::<Vec<_>>().join(" ");
+                out.document_labels
+                    .push(label.split_whitespace().collect::<Vec<_>>().join(" "));
+            }
             Some(e) if MEDIA_EXTENSIONS.contains(&e.as_str()) => {}
             _ => out.links.push(u),
         }
@@ -640,6 +687,52 @@ mod tests {
             "https://www.pref.example.jp/dir/page.html#page"
         );
         assert_eq!(page.updated_at.to_rfc3339(), "2024-04-10T00:00:00+00:00");
+    }
+
+    #[test]
+    fn contact_blocks_written_into_answers_and_text_become_contacts() {
+        let html = "<html><head><title>ごみの出し方 よくある質問 | 例市</title></head><body><main>\
+            <h1>ごみの出し方 よくある質問</h1><dl>\
+            <dt>粗大ごみはどう出せばよいですか？</dt><dd>予約制です。【お問い合わせ】。経済環境局環境部。\
+            クリーンセンター。電話０６－６４０９－１５１２。</dd>\
+            <dt>粗大ごみの手数料はいくらですか？</dt><dd>品目で異なります。【お問い合わせ】。経済環境局環境部。\
+            クリーンセンター。電話０６－６４０９－１５１２。</dd>\
+            <dt>犬の登録はどこでできますか？</dt><dd>保健所です。【お問い合わせ】。健康福祉局。\
+            生活衛生課。電話06-4869-3015。</dd></dl></main></body></html>";
+        let url = Url::parse("https://www.city.example.jp/faq/gomi.html").unwrap();
+        let input = PageInput {
+            url: &url,
+            body: html.as_bytes(),
+            content_type: Some("text/html"),
+            last_modified: None,
+            x_robots_tag: None,
+            fetched_at: DateTime::parse_from_rfc3339("2024-05-01T00:00:00+09:00").unwrap(),
+        };
+        let ex = extract(&input);
+        let faqs: Vec<&Material> = ex
+            .materials
+            .iter()
+            .filter(|m| m.kind == MaterialKind::Faq)
+            .collect();
+        assert_eq!(faqs.len(), 3, "{:#?}", ex.materials);
+        assert_eq!(faqs[0].department.as_deref(), Some("経済環境局環境部"));
+        assert_eq!(faqs[2].department.as_deref(), Some("健康福祉局"));
+        // One site-wide contact per desk's number, however many answers name it.
+        let contacts: Vec<&Material> = ex
+            .materials
+            .iter()
+            .filter(|m| m.kind == MaterialKind::Contact)
+            .collect();
+        let ids: Vec<&str> = contacts.iter().map(|m| m.source_id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "https://www.city.example.jp/#contact-0664091512",
+                "https://www.city.example.jp/#contact-0648693015"
+            ],
+            "{contacts:#?}"
+        );
+        assert_eq!(contacts[0].title, "経済環境局環境部 クリーンセンター");
     }
 
     #[test]

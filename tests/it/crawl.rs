@@ -264,6 +264,8 @@ fn config(site: &Site) -> CrawlConfig {
         concurrency: 4,
         checkpoint_pages: 5,
         checkpoint_min_interval_ms: 0,
+        // PDFs recorded as documents, not fetched (the PDF path is tested in `pdf.rs`).
+        pdf: false,
         sources: vec![SourceConfig {
             seeds: vec![format!("{}/index.html", site.base)],
             ..Default::default()

@@ -9,6 +9,7 @@ mod guard;
 mod hooks;
 mod http;
 mod live;
+mod pdf;
 mod privacy;
 mod real;
 mod search;
