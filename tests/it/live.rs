@@ -291,10 +291,10 @@ fn wait_rebuild(engine: &Engine, id: &str) -> kotae::engine::RebuildStatus {
     }
 }
 
-#[test]
-fn dictionary_edits_take_effect_without_a_restart() {
-    // An analyzer of its own: a reload changes the engine's analyzer, and the shared test
-    // analyzer serves the other tests.
+/// The default corpus in a temporary data directory, with an analyzer of its own: a
+/// dictionary reload changes the engine's analyzer, and the shared test analyzer serves the
+/// other tests.
+fn engine_with_own_analyzer() -> (tempfile::TempDir, Arc<Engine>) {
     let dir = tempfile::tempdir().unwrap();
     crate::common::copy_dir(
         &crate::common::repo().join("corpus"),
@@ -302,6 +302,12 @@ fn dictionary_edits_take_effect_without_a_restart() {
     );
     let analyzer = Arc::new(kotae::analysis::Analyzer::builtin().unwrap());
     let engine = Arc::new(Engine::open_with(&EngineOptions::new(dir.path()), analyzer).unwrap());
+    (dir, engine)
+}
+
+#[test]
+fn dictionary_edits_take_effect_without_a_restart() {
+    let (dir, engine) = engine_with_own_analyzer();
     let dicts_dir = dir.path().join("dictionaries");
     std::fs::create_dir_all(&dicts_dir).unwrap();
     let dicts = kotae::dictionaries::Dictionaries::new(engine.clone());
@@ -511,13 +517,7 @@ async fn corrections_and_retirements_survive_a_recrawl_and_a_rebuild() {
 
 #[test]
 fn the_dictionary_watcher_applies_an_edit_and_reports_a_broken_file() {
-    let dir = tempfile::tempdir().unwrap();
-    crate::common::copy_dir(
-        &crate::common::repo().join("corpus"),
-        &dir.path().join("corpus"),
-    );
-    let analyzer = Arc::new(kotae::analysis::Analyzer::builtin().unwrap());
-    let engine = Arc::new(Engine::open_with(&EngineOptions::new(dir.path()), analyzer).unwrap());
+    let (dir, engine) = engine_with_own_analyzer();
     engine
         .upsert("live", vec![faq("w-1", "ホオジロ基金の案内です。")])
         .unwrap();
