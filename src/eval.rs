@@ -86,6 +86,48 @@ pub fn evaluate(run: &Run, qrels: &Qrels, k: usize) -> Metrics {
     m
 }
 
+/// One of the two fixed halves of a query set: weights are chosen on [`Half::Tune`] and
+/// reported on [`Half::Heldout`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Half {
+    /// The half weights are tuned on.
+    Tune,
+    /// The half that plays no part in any choice.
+    Heldout,
+}
+
+impl Half {
+    /// Parses `tune` or `heldout`.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for another name.
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "tune" => Ok(Self::Tune),
+            "heldout" => Ok(Self::Heldout),
+            _ => Err(Error::Invalid(format!(
+                "half must be `tune` or `heldout`, got {s:?}"
+            ))),
+        }
+    }
+}
+
+/// Returns the half query `id` belongs to: the low bit of the 64-bit FNV-1a hash of the id
+/// (Fowler, Noll & Vo), so the split is fixed, independent of the set's order and size, and
+/// about even (localgovFAQ: 374 tune / 375 held-out).
+pub fn half_of(id: &str) -> Half {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in id.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    if h & 1 == 0 {
+        Half::Tune
+    } else {
+        Half::Heldout
+    }
+}
+
 /// Reads a JSON object file `{id: text}` (localgovFAQ `queries.json` shape).
 ///
 /// # Errors
@@ -199,6 +241,29 @@ pub fn run_queries(
     Ok((evaluate(&run, qrels, k), run))
 }
 
+/// Counts the response-level match levels `[good, partial, none]` of `queries` (see
+/// [`crate::search::quality::MatchLevel`]): on answerable queries `none` should be rare, on
+/// unanswerable ones common.
+///
+/// # Errors
+/// As [`crate::engine::Engine::search`].
+pub fn match_levels(
+    engine: &crate::engine::Engine,
+    queries: &[(String, String)],
+) -> Result<[usize; 3]> {
+    use crate::search::quality::MatchLevel;
+    let mut n = [0usize; 3];
+    for (_, q) in queries {
+        let r = engine.search(&crate::search::SearchRequest::new(q.clone()))?;
+        n[match r.match_level {
+            MatchLevel::Good => 0,
+            MatchLevel::Partial => 1,
+            MatchLevel::None => 2,
+        }] += 1;
+    }
+    Ok(n)
+}
+
 /// Loads a localgovFAQ `corpus.json` into FAQ materials (source `localgovfaq`).
 ///
 /// # Errors
@@ -223,6 +288,8 @@ pub fn ablation_variants(base: RankingParams) -> Vec<(&'static str, RankingParam
                 use_bigram: false,
                 unigram_group_weight: 0.0,
                 use_synonyms: false,
+                reading_kana_weight: 0.0,
+                abbrev_weight: 0.0,
                 ..d
             },
         ),
@@ -232,6 +299,8 @@ pub fn ablation_variants(base: RankingParams) -> Vec<(&'static str, RankingParam
                 use_morph: false,
                 unigram_group_weight: 0.0,
                 use_synonyms: false,
+                reading_kana_weight: 0.0,
+                abbrev_weight: 0.0,
                 ..d
             },
         ),
@@ -246,6 +315,30 @@ pub fn ablation_variants(base: RankingParams) -> Vec<(&'static str, RankingParam
             "no synonyms",
             RankingParams {
                 use_synonyms: false,
+                ..d
+            },
+        ),
+        (
+            "no readings",
+            RankingParams {
+                reading_kana_weight: 0.0,
+                reading_weight: 0.0,
+                ..d
+            },
+        ),
+        (
+            "no abbreviations",
+            RankingParams {
+                abbrev_weight: 0.0,
+                ..d
+            },
+        ),
+        (
+            "neither readings nor abbreviations (kotae before issue 13)",
+            RankingParams {
+                reading_kana_weight: 0.0,
+                reading_weight: 0.0,
+                abbrev_weight: 0.0,
                 ..d
             },
         ),
@@ -317,11 +410,20 @@ mod tests {
     }
 
     #[test]
+    fn halves_split_about_evenly_and_stay_fixed() {
+        let ids: Vec<String> = (0..749).map(|i| i.to_string()).collect();
+        let tune = ids.iter().filter(|i| half_of(i) == Half::Tune).count();
+        assert!((300..450).contains(&tune), "{tune}");
+        assert_eq!(half_of("0"), half_of("0"));
+        assert!(Half::parse("other").is_err());
+    }
+
+    #[test]
     fn ablation_switches_one_choice_off_per_row() {
         let d = RankingParams::default();
         let v = ablation_variants(d);
         assert_eq!(v[0], ("kotae", d));
-        assert_eq!(v.len(), 6);
+        assert_eq!(v.len(), 9);
         for (name, p) in &v[1..] {
             assert_ne!(*p, d, "{name}");
         }

@@ -116,6 +116,14 @@ enum Command {
         /// Also evaluate each analysis choice switched off (ablation table).
         #[arg(long)]
         ablation: bool,
+        /// Evaluate one half of the queries only: `tune` or `heldout` (a fixed split by a
+        /// hash of the query id, see `kotae::eval::half_of`).
+        #[arg(long, value_parser = ["tune", "heldout"])]
+        half: Option<String>,
+        /// queries.json of questions the corpus cannot answer: also report the response-level
+        /// `match` (good / partial / none) on them and on the answerable queries.
+        #[arg(long)]
+        unanswerable: Option<PathBuf>,
         /// Override ranking weights, e.g. `title_morph=1.5,body_bigram=0.2` (fields of
         /// `search::RankingParams`).
         #[arg(long)]
@@ -413,29 +421,51 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             run,
             k,
             ablation,
+            half,
+            unanswerable,
             weights,
         } => {
             let w = match weights {
                 Some(spec) => RankingParams::parse_overrides(&spec)?,
                 None => RankingParams::default(),
             };
-            eval(&corpus, &queries, &qrels, run.as_deref(), k, ablation, w)
+            let opts = EvalOptions {
+                run: run.as_deref(),
+                k,
+                ablation,
+                half: half.as_deref(),
+                unanswerable: unanswerable.as_deref(),
+            };
+            eval(&corpus, &queries, &qrels, &opts, w)
         }
     }
+}
+
+/// The options of `kotae eval` besides its three files.
+struct EvalOptions<'a> {
+    run: Option<&'a Path>,
+    k: usize,
+    ablation: bool,
+    half: Option<&'a str>,
+    unanswerable: Option<&'a Path>,
 }
 
 fn eval(
     corpus: &Path,
     queries: &Path,
     qrels: &Path,
-    run_path: Option<&Path>,
-    k: usize,
-    ablation: bool,
+    opts: &EvalOptions<'_>,
     base: RankingParams,
 ) -> anyhow::Result<()> {
+    let (run_path, k, ablation) = (opts.run, opts.k, opts.ablation);
     let materials = kotae::eval::load_localgov_corpus(corpus)?;
-    let queries = kotae::eval::read_queries(queries)?;
-    let qrels = kotae::eval::read_qrels(qrels)?;
+    let mut queries = kotae::eval::read_queries(queries)?;
+    if let Some(h) = opts.half {
+        let want = kotae::eval::Half::parse(h)?;
+        queries.retain(|(id, _)| kotae::eval::half_of(id) == want);
+    }
+    let mut qrels = kotae::eval::read_qrels(qrels)?;
+    qrels.retain(|id, _| queries.iter().any(|(q, _)| q == id));
     let analyzer = Arc::new(kotae::analysis::Analyzer::builtin()?);
     let pb = spinner(&format!("indexing {} materials", materials.len()));
     let started = std::time::Instant::now();
@@ -465,6 +495,17 @@ fn eval(
         {
             let order: Vec<String> = queries.iter().map(|q| q.0.clone()).collect();
             kotae::eval::write_trec_run(p, &run, &order, "kotae")?;
+        }
+    }
+    if let Some(path) = opts.unanswerable {
+        engine.set_ranking_params(base);
+        let unanswerable = kotae::eval::read_queries(path)?;
+        println!();
+        println!("| queries | match good | partial | none |");
+        println!("|---|---|---|---|");
+        for (name, set) in [("answerable", &queries), ("unanswerable", &unanswerable)] {
+            let [g, p, n] = kotae::eval::match_levels(&engine, set)?;
+            println!("| {name} ({}) | {g} | {p} | {n} |", set.len());
         }
     }
     eprintln!("{} queries", queries.len());

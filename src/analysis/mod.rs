@@ -16,8 +16,10 @@
 //! Token offsets are byte offsets into the **original** text, mapped back through the
 //! character filters, so snippets highlight the right characters.
 
+pub mod abbrev;
 pub mod dictionary;
 pub mod normalize;
+pub mod reading;
 pub mod synonyms;
 pub mod tokenizer;
 
@@ -158,6 +160,16 @@ const STOP_WORDS: &[&str] = &[
     "くる",
     "いく",
     "ござる",
+    // Fillers of a caller's speech typed as heard (issue 13): they carry no topic.
+    "もしもし",
+    "あの",
+    "えっと",
+    "えーと",
+    "ええと",
+    "なんか",
+    "全然",
+    "ちょっと",
+    "すみません",
 ];
 
 /// Compounds of at least this many characters also emit their parts.

@@ -123,6 +123,22 @@ impl Synonyms {
         self
     }
 
+    /// Returns the groups with a term in `normalized_query`, each as (the terms found in the
+    /// query, the other terms).
+    pub fn matching_groups(
+        &self,
+        normalized_query: &str,
+    ) -> Vec<(Vec<&SynonymTerm>, Vec<&SynonymTerm>)> {
+        self.groups
+            .iter()
+            .filter(|g| g.iter().any(|t| normalized_query.contains(&t.normalized)))
+            .map(|g| {
+                g.iter()
+                    .partition(|t| normalized_query.contains(&t.normalized))
+            })
+            .collect()
+    }
+
     /// Returns the alternatives for a normalized query: the other terms of every group one
     /// of whose terms occurs in it, except terms that occur in it themselves.
     pub fn expand(&self, normalized_query: &str) -> Vec<&SynonymTerm> {

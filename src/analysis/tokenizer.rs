@@ -13,12 +13,18 @@ pub const MORPH: &str = "ja_morph";
 pub const BIGRAM: &str = "ja_bigram";
 /// Name of the ideograph-unigram tokenizer.
 pub const UNIGRAM: &str = "ja_unigram";
+/// Name of the reading-bigram tokenizer (see [`super::reading`]).
+pub const READING: &str = "ja_reading";
+/// Name of the abbreviation tokenizer (see [`super::abbrev`]).
+pub const ABBREV: &str = "ja_abbrev";
 
 #[derive(Clone, Copy)]
 enum Stream {
     Morph,
     Bigram,
     Unigram,
+    Reading,
+    Abbrev,
 }
 
 /// A tantivy tokenizer over one of the analyzer's streams.
@@ -43,6 +49,8 @@ impl Tokenizer for JaTokenizer {
             Stream::Morph => self.analyzer.morph_tokens(text),
             Stream::Bigram => self.analyzer.bigram_tokens(text),
             Stream::Unigram => self.analyzer.unigram_tokens(text),
+            Stream::Reading => self.analyzer.reading_tokens(text),
+            Stream::Abbrev => self.analyzer.abbreviation_tokens(text),
         };
         JaTokenStream {
             tokens,
@@ -77,7 +85,9 @@ impl TokenStream for JaTokenStream {
     }
 }
 
-/// Registers the `ja_morph` and `ja_bigram` tokenizers on `manager`.
+/// Registers the `ja_morph`, `ja_bigram`, `ja_unigram`, `ja_reading` and `ja_abbrev`
+/// tokenizers on
+/// `manager`.
 pub fn register(manager: &TokenizerManager, analyzer: Arc<Analyzer>) {
     manager.register(
         MORPH,
@@ -96,8 +106,22 @@ pub fn register(manager: &TokenizerManager, analyzer: Arc<Analyzer>) {
     manager.register(
         UNIGRAM,
         JaTokenizer {
-            analyzer,
+            analyzer: analyzer.clone(),
             stream: Stream::Unigram,
+        },
+    );
+    manager.register(
+        READING,
+        JaTokenizer {
+            analyzer: analyzer.clone(),
+            stream: Stream::Reading,
+        },
+    );
+    manager.register(
+        ABBREV,
+        JaTokenizer {
+            analyzer,
+            stream: Stream::Abbrev,
         },
     );
 }

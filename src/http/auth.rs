@@ -290,6 +290,8 @@ pub fn allowed_roles(method: &Method, path: &str) -> Option<&'static [Role]> {
         if path == "/api/inquiries" || path.starts_with("/api/inquiries/") {
             &[Operator, Manager, Admin]
         } else if path.starts_with("/api/metrics")
+            || path == "/api/pins"
+            || path.starts_with("/api/pins/")
             || path.starts_with("/api/jobs")
             || path == "/api/status"
             || path == "/dashboard"

@@ -17,10 +17,12 @@ pub mod jobs;
 pub mod materials;
 pub mod metrics;
 pub mod params;
+pub mod pins;
 pub mod queue;
 pub mod reindex;
 pub mod search;
 pub mod serve;
+pub mod suggest;
 
 use std::sync::Arc;
 
@@ -57,6 +59,8 @@ pub struct AppState {
     pub guard: Arc<guard::Guard>,
     /// The department registry cache (see [`AppState::registry`]).
     pub departments: Arc<departments::RegistryCache>,
+    /// The suggestion indexes (see [`AppState::suggest`]).
+    pub suggest: Arc<suggest::SuggestCache>,
     /// The configured inquiry categories (`[stats] categories`); empty: any category.
     pub categories: Arc<Vec<String>>,
     /// The CMS webhook's shared secret; `None`: `POST /api/hooks/cms` answers 404.
@@ -83,6 +87,7 @@ impl AppState {
         });
         Self {
             departments: Arc::new(departments::RegistryCache::new(dictionary)),
+            suggest: Arc::default(),
             categories: Arc::new(Vec::new()),
             engine,
             search_queue: Arc::new(SearchQueue::new(
@@ -108,16 +113,22 @@ impl AppState {
         self
     }
 
-    /// Runs a validated search through the [`SearchQueue`] and tells the observer.
+    /// Runs a validated search through the [`SearchQueue`], puts the answers pinned to its
+    /// query first ([`pins::apply_pins`], when a statistics store is set) and tells the
+    /// observer.
     ///
     /// # Errors
     /// [`ApiCode::Busy`] when the queue is full; engine errors.
     pub async fn run_search(&self, req: SearchRequest) -> Result<SearchResponse, ApiError> {
         let engine = self.engine.clone();
         let observer = self.on_search.clone();
+        let stats = self.stats.clone();
         self.search_queue
             .run(move || {
-                let resp = engine.search(&req).map_err(ApiError::from)?;
+                let mut resp = engine.search(&req).map_err(ApiError::from)?;
+                if let Some(store) = &stats {
+                    resp = pins::apply_pins(&engine, store, &req, resp)?;
+                }
                 if let Some(obs) = &observer {
                     obs(&req, &resp);
                 }
@@ -133,6 +144,8 @@ pub fn app(state: AppState) -> Router {
     let router = Router::new()
         .route("/healthz", get(healthz))
         .merge(search::router())
+        .merge(suggest::router())
+        .merge(pins::router())
         .merge(inquiries::router())
         .merge(escalations::router())
         .merge(metrics::router())

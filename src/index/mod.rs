@@ -2,9 +2,10 @@
 //!
 //! Schema (field names in [`schema`]): `id`, `kind`, `department` as raw strings (indexed,
 //! fast, for lookups, filters and facets); `valid_until` as i64 seconds (fast, for expiry
-//! filtering; materials without an end store `i64::MAX`); six text fields
+//! filtering; materials without an end store `i64::MAX`); ten text fields
 //! `title_morph`, `body_morph`, `title_bigram`, `body_bigram`, `title_unigram`,
-//! `body_unigram` with term frequencies (no
+//! `body_unigram`, `title_reading`, `body_reading`, `title_abbrev`, `body_abbrev` with term
+//! frequencies (no
 //! positions: kotae builds no phrase queries, and positions would double the postings).
 //! The text itself is not stored: the engine keeps materials in memory, loaded from the
 //! corpus.
@@ -309,6 +310,10 @@ impl MaterialIndex {
         doc.add_text(f.body_bigram, body);
         doc.add_text(f.title_unigram, &title);
         doc.add_text(f.body_unigram, body);
+        doc.add_text(f.title_reading, &title);
+        doc.add_text(f.body_reading, body);
+        doc.add_text(f.title_abbrev, &title);
+        doc.add_text(f.body_abbrev, body);
         doc
     }
 }

@@ -4,7 +4,7 @@ use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 
-use crate::analysis::tokenizer::{BIGRAM, MORPH, UNIGRAM};
+use crate::analysis::tokenizer::{ABBREV, BIGRAM, MORPH, READING, UNIGRAM};
 
 /// Material id (raw string).
 pub const ID: &str = "id";
@@ -28,6 +28,14 @@ pub const BODY_BIGRAM: &str = "body_bigram";
 pub const TITLE_UNIGRAM: &str = "title_unigram";
 /// Body/answer text, single ideographs.
 pub const BODY_UNIGRAM: &str = "body_unigram";
+/// Title/question text, bigrams of the words' readings (see [`crate::analysis::reading`]).
+pub const TITLE_READING: &str = "title_reading";
+/// Body/answer text, bigrams of the words' readings.
+pub const BODY_READING: &str = "body_reading";
+/// Title/question text, short forms of its compounds (see [`crate::analysis::abbrev`]).
+pub const TITLE_ABBREV: &str = "title_abbrev";
+/// Body/answer text, short forms of its compounds.
+pub const BODY_ABBREV: &str = "body_abbrev";
 
 fn text(tokenizer: &str) -> TextOptions {
     TextOptions::default().set_indexing_options(
@@ -52,6 +60,10 @@ pub fn build() -> Schema {
     b.add_text_field(BODY_BIGRAM, text(BIGRAM));
     b.add_text_field(TITLE_UNIGRAM, text(UNIGRAM));
     b.add_text_field(BODY_UNIGRAM, text(UNIGRAM));
+    b.add_text_field(TITLE_READING, text(READING));
+    b.add_text_field(BODY_READING, text(READING));
+    b.add_text_field(TITLE_ABBREV, text(ABBREV));
+    b.add_text_field(BODY_ABBREV, text(ABBREV));
     b.build()
 }
 
@@ -80,6 +92,14 @@ pub struct Fields {
     pub title_unigram: Field,
     /// See [`BODY_UNIGRAM`].
     pub body_unigram: Field,
+    /// See [`TITLE_READING`].
+    pub title_reading: Field,
+    /// See [`BODY_READING`].
+    pub body_reading: Field,
+    /// See [`TITLE_ABBREV`].
+    pub title_abbrev: Field,
+    /// See [`BODY_ABBREV`].
+    pub body_abbrev: Field,
 }
 
 impl Fields {
@@ -101,6 +121,10 @@ impl Fields {
             body_bigram: f(BODY_BIGRAM),
             title_unigram: f(TITLE_UNIGRAM),
             body_unigram: f(BODY_UNIGRAM),
+            title_reading: f(TITLE_READING),
+            body_reading: f(BODY_READING),
+            title_abbrev: f(TITLE_ABBREV),
+            body_abbrev: f(BODY_ABBREV),
         }
     }
 }

@@ -9,20 +9,24 @@
 //! (see `kotae eval`, and the ablation table and held-out check in the README).
 //!
 //! # Flow
-//! [`QueryAnalysis`] (the query analysed once) → [`plan::plan`] (BM25F term groups) →
+//! [`QueryAnalysis`] (the query analysed once) → [`plan::plan`] (BM25F term groups and
+//! content units) → [`abbrev::resolve_plan`] (the short forms no morph field knows) →
 //! [`second_stage::with_feedback`] (optional pseudo-relevance feedback) → [`rank::rank`]
-//! (scores, filters, facets, optional rerank of the top candidates, page) → hits with
-//! snippets. [`first_stage`] runs the part shared by [`search`] and [`rank_ids`].
+//! (scores, filters, facets, optional rerank of the top candidates, page; match quality,
+//! see [`quality`]) → hits with snippets. [`first_stage`] runs the part shared by [`search`] and [`rank_ids`].
 
+pub mod abbrev;
 pub mod bm25f;
 pub mod bounds;
 pub mod maxscore;
 pub mod params;
 pub mod plan;
+pub mod quality;
 pub mod rank;
 pub mod request;
 pub mod second_stage;
 pub mod snippet;
+pub mod suggest;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -59,8 +63,9 @@ fn first_stage(
     with_facets: bool,
 ) -> tantivy::Result<FirstStage> {
     let qa = QueryAnalysis::new(analyzer, &req.q);
-    let p = plan::plan(&qa, index.fields(), w);
+    let mut p = plan::plan(&qa, index.fields(), w);
     let searcher = index.reader().searcher();
+    abbrev::resolve_plan(index, &searcher, &mut p)?;
     let now = chrono::Utc::now().timestamp();
     let p = second_stage::with_feedback(index, analyzer, materials, p, req, now, w)?;
     let rr = second_stage::Rerank::new(materials, &qa, w);
@@ -98,6 +103,32 @@ pub fn rank_ids(
         .collect())
 }
 
+/// Returns the hit of material `m` at `score`: its snippet highlighted by `highlighter`
+/// (from its body, or its title when it has none), `match_quality` 0 and not pinned.
+pub fn material_hit(m: &Material, highlighter: &Highlighter, score: f32) -> Hit {
+    let body = m.body_text();
+    let text = if body.is_empty() {
+        m.title_text()
+    } else {
+        body
+    };
+    Hit {
+        id: m.id.clone(),
+        source_id: m.source_id.clone(),
+        kind: m.kind,
+        title: m.display_title(),
+        question: m.question.clone(),
+        snippet: highlighter.snippet(&text, snippet::SNIPPET_CHARS),
+        url: m.url.clone(),
+        department: m.department.clone(),
+        contact: m.contact.clone(),
+        updated_at: m.updated_at,
+        score,
+        match_quality: 0.0,
+        pinned: false,
+    }
+}
+
 /// Runs a full search: ranking, totals, facets and snippets.
 ///
 /// `materials` maps ids to materials (the engine's in-memory copy of the corpus); hits whose
@@ -118,32 +149,17 @@ pub fn search(
         .page
         .iter()
         .filter_map(|d| {
-            let id = ranked.id_of(d)?;
-            let m = materials.get(&id)?;
-            let body = m.body_text();
-            let text = if body.is_empty() {
-                m.title_text()
-            } else {
-                body
-            };
-            Some(Hit {
-                id: m.id.clone(),
-                source_id: m.source_id.clone(),
-                kind: m.kind,
-                title: m.display_title(),
-                question: m.question.clone(),
-                snippet: p.highlighter.snippet(&text, snippet::SNIPPET_CHARS),
-                url: m.url.clone(),
-                department: m.department.clone(),
-                contact: m.contact.clone(),
-                updated_at: m.updated_at,
-                score: d.score,
-            })
+            let m = materials.get(&ranked.id_of(d)?)?;
+            let mut hit = material_hit(m, &p.highlighter, d.score);
+            hit.match_quality = ranked.quality_of(d);
+            Some(hit)
         })
         .collect();
+    let best = ranked.page.first().map(|d| ranked.quality_of(d));
     Ok(SearchResponse {
         query_id: uuid::Uuid::new_v4().simple().to_string(),
         total: ranked.total,
+        match_level: quality::MatchLevel::of(best),
         total_relation: ranked.total_relation,
         took_ms: started.elapsed().as_secs_f64() * 1e3,
         hits,

@@ -58,6 +58,24 @@ pub struct RankingParams {
     pub use_bigram: bool,
     /// Use synonyms (for ablation).
     pub use_synonyms: bool,
+    /// Multiplier of the reading group's score for a kana-typed query (see
+    /// [`crate::analysis::reading::is_kana_typed`]; 0 = off).
+    pub reading_kana_weight: f32,
+    /// Multiplier of the reading group's score for other queries (0 = off).
+    pub reading_weight: f32,
+    /// BM25F weight of the title/question field in the reading group.
+    pub title_reading: f32,
+    /// BM25F weight of the body/answer field in the reading group.
+    pub body_reading: f32,
+    /// BM25 saturation k1 of the reading group.
+    pub k1_reading: f32,
+    /// Multiplier of the abbreviation group's score (see [`crate::analysis::abbrev`];
+    /// 0 = off).
+    pub abbrev_weight: f32,
+    /// BM25F weight of the title/question field in the abbreviation group.
+    pub title_abbrev: f32,
+    /// BM25F weight of the body/answer field in the abbreviation group.
+    pub body_abbrev: f32,
 }
 
 impl Default for RankingParams {
@@ -88,6 +106,14 @@ impl Default for RankingParams {
             use_morph: true,
             use_bigram: true,
             use_synonyms: true,
+            reading_kana_weight: 1.0,
+            reading_weight: 0.0,
+            title_reading: 1.5,
+            body_reading: 0.5,
+            k1_reading: 1.0,
+            abbrev_weight: 1.0,
+            title_abbrev: 1.5,
+            body_abbrev: 0.5,
         }
     }
 }
@@ -141,6 +167,14 @@ impl RankingParams {
                 "use_morph" => w.use_morph = b()?,
                 "use_bigram" => w.use_bigram = b()?,
                 "use_synonyms" => w.use_synonyms = b()?,
+                "reading_kana_weight" => w.reading_kana_weight = f()?,
+                "reading_weight" => w.reading_weight = f()?,
+                "title_reading" => w.title_reading = f()?,
+                "body_reading" => w.body_reading = f()?,
+                "k1_reading" => w.k1_reading = f()?,
+                "abbrev_weight" => w.abbrev_weight = f()?,
+                "title_abbrev" => w.title_abbrev = f()?,
+                "body_abbrev" => w.body_abbrev = f()?,
                 _ => return Err(bad("unknown parameter")),
             }
         }

@@ -7,6 +7,7 @@ use crate::index::schema;
 
 use super::bm25f::{FieldSpec, TermGroup};
 use super::params::RankingParams;
+use super::quality;
 use super::snippet::Highlighter;
 
 /// A query analysed once: its normalised text and every stream the planner, the second
@@ -26,6 +27,12 @@ pub struct QueryAnalysis {
     pub synonyms: Vec<SynonymTerm>,
     /// Whether the query's letters are all kana (then hiragana-only bigrams are kept).
     pub all_kana: bool,
+    /// Whether the query looks typed in kana before conversion (see
+    /// [`crate::analysis::reading::is_kana_typed`]): then the reading group is weighed by
+    /// `reading_kana_weight`.
+    pub kana_typed: bool,
+    /// The synonym groups with a term in the query: (the terms found, the other terms).
+    pub synonym_groups: Vec<(Vec<SynonymTerm>, Vec<SynonymTerm>)>,
 }
 
 /// Returns whether `t` is hiragana only (です, ので, ください: function words).
@@ -42,12 +49,24 @@ impl QueryAnalysis {
             .chars()
             .filter(|c| c.is_alphanumeric())
             .all(crate::analysis::normalize::is_kana);
+        let synonyms = analyzer.synonyms();
+        let synonym_groups = synonyms
+            .matching_groups(&normalized.text)
+            .into_iter()
+            .map(|(found, others)| {
+                (
+                    found.into_iter().cloned().collect(),
+                    others.into_iter().cloned().collect(),
+                )
+            })
+            .collect();
         Self {
+            kana_typed: crate::analysis::reading::is_kana_typed(&normalized.text),
+            synonym_groups,
             morph: analyzer.morph_tokens_normalized(&normalized),
             bigrams: crate::analysis::bigram_tokens_normalized(&normalized),
             unigrams: crate::analysis::unigram_tokens_normalized(&normalized),
-            synonyms: analyzer
-                .synonyms()
+            synonyms: synonyms
                 .expand(&normalized.text)
                 .into_iter()
                 .cloned()
@@ -77,12 +96,16 @@ impl QueryAnalysis {
     }
 }
 
-/// The planned query: the BM25F term groups and the highlighter.
+/// The planned query: the BM25F term groups, the highlighter and the content units.
 pub struct QueryPlan {
-    /// Term groups (empty when analysis left no term).
+    /// Term groups (empty when analysis left no term). The abbreviation group holds every
+    /// candidate short form until [`super::abbrev::resolve`] keeps those no morph field
+    /// knows.
     pub groups: Vec<TermGroup>,
     /// Highlighter for snippets.
     pub highlighter: Highlighter,
+    /// The query's content units, for match quality and `total` (see [`quality`]).
+    pub units: Vec<quality::Unit>,
 }
 
 /// Adds `terms` to `into` with weight `mult` per occurrence, keeping first-seen order.
@@ -99,7 +122,8 @@ pub(crate) fn add_counted(
     }
 }
 
-/// Plans `qa` into BM25F term groups (morph, bigram, unigram) with synonym alternatives.
+/// Plans `qa` into BM25F term groups (morph, bigram, unigram, reading, abbreviation) with
+/// synonym alternatives, and its content units.
 pub fn plan(qa: &QueryAnalysis, fields: &schema::Fields, w: &RankingParams) -> QueryPlan {
     let mut morph_terms = Vec::new();
     let mut bigram_terms = Vec::new();
@@ -148,6 +172,28 @@ pub fn plan(qa: &QueryAnalysis, fields: &schema::Fields, w: &RankingParams) -> Q
         weight,
         terms,
     };
+    let reading_weight = if qa.kana_typed {
+        w.reading_kana_weight
+    } else {
+        w.reading_weight
+    };
+    let mut reading_terms = Vec::new();
+    if reading_weight > 0.0 {
+        // A kana query's bigrams are readings already, hiragana ones included.
+        add_counted(
+            &mut reading_terms,
+            qa.bigrams.iter().map(|t| t.term.clone()),
+            1.0,
+        );
+    }
+    let abbrev_terms = if w.abbrev_weight > 0.0 {
+        super::abbrev::candidates(&qa.normalized.text, &morph_terms)
+            .into_iter()
+            .map(|t| (t, 1.0))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let f = fields;
     let groups = [
         group(
@@ -171,6 +217,20 @@ pub fn plan(qa: &QueryAnalysis, fields: &schema::Fields, w: &RankingParams) -> Q
             w.unigram_group_weight,
             unigram_terms,
         ),
+        group(
+            (f.title_reading, w.title_reading),
+            (f.body_reading, w.body_reading),
+            w.k1_reading,
+            reading_weight,
+            reading_terms,
+        ),
+        group(
+            (f.title_abbrev, w.title_abbrev),
+            (f.body_abbrev, w.body_abbrev),
+            w.k1_morph,
+            w.abbrev_weight,
+            abbrev_terms,
+        ),
     ]
     .into_iter()
     .filter(|g| !g.terms.is_empty())
@@ -178,5 +238,69 @@ pub fn plan(qa: &QueryAnalysis, fields: &schema::Fields, w: &RankingParams) -> Q
     QueryPlan {
         groups,
         highlighter: Highlighter::from_terms(hl_terms.iter().map(String::as_str)),
+        units: content_units(qa, fields),
     }
+}
+
+/// The content units of `qa` (see [`quality`]): its distinct morph terms, found in a morph
+/// field or as a short form (and a one-kanji word inside words, as the unigram field finds
+/// it, and a synonym holding the word by all its morph terms); for a kana-typed query its
+/// space-separated chunks, found by all their bigrams in a reading or a bigram field.
+fn content_units(qa: &QueryAnalysis, f: &schema::Fields) -> Vec<quality::Unit> {
+    let mut units = Vec::new();
+    if qa.kana_typed {
+        for chunk in qa.normalized.text.split_whitespace() {
+            let grams: Vec<String> =
+                crate::analysis::bigram_tokens_normalized(&crate::analysis::normalize(chunk))
+                    .into_iter()
+                    .map(|t| t.term)
+                    .collect();
+            if grams.is_empty() {
+                continue;
+            }
+            let alt = |fields: [tantivy::schema::Field; 2]| -> quality::Alternative {
+                grams.iter().map(|g| (fields.to_vec(), g.clone())).collect()
+            };
+            units.push(quality::Unit {
+                alternatives: vec![
+                    alt([f.title_reading, f.body_reading]),
+                    alt([f.title_bigram, f.body_bigram]),
+                ],
+            });
+        }
+        return units;
+    }
+    let fold = |s: &str| -> String {
+        s.chars()
+            .map(crate::analysis::normalize::katakana_to_hiragana)
+            .collect()
+    };
+    let mut seen = std::collections::HashSet::new();
+    let morph = vec![f.title_morph, f.body_morph];
+    for t in &qa.morph {
+        if !seen.insert(t.term.clone()) {
+            continue;
+        }
+        let mut alternatives = vec![
+            vec![(morph.clone(), t.term.clone())],
+            vec![(vec![f.title_abbrev, f.body_abbrev], t.term.clone())],
+        ];
+        if t.term.chars().count() == 1 {
+            alternatives.push(vec![(
+                vec![f.title_unigram, f.body_unigram],
+                t.term.clone(),
+            )]);
+        }
+        // A synonym of the query term that holds this word covers it too (マイナカード by
+        // マイナンバーカード).
+        for (found, others) in &qa.synonym_groups {
+            if found.iter().any(|x| fold(&x.normalized).contains(&t.term)) {
+                for o in others {
+                    alternatives.push(o.morph.iter().map(|m| (morph.clone(), m.clone())).collect());
+                }
+            }
+        }
+        units.push(quality::Unit { alternatives });
+    }
+    units
 }

@@ -11,6 +11,7 @@ use crate::material::MaterialKind;
 
 use super::maxscore::{self, TotalRelation};
 use super::plan::QueryPlan;
+use super::quality::Coverage;
 use super::request::{Facets, MAX_DEPARTMENT_FACETS, MAX_TRACKED_TOTAL, SearchRequest};
 use super::second_stage::Rerank;
 
@@ -46,12 +47,21 @@ pub(crate) struct Ranked {
     pub facets: Facets,
     /// The per-segment columns of the searcher (ids, kinds, departments).
     pub cols: Vec<Arc<SegmentDocs>>,
+    /// Which materials cover which content units of the query (with facets only).
+    pub coverage: Option<Coverage>,
 }
 
 impl Ranked {
     /// The material id of `d`.
     pub fn id_of(&self, d: &ScoredDoc) -> Option<String> {
         id_of(&self.cols, d.addr)
+    }
+
+    /// The match quality of `d` (see [`super::quality`]; 0 without coverage).
+    pub fn quality_of(&self, d: &ScoredDoc) -> f32 {
+        self.coverage.as_ref().map_or(0.0, |c| {
+            c.quality(d.addr.segment_ord as usize, d.addr.doc_id)
+        })
     }
 }
 
@@ -67,6 +77,10 @@ pub(crate) fn id_of(cols: &[Arc<SegmentDocs>], addr: DocAddress) -> Option<Strin
 /// Ranks (the exact top k by MaxScore, see [`maxscore`]), filters (kind, department,
 /// validity), counts the total and facets up to [`MAX_TRACKED_TOTAL`] matches when
 /// `with_facets`, and cuts the page.
+///
+/// With facets, `total` and the facets count only the matches that cover a content unit of
+/// the query ([`Coverage`]: a content word, not any shared character or bigram); a query
+/// without content units counts every match. The ranking itself is unchanged by it.
 pub(crate) fn rank(
     index: &MaterialIndex,
     searcher: &tantivy::Searcher,
@@ -97,6 +111,7 @@ pub(crate) fn rank(
                     total_relation: TotalRelation::Eq,
                     facets: Facets::default(),
                     cols,
+                    coverage: None,
                 });
             }
             Some(admit)
@@ -125,12 +140,19 @@ pub(crate) fn rank(
             addr: DocAddress::new(si as u32, doc),
         })
         .collect();
-    let (total, total_relation) = if with_facets {
+    let coverage = if with_facets {
+        Some(Coverage::compute(searcher, &plan.units)?)
+    } else {
+        None
+    };
+    let (total, total_relation) = if let Some(cov) = &coverage {
+        let covered =
+            |si: usize, doc: DocId| keep(si, doc) && (!cov.has_units() || cov.matches(si, doc));
         maxscore::count_matches(
             searcher,
             &plan.groups,
             MAX_TRACKED_TOTAL,
-            keep,
+            covered,
             |si, doc| {
                 let c = &cols[si];
                 if let Some(k) = c.kinds[doc as usize] {
@@ -216,5 +238,6 @@ pub(crate) fn rank(
         total_relation,
         facets,
         cols,
+        coverage,
     })
 }

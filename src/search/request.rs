@@ -118,6 +118,12 @@ pub struct Hit {
     pub updated_at: chrono::DateTime<chrono::FixedOffset>,
     /// Ranking score (higher is better; comparable only within one response).
     pub score: f32,
+    /// Share of the query's content words this material covers, idf-weighted, in [0, 1]
+    /// (see [`super::quality`]).
+    pub match_quality: f32,
+    /// Whether a manager pinned this material to the query (`/api/pins`): pinned hits come
+    /// first.
+    pub pinned: bool,
 }
 
 /// Facet counts over the matching materials that [`SearchResponse::total`] counted: all of
@@ -138,9 +144,13 @@ pub struct Facets {
 pub struct SearchResponse {
     /// Id of this search, to reference it from an inquiry record.
     pub query_id: String,
-    /// Number of matching materials, exact up to [`MAX_TRACKED_TOTAL`]; see
-    /// `total_relation`.
+    /// Number of matching materials that cover a content word of the query (see
+    /// [`super::quality`]), exact up to [`MAX_TRACKED_TOTAL`]; see `total_relation`.
     pub total: u64,
+    /// How well the first hit fits: `good`, `partial` or `none` (nothing fits: escalate);
+    /// see [`super::quality::MatchLevel`].
+    #[serde(rename = "match")]
+    pub match_level: super::quality::MatchLevel,
     /// `eq` when `total` is exact, `gte` when more than [`MAX_TRACKED_TOTAL`] match and
     /// counting stopped there (Elasticsearch's `track_total_hits`).
     pub total_relation: super::maxscore::TotalRelation,

@@ -20,6 +20,7 @@
 pub mod gaps;
 pub mod jobs;
 pub mod metrics;
+pub mod pins;
 pub mod redact;
 pub mod review;
 pub mod search_log;

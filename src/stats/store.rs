@@ -28,6 +28,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0003_escalation_history",
         include_str!("migrations/0003_escalation_history.sql"),
     ),
+    ("0005_pins", include_str!("migrations/0005_pins.sql")),
 ];
 
 /// Default number of days caller contact details are kept on an open escalation.
@@ -743,6 +744,21 @@ impl Store {
             "SELECT s.query, count(*) AS n FROM inquiries i \
              JOIN search_log s ON s.query_id = i.query_id \
              WHERE i.outcome = 'escalated' GROUP BY s.query ORDER BY n DESC, s.query LIMIT ?1",
+            limit,
+        )
+    }
+
+    /// Returns the queries most often followed by an `answered` inquiry (referring to the
+    /// search by `query_id`): the suggestions of `GET /api/suggest`. The search log holds
+    /// redacted text only.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn answered_queries(&self, limit: usize) -> Result<Vec<QueryCount>> {
+        self.query_counts(
+            "SELECT s.query, count(*) AS n FROM inquiries i \
+             JOIN search_log s ON s.query_id = i.query_id \
+             WHERE i.outcome = 'answered' GROUP BY s.query ORDER BY n DESC, s.query LIMIT ?1",
             limit,
         )
     }
