@@ -20,6 +20,10 @@
 //! allowed_hosts = ["kotae.example.lg.jp"]  # Host names besides IPs and localhost
 //! cors_origins = []                          # origins allowed cross-origin (CORS off)
 //!
+//! [log]                        # crate::telemetry
+//! format = "text"              # or "json"
+//! access = true                # one access line per request at info
+//!
 //! [hooks.cms]                  # POST /api/hooks/cms (KOTAE_CMS_SECRET overrides)
 //! secret = "…"                 # shared with the CMS; HMAC-SHA256 key
 //!
@@ -70,6 +74,9 @@ pub struct FileConfig {
     /// Webhooks (`[hooks.cms]`).
     #[serde(default)]
     pub hooks: Option<HooksConfig>,
+    /// Logs (`[log]`, [`crate::telemetry::LogConfig`]).
+    #[serde(default)]
+    pub log: Option<crate::telemetry::LogConfig>,
 }
 
 /// `[hooks]`: incoming webhooks.

@@ -8,6 +8,7 @@
 
 pub mod analysis;
 pub mod authored;
+pub mod backup;
 pub mod config;
 pub mod control;
 pub mod corpus;
@@ -27,6 +28,7 @@ pub mod material;
 pub mod promotion;
 pub mod search;
 pub mod stats;
+pub mod telemetry;
 pub mod watch;
 pub mod web;
 pub mod wire;

@@ -96,6 +96,20 @@ enum Command {
         #[arg(long)]
         no_index: bool,
     },
+    /// Copy the data directory (database, corpus, dictionaries, crawl state, configuration)
+    /// into DEST, consistently, also while the server runs.
+    Backup {
+        /// A new or empty directory.
+        dest: PathBuf,
+    },
+    /// Bring a backup back into the data directory (which must be empty unless --force).
+    Restore {
+        /// A directory written by `kotae backup`.
+        src: PathBuf,
+        /// Replace the corpus, dictionaries, crawl state, index and database already there.
+        #[arg(long)]
+        force: bool,
+    },
     /// Evaluate retrieval quality on a localgovFAQ-shaped set.
     Eval {
         /// corpus.json ({id: "Question: …\nAnswer: …"}).
@@ -139,20 +153,10 @@ enum KindArg {
 
 fn main() {
     let cli = Cli::parse();
-    init_tracing();
     if let Err(e) = run(cli) {
         eprintln!("error: {e:#}");
         std::process::exit(1);
     }
-}
-
-fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("KOTAE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
 }
 
 fn spinner(msg: &str) -> ProgressBar {
@@ -250,6 +254,7 @@ fn server_rebuild(
 fn run(cli: Cli) -> anyhow::Result<()> {
     let data_dir = cli.data_dir.clone().unwrap_or_else(|| PathBuf::from("."));
     let file = FileConfig::discover(cli.config.as_deref(), &data_dir)?;
+    kotae::telemetry::init_logging(&file.log.clone().unwrap_or_default());
     let data_dir = cli.data_dir.or(file.data_dir.clone()).unwrap_or(data_dir);
     match cli.command {
         Command::Serve {
@@ -414,6 +419,30 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             crawl(&data_dir, &cfg, !no_index)
         }
+        Command::Backup { dest } => {
+            let paths = data_paths(&data_dir, cli.config.as_deref(), &file);
+            let r = kotae::backup::backup(&paths, &dest)?;
+            println!(
+                "backed up {} files ({} bytes) from {} into {}",
+                r.files,
+                r.bytes,
+                data_dir.display(),
+                dest.display()
+            );
+            Ok(())
+        }
+        Command::Restore { src, force } => {
+            let paths = data_paths(&data_dir, cli.config.as_deref(), &file);
+            let r = kotae::backup::restore(&src, &paths, force)?;
+            println!(
+                "restored {} files ({} bytes) from {} into {}; the index is rebuilt at the next start",
+                r.files,
+                r.bytes,
+                src.display(),
+                data_dir.display()
+            );
+            Ok(())
+        }
         Command::Eval {
             corpus,
             queries,
@@ -438,6 +467,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             eval(&corpus, &queries, &qrels, &opts, w)
         }
+    }
+}
+
+/// The data directory, database and configuration file as `serve` would use them.
+fn data_paths(
+    data_dir: &Path,
+    config: Option<&Path>,
+    file: &FileConfig,
+) -> kotae::backup::DataPaths {
+    let default_config = data_dir.join("kotae.toml");
+    kotae::backup::DataPaths {
+        data_dir: data_dir.to_path_buf(),
+        database: file
+            .stats
+            .as_ref()
+            .and_then(|s| s.database.clone())
+            .unwrap_or_else(|| data_dir.join("kotae.db")),
+        config: config
+            .map(Path::to_path_buf)
+            .or_else(|| default_config.is_file().then_some(default_config)),
     }
 }
 

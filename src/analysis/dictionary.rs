@@ -2,6 +2,7 @@
 //! source) and the operator-editable user dictionary (`dictionaries/user_dict.csv`).
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use lindera::dictionary::{Dictionary, UserDictionary, load_fs_dictionary};
 use lindera_dictionary::builder::DictionaryBuilder;
@@ -20,20 +21,132 @@ pub struct Loaded {
     pub user: Option<UserDictionary>,
 }
 
-/// Returns the directory of the compiled IPADIC: `$KOTAE_IPADIC_DIR` if set, else the one
-/// `build.rs` wrote.
-pub fn ipadic_dir() -> PathBuf {
-    std::env::var_os("KOTAE_IPADIC_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("OUT_DIR"), "/ipadic")))
+/// The compiled IPADIC, packed and zstd-compressed by `build.rs` (each file as a u64
+/// little-endian length and its bytes, in the order of [`EMBEDDED_FILES`]). Embedding it makes
+/// the binary self-contained: a `kotae` copied to a server needs no dictionary beside it.
+static EMBEDDED_IPADIC: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/ipadic.bin.zst"));
+
+/// The files of the packed blob, in order (the same list as `FILES` in `build.rs`).
+const EMBEDDED_FILES: [&str; 9] = [
+    "metadata.json",
+    "char_def.bin",
+    "matrix.mtx",
+    "dict.trie",
+    "dict.valsidx",
+    "dict.vals",
+    "dict.wordsidx",
+    "dict.words",
+    "unk.bin",
+];
+
+/// Where the system dictionary comes from (see [`ipadic_source`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IpadicSource {
+    /// A compiled dictionary directory on disk (memory-mapped).
+    Dir(PathBuf),
+    /// The copy embedded in the binary (decompressed into memory once per process).
+    Embedded,
 }
 
-fn load_system() -> Result<Dictionary, AnalysisError> {
-    let dir = ipadic_dir();
-    load_fs_dictionary(&dir).map_err(|e| AnalysisError::Dictionary {
+/// Returns where IPADIC is loaded from: `$KOTAE_IPADIC_DIR` if set and not empty; else an `ipadic/`
+/// directory beside the executable (an install that keeps the dictionary on disk, so that it
+/// is memory-mapped and shared between processes instead of held in each one); else the copy
+/// embedded in the binary.
+pub fn ipadic_source() -> IpadicSource {
+    if let Some(dir) = std::env::var_os("KOTAE_IPADIC_DIR").filter(|d| !d.is_empty()) {
+        return IpadicSource::Dir(PathBuf::from(dir));
+    }
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|p| p.join("ipadic")))
+        .filter(|dir| dir.join("metadata.json").is_file())
+    {
+        return IpadicSource::Dir(dir);
+    }
+    IpadicSource::Embedded
+}
+
+/// Writes the embedded IPADIC as a compiled dictionary directory `dir` (the layout
+/// `KOTAE_IPADIC_DIR` and an `ipadic/` beside the binary expect).
+///
+/// # Errors
+/// [`AnalysisError::Dictionary`] when the blob is corrupt or `dir` cannot be written.
+pub fn export_embedded(dir: &Path) -> Result<(), AnalysisError> {
+    let err = |message: String| AnalysisError::Dictionary {
         path: dir.display().to_string(),
-        message: e.to_string(),
+        message,
+    };
+    std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
+    for (name, bytes) in unpack_embedded().map_err(err)? {
+        std::fs::write(dir.join(name), bytes).map_err(|e| err(format!("{name}: {e}")))?;
+    }
+    Ok(())
+}
+
+/// Decompresses the embedded blob into its files.
+fn unpack_embedded() -> Result<Vec<(&'static str, Vec<u8>)>, String> {
+    let raw = zstd::stream::decode_all(EMBEDDED_IPADIC).map_err(|e| e.to_string())?;
+    let mut files = Vec::with_capacity(EMBEDDED_FILES.len());
+    let mut rest = &raw[..];
+    for name in EMBEDDED_FILES {
+        let (len, tail) = rest
+            .split_first_chunk::<8>()
+            .ok_or_else(|| format!("embedded IPADIC is truncated before {name}"))?;
+        let len = usize::try_from(u64::from_le_bytes(*len)).map_err(|e| e.to_string())?;
+        if tail.len() < len {
+            return Err(format!("embedded IPADIC is truncated in {name}"));
+        }
+        let (bytes, tail) = tail.split_at(len);
+        files.push((name, bytes.to_vec()));
+        rest = tail;
+    }
+    Ok(files)
+}
+
+/// Builds the dictionary from the embedded blob.
+fn load_embedded() -> Result<Dictionary, String> {
+    use lindera_dictionary::dictionary::{
+        character_definition::CharacterDefinition, connection_cost_matrix::ConnectionCostMatrix,
+        metadata::Metadata, prefix_dictionary::PrefixDictionary,
+        unknown_dictionary::UnknownDictionary,
+    };
+    let mut files = unpack_embedded()?.into_iter().map(|(_, b)| b);
+    let mut next = || files.next().unwrap_or_default();
+    let e = |e: lindera_dictionary::error::LinderaError| e.to_string();
+    let metadata = Metadata::load(&next()).map_err(e)?;
+    metadata.validate_format_version().map_err(e)?;
+    let character_definition = CharacterDefinition::load(&next()).map_err(e)?;
+    let connection_cost_matrix = ConnectionCostMatrix::load(next()).map_err(e)?;
+    let (trie, vals_idx, vals, words_idx, words) = (next(), next(), next(), next(), next());
+    let prefix_dictionary =
+        PrefixDictionary::load(trie, vals_idx, vals, words_idx, words).map_err(e)?;
+    let unknown_dictionary = UnknownDictionary::load(&next()).map_err(e)?;
+    Ok(Dictionary {
+        prefix_dictionary: Arc::new(prefix_dictionary),
+        connection_cost_matrix: Arc::new(connection_cost_matrix),
+        character_definition: Arc::new(character_definition),
+        unknown_dictionary: Arc::new(unknown_dictionary),
+        metadata: Arc::new(metadata),
     })
+}
+
+/// The embedded dictionary, decompressed once per process (a `Dictionary` clone shares it).
+static EMBEDDED: OnceLock<Result<Dictionary, String>> = OnceLock::new();
+
+fn load_system() -> Result<Dictionary, AnalysisError> {
+    match ipadic_source() {
+        IpadicSource::Dir(dir) => load_fs_dictionary(&dir).map_err(|e| AnalysisError::Dictionary {
+            path: dir.display().to_string(),
+            message: e.to_string(),
+        }),
+        IpadicSource::Embedded => EMBEDDED
+            .get_or_init(load_embedded)
+            .clone()
+            .map_err(|message| AnalysisError::Dictionary {
+                path: "(embedded)".to_string(),
+                message,
+            }),
+    }
 }
 
 /// Loads IPADIC and `dict_dir/user_dict.csv` (the built-in one when absent).

@@ -251,6 +251,12 @@ impl Auth {
             .collect()
     }
 
+    /// Returns how many tokens each role has (operator, department, manager, admin).
+    pub fn role_counts(&self) -> [(Role, usize); 4] {
+        [Role::Operator, Role::Department, Role::Manager, Role::Admin]
+            .map(|r| (r, self.tokens.iter().filter(|t| t.role == r).count()))
+    }
+
     /// Returns whether any token is configured.
     pub fn is_enabled(&self) -> bool {
         !self.tokens.is_empty()
@@ -294,6 +300,7 @@ pub fn allowed_roles(method: &Method, path: &str) -> Option<&'static [Role]> {
             || path.starts_with("/api/pins/")
             || path.starts_with("/api/jobs")
             || path == "/api/status"
+            || path == "/metrics"
             || path == "/dashboard"
         {
             &[Manager, Admin]

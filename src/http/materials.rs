@@ -35,10 +35,7 @@ use crate::material::Material;
 
 /// Routes of this resource.
 pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/api/materials/{id}",
-        put(put_material).delete(delete_material),
-    )
+    Router::new().route("/api/materials/{id}", put(upsert).delete(retire))
 }
 
 fn unprocessable(msg: impl Into<String>) -> ApiError {
@@ -107,7 +104,7 @@ fn material_from_body(
     Ok(m)
 }
 
-async fn put_material(
+async fn upsert(
     State(state): State<AppState>,
     Path(id): Path<String>,
     body: Bytes,
@@ -127,7 +124,7 @@ async fn put_material(
     .await
 }
 
-async fn delete_material(
+async fn retire(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {

@@ -94,6 +94,13 @@ pub fn run(opts: &ServeOptions) -> anyhow::Result<()> {
         &http_cfg.cors_origins,
         auth.is_enabled(),
     ));
+    let counts = auth
+        .role_counts()
+        .map(|(r, n)| format!("{n} {}", r.as_str()));
+    tracing::info!("API tokens loaded: {}", counts.join(", "));
+    state.metrics = Arc::new(crate::telemetry::Metrics::new(
+        file.log.as_ref().is_none_or(|l| l.access_enabled()),
+    ));
     // The per-run admin token of DATA_DIR/kotae-serve.json (crate::control), for the CLI.
     let control_token = crate::control::new_token();
     let auth = if auth.is_enabled() {

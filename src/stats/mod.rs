@@ -17,6 +17,7 @@
 //! a hand-off, over the inquiries that were either resolved or handed off). Japanese fiscal
 //! years (年度) start on 1 April: `FY2026` is 2026-04-01 to 2027-03-31 JST.
 
+pub mod counts;
 pub mod gaps;
 pub mod jobs;
 pub mod metrics;
