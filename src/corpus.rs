@@ -5,6 +5,11 @@
 //! (`default/faq`, `imported/amagasaki`, `crawl/www.pref.example.jp`, `promoted`).
 //! Writes replace a whole collection atomically (write to a temporary file, fsync, rename),
 //! so a crash never leaves a half-written collection.
+//!
+//! Every write (a read-modify-write of one collection) holds the in-process mutex and an
+//! exclusive advisory lock on `corpus/.lock` (`flock`), so two processes on one data
+//! directory (a `kotae import` or `kotae crawl` beside a running `kotae serve`) never lose
+//! each other's changes: each write re-reads the collection under the lock.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
@@ -52,6 +57,23 @@ pub struct Corpus {
     write_lock: Mutex<()>,
 }
 
+/// Both write locks of the corpus (in-process mutex, then the `corpus/.lock` file lock).
+struct WriteGuard<'a> {
+    _mutex: std::sync::MutexGuard<'a, ()>,
+    _file: fs::File,
+}
+
+/// The collection of corrections made through `PUT /api/materials/{id}`: it wins over
+/// every other collection holding the same id (see [`Corpus::load_all`]).
+pub const CORRECTIONS: &str = "corrections";
+/// File below the corpus root listing retired material ids (`DELETE /api/materials/{id}`),
+/// one a line: hidden from every collection, so a recrawl or rebuild does not bring them
+/// back.
+pub const RETIRED_FILE: &str = "retired.txt";
+
+/// Name of the lock file below the corpus root.
+pub const LOCK_FILE: &str = ".lock";
+
 /// What an upsert changed.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct UpsertStats {
@@ -81,6 +103,23 @@ impl Corpus {
         Ok(Self {
             root,
             write_lock: Mutex::new(()),
+        })
+    }
+
+    fn lock(&self) -> Result<WriteGuard<'_>, CorpusError> {
+        let mutex = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let path = self.root.join(LOCK_FILE);
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        // Released when the file is closed (the guard is dropped).
+        file.lock().map_err(io_err(&path))?;
+        Ok(WriteGuard {
+            _mutex: mutex,
+            _file: file,
         })
     }
 
@@ -146,19 +185,73 @@ impl Corpus {
         read_jsonl(&path)
     }
 
-    /// Loads every collection. When two collections hold the same id, the one sorted last
-    /// wins.
+    /// Loads every collection. Precedence when two collections hold the same id:
+    /// [`CORRECTIONS`] wins over every other; among the others, the one sorted last wins.
+    /// Ids listed in [`RETIRED_FILE`] are left out whatever collection holds them.
     ///
     /// # Errors
-    /// As [`Corpus::read_collection`].
+    /// As [`Corpus::read_collection`]; [`CorpusError::Io`] for an unreadable retired list.
     pub fn load_all(&self) -> Result<Vec<Material>, CorpusError> {
+        let mut names = self.collections()?;
+        names.sort_by_key(|n| (n == CORRECTIONS, n.clone()));
+        let retired = self.retired()?;
         let mut by_id: BTreeMap<String, Material> = BTreeMap::new();
-        for name in self.collections()? {
+        for name in names {
             for m in self.read_collection(&name)? {
-                by_id.insert(m.id.clone(), m);
+                if !retired.contains(&m.id) {
+                    by_id.insert(m.id.clone(), m);
+                }
             }
         }
         Ok(by_id.into_values().collect())
+    }
+
+    /// Returns the retired ids ([`RETIRED_FILE`]).
+    ///
+    /// # Errors
+    /// [`CorpusError::Io`] when the file exists but cannot be read.
+    pub fn retired(&self) -> Result<HashSet<String>, CorpusError> {
+        let path = self.root.join(RETIRED_FILE);
+        match fs::read_to_string(&path) {
+            Ok(s) => Ok(s
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(String::from)
+                .collect()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(HashSet::new()),
+            Err(e) => Err(io_err(&path)(e)),
+        }
+    }
+
+    /// Adds `id` to the retired list (`retire`) or takes it off, atomically (temp file,
+    /// fsync, rename) under the write locks.
+    ///
+    /// # Errors
+    /// [`CorpusError::Io`].
+    pub fn set_retired(&self, id: &str, retire: bool) -> Result<(), CorpusError> {
+        let _guard = self.lock()?;
+        let mut ids: Vec<String> = self.retired()?.into_iter().collect();
+        let had = ids.iter().any(|i| i == id);
+        if had == retire {
+            return Ok(());
+        }
+        if retire {
+            ids.push(id.to_string());
+        } else {
+            ids.retain(|i| i != id);
+        }
+        ids.sort();
+        let path = self.root.join(RETIRED_FILE);
+        let tmp = self.root.join(format!("{RETIRED_FILE}.tmp"));
+        {
+            let mut f = fs::File::create(&tmp).map_err(io_err(&tmp))?;
+            for i in &ids {
+                writeln!(f, "{i}").map_err(io_err(&tmp))?;
+            }
+            f.sync_all().map_err(io_err(&tmp))?;
+        }
+        fs::rename(&tmp, &path).map_err(io_err(&path))
     }
 
     /// Replaces collection `name` with `materials` atomically.
@@ -167,7 +260,7 @@ impl Corpus {
     /// [`CorpusError::Invalid`] if a material fails validation (nothing is written),
     /// [`CorpusError::Io`] on write failure (the old file stays).
     pub fn write_collection(&self, name: &str, materials: &[Material]) -> Result<(), CorpusError> {
-        let _guard = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let _guard = self.lock()?;
         self.write_unlocked(name, materials)
     }
 
@@ -207,7 +300,7 @@ impl Corpus {
     /// # Errors
     /// As [`Corpus::write_collection`]; on error the collection is unchanged.
     pub fn upsert(&self, name: &str, materials: Vec<Material>) -> Result<UpsertStats, CorpusError> {
-        let _guard = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let _guard = self.lock()?;
         let mut current = read_jsonl(&self.collection_path(name)?)?;
         let mut stats = UpsertStats::default();
         let mut index: BTreeMap<String, usize> = current
@@ -250,7 +343,7 @@ impl Corpus {
         upserts: Vec<Material>,
         remove_ids: &[String],
     ) -> Result<(UpsertStats, usize), CorpusError> {
-        let _guard = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let _guard = self.lock()?;
         let mut current = read_jsonl(&self.collection_path(name)?)?;
         let keep: HashSet<&str> = upserts.iter().map(|m| m.id.as_str()).collect();
         let drop: HashSet<&str> = remove_ids
@@ -295,7 +388,7 @@ impl Corpus {
     /// # Errors
     /// As [`Corpus::write_collection`].
     pub fn remove(&self, name: &str, ids: &[String]) -> Result<usize, CorpusError> {
-        let _guard = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let _guard = self.lock()?;
         let current = read_jsonl(&self.collection_path(name)?)?;
         let drop: HashSet<&str> = ids.iter().map(String::as_str).collect();
         let before = current.len();

@@ -4,6 +4,23 @@
 //! reader reload), then to the in-memory table, so a crash between steps leaves a corpus the
 //! index is rebuilt from at the next start (the index manifest records a fingerprint of the
 //! corpus it was built from; a mismatch triggers a rebuild).
+//!
+//! **One writer.** Every change (webhook jobs, the authored-file watcher, imports,
+//! promotions, the material API, a crawl's result, rebuilds) goes through one engine, which
+//! holds one writer lock across corpus write, index commit and table update: changes are
+//! applied one at a time, in the order they take the lock. Commit policy: each change is
+//! committed to the index and the reader reloaded before the call returns, so a caller that
+//! records a change as done (a webhook page, an import) only does so once it is searchable.
+//! Another process never writes the index: [`Engine::open_read_only`] opens it without a
+//! writer (CLI searches beside a running server).
+//!
+//! **Generations.** The index lives in `index/` (generation 0) or `index/gen-N/`, named by
+//! `index/CURRENT`. A full rebuild ([`Engine::rebuild_beside`]) builds generation N+1 beside
+//! the live one while searches keep being answered from it, applies the changes made
+//! meanwhile, then swaps it in under the writer lock: `CURRENT` is replaced atomically
+//! (write, fsync, rename), the in-memory generation pointer is swapped, and the old
+//! generation is deleted once its last search ends. A failed rebuild leaves the live
+//! generation in place.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -14,7 +31,7 @@ use sha2::{Digest, Sha256};
 use crate::analysis::Analyzer;
 use crate::corpus::{Corpus, UpsertStats};
 use crate::error::{Error, Result};
-use crate::index::MaterialIndex;
+use crate::index::{IndexError, MaterialIndex};
 use crate::material::Material;
 use crate::search::{self, RankingParams, SearchRequest, SearchResponse};
 
@@ -37,17 +54,94 @@ impl EngineOptions {
     }
 }
 
+/// One index generation: the analyzer it was built with and its index.
+pub struct Generation {
+    /// 0 for `index/`, N for `index/gen-N/`.
+    pub number: u64,
+    analyzer: Arc<Analyzer>,
+    index: MaterialIndex,
+    /// Its directory; `None` in memory.
+    dir: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Generation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Generation")
+            .field("number", &self.number)
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Generation {
+    fn manifest(&self) -> Option<PathBuf> {
+        self.dir.as_ref().map(|d| d.join(MANIFEST))
+    }
+}
+
+/// Name of the manifest file (the corpus fingerprint) in a generation's directory.
+pub const MANIFEST: &str = "kotae-manifest.txt";
+/// Name of the file in `index/` that names the live generation.
+pub const CURRENT: &str = "CURRENT";
+
+/// Returns the directory of generation `n` below the index root.
+fn generation_dir(root: &Path, n: u64) -> PathBuf {
+    if n == 0 {
+        root.to_path_buf()
+    } else {
+        root.join(format!("gen-{n}"))
+    }
+}
+
+/// Returns the live generation number named by `root/CURRENT` (0 when absent or unreadable).
+fn current_generation(root: &Path) -> u64 {
+    std::fs::read_to_string(root.join(CURRENT))
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The state of the latest full rebuild (`GET /api/status` `rebuild`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RebuildStatus {
+    /// Its job id (`GET /api/jobs/{id}`).
+    pub id: String,
+    /// Why it runs: `reindex` (API or CLI), `user_dict` (a dictionary edit).
+    pub reason: String,
+    /// `running`, `done` or `failed`.
+    pub status: String,
+    /// Materials indexed so far.
+    pub done: usize,
+    /// Materials to index.
+    pub total: usize,
+    /// The generation it builds.
+    pub generation: u64,
+    /// When it started (RFC 3339, UTC).
+    pub started_at: String,
+    /// When it ended.
+    pub finished_at: Option<String>,
+    /// Why it failed (the old generation stays live).
+    pub error: Option<String>,
+}
+
 /// The search engine over one data directory.
 pub struct Engine {
     data_dir: PathBuf,
     corpus: Corpus,
-    analyzer: Arc<Analyzer>,
-    index: MaterialIndex,
+    live: RwLock<Arc<Generation>>,
     materials: RwLock<Arc<HashMap<String, Arc<Material>>>>,
     ranking: RwLock<RankingParams>,
-    manifest: Option<PathBuf>,
     /// Fingerprint of the indexed material set (see [`fingerprint`]).
     fp: std::sync::Mutex<[u8; 32]>,
+    /// The one writer: held across corpus write, index commit and table update.
+    writer: std::sync::Mutex<()>,
+    in_memory: bool,
+    read_only: bool,
+    rebuild: std::sync::Mutex<Option<RebuildStatus>>,
+    /// Held for a whole rebuild: one builds the next generation at a time.
+    rebuilding: std::sync::Mutex<()>,
+    /// Ids with a correction or retired: changes to other collections leave them alone.
+    shadowed: RwLock<std::collections::HashSet<String>>,
     /// A temporary data directory removed on drop (see [`Engine::ephemeral`]).
     cleanup: Option<PathBuf>,
 }
@@ -108,42 +202,134 @@ impl Engine {
     /// As [`Engine::open`].
     pub fn open_with(opts: &EngineOptions, analyzer: Arc<Analyzer>) -> Result<Self> {
         let corpus = Corpus::open(opts.data_dir.join("corpus"))?;
-        let index_dir = opts.data_dir.join("index");
-        let (index, created) = MaterialIndex::open(
-            (!opts.in_memory).then_some(index_dir.as_path()),
-            analyzer.clone(),
-        )?;
+        let root = opts.data_dir.join("index");
+        let number = if opts.in_memory {
+            0
+        } else {
+            current_generation(&root)
+        };
+        let dir = (!opts.in_memory).then(|| generation_dir(&root, number));
+        let (index, created) = MaterialIndex::open(dir.as_deref(), analyzer.clone())?;
+        if !opts.in_memory {
+            remove_other_generations(&root, number);
+        }
         let materials = corpus.load_all()?;
         let fp = fingerprint(&materials);
         let fp_hex = hex::encode(fp);
-        let manifest = (!opts.in_memory).then(|| index_dir.join("kotae-manifest.txt"));
-        let stale = match &manifest {
+        let generation = Generation {
+            number,
+            analyzer,
+            index,
+            dir,
+        };
+        let stale = match generation.manifest() {
             Some(p) => {
                 created || std::fs::read_to_string(p).ok().as_deref() != Some(fp_hex.as_str())
             }
             None => true,
         };
-        let engine = Self {
-            data_dir: opts.data_dir.clone(),
-            corpus,
-            analyzer,
-            index,
-            materials: RwLock::new(Arc::new(HashMap::new())),
-            ranking: RwLock::new(RankingParams::default()),
-            manifest,
-            fp: std::sync::Mutex::new(fp),
-            cleanup: None,
-        };
+        let engine = Self::assemble(opts, corpus, generation, false);
         if stale {
             tracing::info!(
                 materials = materials.len(),
                 "building the index from the corpus"
             );
-            engine.index.rebuild(&materials, |_| {})?;
+            engine.live().index.rebuild(&materials, |_| {})?;
             engine.write_manifest(&fp_hex);
         }
         engine.set_materials(materials);
         Ok(engine)
+    }
+
+    fn assemble(opts: &EngineOptions, corpus: Corpus, generation: Generation, ro: bool) -> Self {
+        let shadowed = shadowed_ids(&corpus);
+        Self {
+            data_dir: opts.data_dir.clone(),
+            corpus,
+            live: RwLock::new(Arc::new(generation)),
+            materials: RwLock::new(Arc::new(HashMap::new())),
+            ranking: RwLock::new(RankingParams::default()),
+            fp: std::sync::Mutex::new([0; 32]),
+            writer: std::sync::Mutex::new(()),
+            in_memory: opts.in_memory,
+            read_only: ro,
+            rebuild: std::sync::Mutex::new(None),
+            rebuilding: std::sync::Mutex::new(()),
+            shadowed: RwLock::new(shadowed),
+            cleanup: None,
+        }
+    }
+
+    /// Opens the engine for searching only, beside a process that holds the index writer
+    /// (`kotae search` while `kotae serve` runs): the on-disk index is opened without a
+    /// writer. When it is missing or was built from another corpus than the one on disk
+    /// now, the index is built in memory from the corpus instead (slower, never stale).
+    /// Every change method answers [`IndexError::ReadOnly`] and writes nothing.
+    ///
+    /// # Errors
+    /// Dictionary, corpus or index read errors.
+    pub fn open_read_only(opts: &EngineOptions) -> Result<Self> {
+        let analyzer = Arc::new(Analyzer::load(&opts.data_dir.join("dictionaries"))?);
+        let corpus = Corpus::open(opts.data_dir.join("corpus"))?;
+        let root = opts.data_dir.join("index");
+        let number = current_generation(&root);
+        let dir = generation_dir(&root, number);
+        let materials = corpus.load_all()?;
+        let fp_hex = hex::encode(fingerprint(&materials));
+        let fresh = std::fs::read_to_string(dir.join(MANIFEST)).ok().as_deref() == Some(&*fp_hex);
+        // A generation retired between reading CURRENT and opening it (a server swapping
+        // in a rebuild) falls back to the in-memory index too.
+        let on_disk = if fresh && !opts.in_memory {
+            MaterialIndex::open_read_only(&dir, analyzer.clone()).unwrap_or_else(|e| {
+                tracing::info!(error = %e, "cannot open the on-disk index read-only");
+                None
+            })
+        } else {
+            None
+        };
+        let (index, built) = match on_disk {
+            Some(i) => (i, false),
+            None => {
+                tracing::info!(
+                    "the on-disk index is not in line with the corpus: searching an index built in memory"
+                );
+                (MaterialIndex::open(None, analyzer.clone())?.0, true)
+            }
+        };
+        let generation = Generation {
+            number,
+            analyzer,
+            index,
+            dir: None,
+        };
+        if built {
+            generation.index.rebuild(&materials, |_| {})?;
+        }
+        let engine = Self::assemble(opts, corpus, generation, true);
+        engine.set_materials(materials);
+        Ok(engine)
+    }
+
+    fn writable(&self) -> Result<std::sync::MutexGuard<'_, ()>> {
+        if self.read_only {
+            return Err(IndexError::ReadOnly.into());
+        }
+        Ok(self.writer.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Returns the live generation.
+    pub fn live(&self) -> Arc<Generation> {
+        self.live.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Returns the live generation number.
+    pub fn generation(&self) -> u64 {
+        self.live().number
+    }
+
+    /// Returns whether the engine was opened read-only.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
     }
 
     /// Builds an engine over `materials` in a temporary data directory with an in-memory
@@ -165,8 +351,8 @@ impl Engine {
     }
 
     fn write_manifest(&self, fp: &str) {
-        if let Some(p) = &self.manifest
-            && let Err(e) = std::fs::write(p, fp)
+        if let Some(p) = self.live().manifest()
+            && let Err(e) = std::fs::write(&p, fp)
         {
             tracing::warn!(path = %p.display(), error = %e, "cannot write the index manifest");
         }
@@ -196,14 +382,15 @@ impl Engine {
         &self.corpus
     }
 
-    /// Returns the analyzer.
-    pub fn analyzer(&self) -> &Arc<Analyzer> {
-        &self.analyzer
+    /// Returns the analyzer of the live generation.
+    pub fn analyzer(&self) -> Arc<Analyzer> {
+        self.live().analyzer.clone()
     }
 
-    /// Returns the index.
-    pub fn index(&self) -> &MaterialIndex {
-        &self.index
+    /// Returns the live generation (its index: `&engine.index().index()`…); a search holds
+    /// it for its whole run, so a swap never changes the index under a running search.
+    pub fn index(&self) -> IndexRef {
+        IndexRef(self.live())
     }
 
     /// Returns a snapshot of the in-memory material table.
@@ -236,9 +423,10 @@ impl Engine {
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResponse> {
         req.validate()?;
         let materials = self.materials();
+        let live = self.live();
         Ok(search::search(
-            &self.index,
-            &self.analyzer,
+            &live.index,
+            &live.analyzer,
             &materials,
             req,
             &self.ranking_params(),
@@ -250,9 +438,10 @@ impl Engine {
     /// # Errors
     /// Index errors.
     pub fn rank_ids(&self, q: &str, k: usize) -> Result<Vec<search::RankedId>> {
+        let live = self.live();
         Ok(search::rank_ids(
-            &self.index,
-            &self.analyzer,
+            &live.index,
+            &live.analyzer,
             &self.materials(),
             q,
             k,
@@ -261,33 +450,22 @@ impl Engine {
     }
 
     /// Adds or replaces materials in corpus collection `collection`, then indexes them
-    /// (searchable when this returns).
+    /// (searchable when this returns). A material whose id has a correction or is retired
+    /// (`PUT`/`DELETE /api/materials/{id}`) is written to its collection but not indexed:
+    /// the correction stays what is searched.
     ///
     /// # Errors
     /// Corpus errors (nothing changed), index errors (the corpus has the change; the index
     /// catches up at the next start).
     pub fn upsert(&self, collection: &str, materials: Vec<Material>) -> Result<UpsertStats> {
+        let _w = self.writable()?;
         let mut materials = materials;
         for m in &mut materials {
             m.ensure_id();
         }
         let stats = self.corpus.upsert(collection, materials.clone())?;
-        self.index.apply(&materials, &[])?;
-        {
-            // Read-modify-write under the write lock, so concurrent upserts cannot lose
-            // each other's materials.
-            let mut guard = self.materials.write().unwrap_or_else(|e| e.into_inner());
-            let mut fp = self.fp.lock().unwrap_or_else(|e| e.into_inner());
-            let mut map = (**guard).clone();
-            for m in materials {
-                xor_into(&mut fp, &material_hash(&m));
-                if let Some(old) = map.insert(m.id.clone(), Arc::new(m)) {
-                    xor_into(&mut fp, &material_hash(&old));
-                }
-            }
-            *guard = Arc::new(map);
-        }
-        self.refresh_manifest();
+        let (materials, _) = self.unshadowed(collection, materials, Vec::new());
+        self.commit_change(materials, &[])?;
         Ok(stats)
     }
 
@@ -297,27 +475,18 @@ impl Engine {
     /// # Errors
     /// As [`Engine::upsert`].
     pub fn remove(&self, collection: &str, ids: &[String]) -> Result<usize> {
+        let _w = self.writable()?;
         let n = self.corpus.remove(collection, ids)?;
-        self.index.apply(&[], ids)?;
-        {
-            let mut guard = self.materials.write().unwrap_or_else(|e| e.into_inner());
-            let mut fp = self.fp.lock().unwrap_or_else(|e| e.into_inner());
-            let mut map = (**guard).clone();
-            for id in ids {
-                if let Some(old) = map.remove(id) {
-                    xor_into(&mut fp, &material_hash(&old));
-                }
-            }
-            *guard = Arc::new(map);
-        }
-        self.refresh_manifest();
+        let (_, ids) = self.unshadowed(collection, Vec::new(), ids.to_vec());
+        self.commit_change(Vec::new(), &ids)?;
         Ok(n)
     }
 
     /// Upserts `upserts` into and removes `remove_ids` from corpus collection `collection`
     /// in one corpus write and one index commit (searchable when this returns). Returns the
     /// upsert counts and the number removed from the corpus. Used by the CMS webhook, where
-    /// a page's new materials replace its old ones.
+    /// a page's new materials replace its old ones. Corrected and retired ids: as in
+    /// [`Engine::upsert`].
     ///
     /// # Errors
     /// As [`Engine::upsert`].
@@ -327,6 +496,7 @@ impl Engine {
         upserts: Vec<Material>,
         remove_ids: &[String],
     ) -> Result<(UpsertStats, usize)> {
+        let _w = self.writable()?;
         let mut upserts = upserts;
         for m in &mut upserts {
             m.ensure_id();
@@ -341,12 +511,52 @@ impl Engine {
         if stats.added + stats.updated + removed == 0 {
             return Ok((stats, 0));
         }
-        self.index.apply(&upserts, &removes)?;
+        let (upserts, removes) = self.unshadowed(collection, upserts, removes);
+        self.commit_change(upserts, &removes)?;
+        Ok((stats, removed))
+    }
+
+    /// Drops the changes a correction or a retirement overrides (unless `collection` is the
+    /// corrections collection itself).
+    fn unshadowed(
+        &self,
+        collection: &str,
+        upserts: Vec<Material>,
+        removes: Vec<String>,
+    ) -> (Vec<Material>, Vec<String>) {
+        if collection == crate::corpus::CORRECTIONS {
+            return (upserts, removes);
+        }
+        let shadowed = self.shadowed.read().unwrap_or_else(|e| e.into_inner());
+        if shadowed.is_empty() {
+            return (upserts, removes);
+        }
+        (
+            upserts
+                .into_iter()
+                .filter(|m| !shadowed.contains(&m.id))
+                .collect(),
+            removes
+                .into_iter()
+                .filter(|id| !shadowed.contains(id))
+                .collect(),
+        )
+    }
+
+    /// Indexes a change (one commit) and applies it to the in-memory table and the
+    /// fingerprint. The caller holds the writer lock and wrote the corpus.
+    fn commit_change(&self, upserts: Vec<Material>, removes: &[String]) -> Result<()> {
+        if upserts.is_empty() && removes.is_empty() {
+            return Ok(());
+        }
+        self.live().index.apply(&upserts, removes)?;
         {
+            // Read-modify-write under the write lock, so concurrent readers see either
+            // the old or the new table.
             let mut guard = self.materials.write().unwrap_or_else(|e| e.into_inner());
             let mut fp = self.fp.lock().unwrap_or_else(|e| e.into_inner());
             let mut map = (**guard).clone();
-            for id in &removes {
+            for id in removes {
                 if let Some(old) = map.remove(id) {
                     xor_into(&mut fp, &material_hash(&old));
                 }
@@ -360,7 +570,56 @@ impl Engine {
             *guard = Arc::new(map);
         }
         self.refresh_manifest();
-        Ok((stats, removed))
+        Ok(())
+    }
+
+    /// Writes a correction (`PUT /api/materials/{id}`): `material` goes to the
+    /// [`CORRECTIONS`](crate::corpus::CORRECTIONS) collection, where it wins over the
+    /// version of any other collection (a recrawl, re-import or rebuild keeps it), its id is
+    /// taken off the retired list, and it is indexed at once. Returns whether the id was not
+    /// searchable before.
+    ///
+    /// # Errors
+    /// [`Error::Material`] for an invalid material (nothing written); corpus or index
+    /// errors.
+    pub fn correct(&self, material: Material) -> Result<bool> {
+        let _w = self.writable()?;
+        let mut m = material;
+        m.ensure_id();
+        m.validate()?;
+        let created = !self.materials().contains_key(&m.id);
+        self.corpus
+            .apply(crate::corpus::CORRECTIONS, vec![m.clone()], &[])?;
+        self.corpus.set_retired(&m.id, false)?;
+        self.shadowed
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(m.id.clone());
+        self.commit_change(vec![m], &[])?;
+        Ok(created)
+    }
+
+    /// Retires material `id` (`DELETE /api/materials/{id}`): its correction (if any) is
+    /// removed, the id is added to the corpus's retired list (hidden in every collection,
+    /// so a recrawl or rebuild does not bring it back) and removed from the index. Returns
+    /// `false` when no material has this id.
+    ///
+    /// # Errors
+    /// Corpus or index errors.
+    pub fn retire(&self, id: &str) -> Result<bool> {
+        let _w = self.writable()?;
+        if !self.materials().contains_key(id) {
+            return Ok(false);
+        }
+        self.corpus.set_retired(id, true)?;
+        self.corpus
+            .remove(crate::corpus::CORRECTIONS, &[id.to_string()])?;
+        self.shadowed
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.to_string());
+        self.commit_change(Vec::new(), &[id.to_string()])?;
+        Ok(true)
     }
 
     /// Re-reads the whole corpus and brings the index in line with it (changed, new and
@@ -371,21 +630,12 @@ impl Engine {
     /// # Errors
     /// Corpus or index errors; on a corpus error the index is unchanged.
     pub fn sync_from_corpus(&self) -> Result<(usize, usize)> {
+        let _w = self.writable()?;
         let all = self.corpus.load_all()?;
         let current = self.materials();
-        let changed: Vec<Material> = all
-            .iter()
-            .filter(|m| current.get(&m.id).is_none_or(|c| **c != **m))
-            .cloned()
-            .collect();
-        let ids: std::collections::HashSet<&str> = all.iter().map(|m| m.id.as_str()).collect();
-        let removed: Vec<String> = current
-            .keys()
-            .filter(|id| !ids.contains(id.as_str()))
-            .cloned()
-            .collect();
+        let (changed, removed) = diff(&current, &all);
         if !changed.is_empty() || !removed.is_empty() {
-            self.index.apply(&changed, &removed)?;
+            self.live().index.apply(&changed, &removed)?;
         }
         let counts = (changed.len(), removed.len());
         self.set_materials(all);
@@ -393,17 +643,150 @@ impl Engine {
         Ok(counts)
     }
 
-    /// Rebuilds the index from the corpus, reporting progress (materials done, total).
+    /// Rebuilds the index from the corpus beside the live one and swaps it in, reporting
+    /// progress (materials done, total); see [`Engine::rebuild_beside`].
     ///
     /// # Errors
-    /// Corpus or index errors.
-    pub fn rebuild(&self, mut progress: impl FnMut(usize, usize)) -> Result<usize> {
-        let all = self.corpus.load_all()?;
-        let n = all.len();
-        self.index.rebuild(&all, |done| progress(done, n))?;
-        self.set_materials(all);
-        self.refresh_manifest();
+    /// Corpus or index errors (the live generation stays).
+    pub fn rebuild(&self, progress: impl FnMut(usize, usize)) -> Result<usize> {
+        self.rebuild_beside(None, progress)
+    }
+
+    /// Builds a new index generation from the corpus with `analyzer` (the live one when
+    /// `None`; a new one after a user-dictionary edit) while searches and changes keep
+    /// going to the live generation, then, under the writer lock, applies the corpus
+    /// changes made meanwhile to it and swaps it in (module docs). Returns the number of
+    /// materials indexed.
+    ///
+    /// # Errors
+    /// Corpus or index errors; the live generation stays and nothing is swapped.
+    pub fn rebuild_beside(
+        &self,
+        analyzer: Option<Arc<Analyzer>>,
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<usize> {
+        if self.read_only {
+            return Err(IndexError::ReadOnly.into());
+        }
+        let _one = self.rebuilding.lock().unwrap_or_else(|e| e.into_inner());
+        let old = self.live();
+        let analyzer = analyzer.unwrap_or_else(|| old.analyzer.clone());
+        let root = self.data_dir.join("index");
+        let number = old.number + 1;
+        let dir = (!self.in_memory).then(|| generation_dir(&root, number));
+        if let Some(d) = &dir {
+            let _ = std::fs::remove_dir_all(d);
+        }
+        let (index, _) = MaterialIndex::open(dir.as_deref(), analyzer.clone())?;
+        let built = self.corpus.load_all()?;
+        let n = built.len();
+        index.rebuild(&built, |done| progress(done, n))?;
+        let next = Generation {
+            number,
+            analyzer,
+            index,
+            dir,
+        };
+        let _w = self.writable()?;
+        // Changes committed to the live generation while this one was built.
+        let now = self.corpus.load_all()?;
+        let built_map: HashMap<String, Arc<Material>> = built
+            .into_iter()
+            .map(|m| (m.id.clone(), Arc::new(m)))
+            .collect();
+        let (changed, removed) = diff(&built_map, &now);
+        if !changed.is_empty() || !removed.is_empty() {
+            next.index.apply(&changed, &removed)?;
+        }
+        let fp = hex::encode(fingerprint(&now));
+        if let Some(p) = next.manifest() {
+            std::fs::write(&p, &fp).map_err(|e| Error::Io {
+                context: format!("cannot write {}", p.display()),
+                source: e,
+            })?;
+        }
+        if !self.in_memory {
+            write_current(&root, number)?;
+        }
+        *self.live.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
+        self.set_materials(now);
+        drop(_w);
+        let n = self.materials().len();
+        retire(old);
+        tracing::info!(
+            generation = number,
+            materials = n,
+            "new index generation live"
+        );
         Ok(n)
+    }
+
+    /// Starts a full rebuild in the background (one at a time) and returns its status; when
+    /// one is already running, returns that one's (its id is the job to poll).
+    /// `analyzer`: as in [`Engine::rebuild_beside`]; `reason` names the trigger.
+    pub fn start_rebuild(
+        self: &Arc<Self>,
+        analyzer: Option<Arc<Analyzer>>,
+        reason: &str,
+    ) -> Result<RebuildStatus> {
+        if self.read_only {
+            return Err(IndexError::ReadOnly.into());
+        }
+        let mut guard = self.rebuild.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(r) = guard.as_ref()
+            && r.status == "running"
+        {
+            return Ok(r.clone());
+        }
+        let status = RebuildStatus {
+            id: format!("rebuild-{}", uuid::Uuid::new_v4().simple()),
+            reason: reason.to_string(),
+            status: "running".into(),
+            done: 0,
+            total: self.materials().len(),
+            generation: self.generation() + 1,
+            started_at: chrono::Utc::now().to_rfc3339(),
+            finished_at: None,
+            error: None,
+        };
+        *guard = Some(status.clone());
+        drop(guard);
+        let engine = self.clone();
+        std::thread::Builder::new()
+            .name("kotae-rebuild".into())
+            .spawn(move || {
+                let result = engine.rebuild_beside(analyzer, |done, total| {
+                    if let Some(r) = engine.rebuild.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+                        r.done = done;
+                        r.total = total;
+                    }
+                });
+                let mut g = engine.rebuild.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(r) = g.as_mut() {
+                    r.finished_at = Some(chrono::Utc::now().to_rfc3339());
+                    match result {
+                        Ok(_) => r.status = "done".into(),
+                        Err(e) => {
+                            tracing::error!(error = %e, "index rebuild failed; the old index stays live");
+                            r.status = "failed".into();
+                            r.error = Some(e.to_string());
+                        }
+                    }
+                }
+            })
+            .map_err(|e| Error::Io {
+                context: "cannot start the rebuild thread".into(),
+                source: e,
+            })?;
+        Ok(status)
+    }
+
+    /// Returns the latest rebuild's status (`None`: none since start).
+    pub fn rebuild_status(&self) -> Option<RebuildStatus> {
+        self.rebuild
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Reloads `synonyms.txt` from the data directory's `dictionaries/` (query-time only: no
@@ -411,8 +794,124 @@ impl Engine {
     pub fn reload_synonyms(&self) -> usize {
         let s = crate::analysis::Synonyms::load(&self.data_dir.join("dictionaries"));
         let n = s.len();
-        self.analyzer.set_synonyms(s);
+        self.live().analyzer.set_synonyms(s);
         n
+    }
+}
+
+/// The live generation's index, held for as long as this lives.
+#[derive(Debug, Clone)]
+pub struct IndexRef(Arc<Generation>);
+
+impl std::ops::Deref for IndexRef {
+    type Target = MaterialIndex;
+    fn deref(&self) -> &MaterialIndex {
+        &self.0.index
+    }
+}
+
+/// Returns the ids of the corrections collection and the retired list (corpus errors were
+/// reported by the load that preceded this; they leave the set empty here).
+fn shadowed_ids(corpus: &Corpus) -> std::collections::HashSet<String> {
+    let mut ids = corpus.retired().unwrap_or_default();
+    if let Ok(ms) = corpus.read_collection(crate::corpus::CORRECTIONS) {
+        ids.extend(ms.into_iter().map(|m| m.id));
+    }
+    ids
+}
+
+/// Returns the materials of `to` that are new or differ in `from`, and the ids of `from`
+/// that `to` lacks.
+fn diff(from: &HashMap<String, Arc<Material>>, to: &[Material]) -> (Vec<Material>, Vec<String>) {
+    let changed: Vec<Material> = to
+        .iter()
+        .filter(|m| from.get(&m.id).is_none_or(|c| **c != **m))
+        .cloned()
+        .collect();
+    let ids: std::collections::HashSet<&str> = to.iter().map(|m| m.id.as_str()).collect();
+    let removed: Vec<String> = from
+        .keys()
+        .filter(|id| !ids.contains(id.as_str()))
+        .cloned()
+        .collect();
+    (changed, removed)
+}
+
+/// Names generation `n` live in `root/CURRENT` atomically (temp file, fsync, rename, fsync
+/// of the directory).
+fn write_current(root: &Path, n: u64) -> Result<()> {
+    use std::io::Write;
+    let io = |e: std::io::Error| Error::Io {
+        context: format!("cannot write {}", root.join(CURRENT).display()),
+        source: e,
+    };
+    let tmp = root.join("CURRENT.tmp");
+    let mut f = std::fs::File::create(&tmp).map_err(io)?;
+    f.write_all(n.to_string().as_bytes()).map_err(io)?;
+    f.sync_all().map_err(io)?;
+    std::fs::rename(&tmp, root.join(CURRENT)).map_err(io)?;
+    if let Ok(d) = std::fs::File::open(root) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Removes generation directories other than `live` (left by a rebuild that did not
+/// finish, or retired before a crash); when `live` is not 0, also the tantivy files of
+/// generation 0 in `root` itself.
+fn remove_other_generations(root: &Path, live: u64) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if let Some(n) = name
+            .strip_prefix("gen-")
+            .and_then(|n| n.parse::<u64>().ok())
+            && n != live
+        {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+    if live != 0 {
+        let _ = crate::index::remove_tantivy_files(root);
+        let _ = std::fs::remove_file(root.join(MANIFEST));
+    }
+}
+
+/// Deletes a generation that is no longer live once the last search holding it ends (on a
+/// helper thread; searches keep their own reference, so none fails).
+fn retire(old: Arc<Generation>) {
+    let spawned = std::thread::Builder::new()
+        .name("kotae-retire".into())
+        .spawn(move || {
+            let mut old = old;
+            let generation = loop {
+                match Arc::try_unwrap(old) {
+                    Ok(g) => break g,
+                    Err(a) => {
+                        old = a;
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                    }
+                }
+            };
+            let dir = generation.dir.clone();
+            let number = generation.number;
+            drop(generation);
+            if let Some(d) = dir {
+                let r = if number == 0 {
+                    crate::index::remove_tantivy_files(&d)
+                        .and_then(|()| std::fs::remove_file(d.join(MANIFEST)))
+                } else {
+                    std::fs::remove_dir_all(&d)
+                };
+                if let Err(e) = r {
+                    tracing::warn!(dir = %d.display(), error = %e, "cannot delete a retired index generation");
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "cannot start the thread that deletes a retired index generation");
     }
 }
 
@@ -447,8 +946,7 @@ mod tests {
             .unwrap();
         let id1 = crate::material::material_id("t", "1");
         e.remove("a", &[id1]).unwrap();
-        let manifest =
-            std::fs::read_to_string(dir.path().join("index/kotae-manifest.txt")).unwrap();
+        let manifest = std::fs::read_to_string(dir.path().join("index").join(MANIFEST)).unwrap();
         let recount = hex::encode(fingerprint(&e.corpus().load_all().unwrap()));
         assert_eq!(manifest, recount);
         assert_eq!(e.materials().len(), 2);

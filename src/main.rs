@@ -201,10 +201,76 @@ fn bar(len: u64, msg: &str) -> ProgressBar {
 
 fn open_engine(data_dir: &Path) -> anyhow::Result<Engine> {
     let pb = spinner("loading dictionaries, corpus and index");
-    let e = Engine::open(&EngineOptions::new(data_dir))
-        .with_context(|| format!("cannot open the data directory {}", data_dir.display()))?;
+    let e = Engine::open(&EngineOptions::new(data_dir));
     pb.finish_and_clear();
-    Ok(e)
+    match e {
+        Err(kotae::error::Error::Index(kotae::index::IndexError::Tantivy(
+            tantivy::TantivyError::LockFailure(..),
+        ))) => bail!(
+            "another kotae process holds the index of {} (a `kotae serve` that does not answer on \
+             the address in {}, or another write command): wait for it to finish, or stop it",
+            data_dir.display(),
+            data_dir.join(kotae::control::SERVE_FILE).display()
+        ),
+        e => e.with_context(|| format!("cannot open the data directory {}", data_dir.display())),
+    }
+}
+
+/// Returns the server running on `data_dir`, if any, with a runtime to talk to it.
+fn running_server(data_dir: &Path) -> Option<(tokio::runtime::Runtime, kotae::control::Server)> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()?;
+    let server = rt.block_on(kotae::control::Server::find(data_dir))?;
+    Some((rt, server))
+}
+
+/// Asks the running server to bring its index in line with the corpus; prints the result.
+fn server_sync(
+    rt: &tokio::runtime::Runtime,
+    server: &kotae::control::Server,
+) -> anyhow::Result<()> {
+    let r = rt.block_on(server.post("/api/admin/sync"))?;
+    println!(
+        "the running server (pid {}, http://{}) indexed the change: {} materials ({} updated, {} removed)",
+        server.info.pid, server.info.addr, r["materials"], r["upserted"], r["removed"]
+    );
+    Ok(())
+}
+
+/// Asks the running server for a full rebuild and follows the job to its end.
+fn server_rebuild(
+    rt: &tokio::runtime::Runtime,
+    server: &kotae::control::Server,
+) -> anyhow::Result<()> {
+    let r = rt.block_on(server.post("/api/admin/reindex"))?;
+    let id = r["job_id"].as_str().unwrap_or_default().to_string();
+    println!(
+        "the running server (pid {}, http://{}) rebuilds the index beside the live one (job {id})",
+        server.info.pid, server.info.addr
+    );
+    let pb = bar(0, "indexing");
+    loop {
+        let j = rt.block_on(server.get(&format!("/api/jobs/{id}")))?;
+        pb.set_length(j["total"].as_u64().unwrap_or(0));
+        pb.set_position(j["done"].as_u64().unwrap_or(0));
+        match j["status"].as_str() {
+            Some("done") => {
+                pb.finish_and_clear();
+                println!("rebuilt: generation {} is live", j["generation"]);
+                return Ok(());
+            }
+            Some("failed") => {
+                pb.finish_and_clear();
+                bail!(
+                    "the rebuild failed (the old index stays live): {}",
+                    j["error"]
+                );
+            }
+            _ => std::thread::sleep(Duration::from_millis(200)),
+        }
+    }
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -224,6 +290,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             contact_retention_days,
         }),
         Command::Index { rebuild } => {
+            if let Some((rt, server)) = running_server(&data_dir) {
+                return if rebuild {
+                    server_rebuild(&rt, &server)
+                } else {
+                    server_sync(&rt, &server)
+                };
+            }
             let engine = open_engine(&data_dir)?;
             if rebuild {
                 let pb = bar(engine.materials().len() as u64, "indexing");
@@ -292,7 +365,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 pb.inc(1);
             }
             pb.finish_and_clear();
-            let engine = open_engine(&data_dir)?;
+            let server = running_server(&data_dir);
+            // Beside a running server the corpus is written here (under the corpus lock)
+            // and the server, the index's one writer, indexes it.
+            let engine = match &server {
+                Some(_) => None,
+                None => Some(open_engine(&data_dir)?),
+            };
+            let corpus = kotae::corpus::Corpus::open(data_dir.join("corpus"))?;
             for (f, name, imported) in batches {
                 let n_contacts = imported.contacts.len();
                 let blocks = imported.contact_blocks_seen;
@@ -302,7 +382,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let stored = engine.corpus().read_collection(&name)?;
                 kotae::import::keep_dates_of_unchanged(&mut all, imported.imported_at, &stored);
                 let pb = spinner(&format!("indexing {}", f.display()));
-                let stats = engine.upsert(&name, all)?;
+                let stats = match &engine {
+                    Some(e) => e.upsert(&name, all)?,
+                    None => corpus.upsert(&name, all)?,
+                };
                 pb.finish_and_clear();
                 println!(
                     "{}: {} added, {} updated, {} unchanged into corpus/{name}.jsonl; {n_contacts} contact records ({blocks} お問い合わせ blocks found, deduplicated)",
@@ -311,6 +394,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     stats.updated,
                     stats.unchanged
                 );
+            }
+            if let Some((rt, server)) = &server {
+                server_sync(rt, server)?;
             }
             Ok(())
         }
@@ -356,7 +442,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Search { query, limit, json } => {
-            let engine = open_engine(&data_dir)?;
+            // Read-only: works beside a running server (which holds the index writer).
+            let pb = spinner("loading dictionaries, corpus and index");
+            let engine =
+                Engine::open_read_only(&EngineOptions::new(&data_dir)).with_context(|| {
+                    format!("cannot open the data directory {}", data_dir.display())
+                })?;
+            pb.finish_and_clear();
             let mut req = SearchRequest::new(query);
             req.limit = limit;
             let resp = engine.search(&req)?;
@@ -590,6 +682,9 @@ fn crawl(data_dir: &Path, cfg: &kotae::crawl::CrawlConfig, index: bool) -> anyho
     );
     for (reason, n) in &report.reasons {
         println!("  {reason}: {n}");
+    }
+    if index && let Some((rt, server)) = running_server(data_dir) {
+        return server_sync(&rt, &server);
     }
     if index {
         // The crawl wrote the corpus only; the engine brings the index in line with it.

@@ -10,11 +10,14 @@ use texting_robots::Robot;
 use super::state::{HostState, PageState, PageStatus};
 use crate::material::Material;
 
-/// A host's materials in a vector (written to the corpus without a copy) with an id index.
+/// A host's materials in a vector with an id index, and the ids changed since the last
+/// checkpoint (only those are written back, so a change another writer made to the same
+/// collection meanwhile, e.g. a CMS webhook job in a running server, is kept).
 #[derive(Default)]
 pub(super) struct MaterialSet {
     items: Vec<Material>,
     pos: HashMap<String, usize>,
+    changed: std::collections::HashSet<String>,
 }
 
 impl MaterialSet {
@@ -23,7 +26,21 @@ impl MaterialSet {
         for m in items {
             set.insert(m);
         }
+        set.changed.clear();
         set
+    }
+
+    /// Returns the changed materials and the removed ids since the last call.
+    pub(super) fn take_changes(&mut self) -> (Vec<Material>, Vec<String>) {
+        let mut upserts = Vec::new();
+        let mut removes = Vec::new();
+        for id in std::mem::take(&mut self.changed) {
+            match self.get(&id) {
+                Some(m) => upserts.push(m.clone()),
+                None => removes.push(id),
+            }
+        }
+        (upserts, removes)
     }
 
     pub(super) fn get(&self, id: &str) -> Option<&Material> {
@@ -31,6 +48,7 @@ impl MaterialSet {
     }
 
     pub(super) fn insert(&mut self, m: Material) {
+        self.changed.insert(m.id.clone());
         match self.pos.get(&m.id) {
             Some(&i) => self.items[i] = m,
             None => {
@@ -42,6 +60,7 @@ impl MaterialSet {
 
     pub(super) fn remove(&mut self, id: &str) -> Option<Material> {
         let i = self.pos.remove(id)?;
+        self.changed.insert(id.to_string());
         let m = self.items.swap_remove(i);
         if let Some(moved) = self.items.get(i) {
             self.pos.insert(moved.id.clone(), i);
@@ -49,6 +68,7 @@ impl MaterialSet {
         Some(m)
     }
 
+    #[cfg(test)]
     pub(super) fn as_slice(&self) -> &[Material] {
         &self.items
     }

@@ -534,14 +534,16 @@ impl<'a> Crawler<'a> {
         Ok(())
     }
 
-    /// Writes the changed corpus collections, then the state files.
+    /// Writes the changed materials of each host's collection (re-read under the corpus
+    /// lock, so other writers' changes to other pages stay), then the state files.
     fn checkpoint(&mut self) -> Result<(), CrawlError> {
         for (key, h) in &mut self.hosts {
             if !h.dirty {
                 continue;
             }
+            let (upserts, removes) = h.materials.take_changes();
             self.corpus
-                .write_collection(&collection_name(key), h.materials.as_slice())?;
+                .apply(&collection_name(key), upserts, &removes)?;
             h.state.save(&self.state_dir, key)?;
             h.dirty = false;
         }

@@ -1,15 +1,21 @@
-//! `GET /api/status` (roles manager, admin): what the index holds and the state of the
-//! webhook's jobs and the authored files that do not parse.
+//! `GET /api/status` (roles manager, admin): what the index holds, the latest full rebuild,
+//! the webhook's jobs, the search queue, and the authored files and dictionary lines that
+//! do not parse.
 //!
 //! ```json
-//! {"index": {"materials": 1945, "documents": 1945},
+//! {"index": {"materials": 1945, "documents": 1945, "generation": 3},
+//!  "rebuild": {"id": "rebuild-…", "reason": "user_dict", "status": "running",
+//!              "done": 768, "total": 1945, "generation": 4, "started_at": "…",
+//!              "finished_at": null, "error": null},
 //!  "jobs": {"queued": 0, "running": 1, "done": 12, "failed": 1, "recent_failed": ["…"]},
-//!  "watch_errors": [{"path": "/data/corpus/authored/a.md", "line": 3, "reason": "…"}]}
+//!  "search_queue": {"running": 1, "waiting": 0, "workers": 2, "capacity": 64},
+//!  "watch_errors": [{"path": "/data/corpus/authored/a.md", "line": 3, "reason": "…"}],
+//!  "dictionary_errors": [{"file": "user_dict.csv", "line": 7, "reason": "empty field"}]}
 //! ```
 //!
-//! `jobs` is `null` on a server without a job queue, `watch_errors` on one without the file
-//! watcher ([`crate::watch`]). Rebuild progress and dictionary errors (issue 10, sections 3–4)
-//! are not reported yet.
+//! `rebuild` is `null` until a rebuild ran since start; `jobs` is `null` on a server without
+//! a job queue, `watch_errors` on one without the file watcher ([`crate::watch`]),
+//! `dictionary_errors` on one without the dictionary watcher ([`crate::dictionaries`]).
 
 use axum::extract::State;
 use axum::routing::get;
@@ -41,12 +47,20 @@ async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
         }
         None => Value::Null,
     };
+    let (running, waiting) = state.search_queue.depth();
     Ok(Json(json!({
         "index": {
             "materials": state.engine.materials().len(),
             "documents": state.engine.index().num_docs(),
+            "generation": state.engine.generation(),
         },
+        "rebuild": state.engine.rebuild_status(),
         "jobs": jobs,
+        "search_queue": {
+            "running": running, "waiting": waiting,
+            "workers": state.search_queue.workers(), "capacity": state.search_queue.queue(),
+        },
         "watch_errors": state.watch_errors.as_ref().map(|w| w.list()),
+        "dictionary_errors": state.dictionaries.as_ref().map(|d| d.errors()),
     })))
 }

@@ -209,6 +209,12 @@ impl Auth {
         Ok(())
     }
 
+    /// Adds one token (the per-run admin token of [`crate::control`]).
+    pub fn with_token(mut self, entry: TokenEntry) -> Self {
+        self.tokens.push(entry);
+        self
+    }
+
     /// Parses `KOTAE_TOKENS`: comma-separated `ROLE:TOKEN` or `department:DEPARTMENT:TOKEN`.
     ///
     /// # Errors
@@ -351,6 +357,9 @@ pub fn allowed_roles(method: &Method, path: &str) -> Option<&'static [Role]> {
             } else {
                 ANY
             }
+        } else if path.starts_with("/api/materials/") && method != Method::GET {
+            // Corrections and retirements (http/materials.rs).
+            &[Manager, Admin]
         } else if path.starts_with("/api/search")
             || path.starts_with("/api/materials")
             || method == Method::GET

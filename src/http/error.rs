@@ -103,6 +103,8 @@ crate::wire_enum! {
         BadOrigin = "bad_origin",
         /// A request body that is not `application/json` (415).
         UnsupportedMediaType = "unsupported_media_type",
+        /// A `PUT /api/materials/{id}` body that is JSON but not a valid material (422).
+        UnprocessableMaterial = "unprocessable_material",
         /// No such route or record (404).
         NotFound = "not_found",
         /// The record is not in a state that allows the operation (409).
@@ -157,6 +159,7 @@ impl ApiCode {
             Forbidden | BadHost | BadOrigin => StatusCode::FORBIDDEN,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             NotFound | HookNotConfigured => StatusCode::NOT_FOUND,
+            UnprocessableMaterial => StatusCode::UNPROCESSABLE_ENTITY,
             BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Conflict | NoQuestion | DraftFlagged => StatusCode::CONFLICT,
             IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,

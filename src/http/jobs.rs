@@ -15,7 +15,17 @@ pub fn router() -> Router<AppState> {
 async fn job(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<JobRecord>, ApiError> {
+) -> Result<Json<serde_json::Value>, ApiError> {
+    // A full rebuild (`POST /api/admin/reindex`, a user-dictionary edit) is a job too.
+    if id.starts_with("rebuild-") {
+        return match state.engine.rebuild_status().filter(|r| r.id == id) {
+            Some(r) => Ok(Json(serde_json::to_value(r).unwrap_or_default())),
+            None => Err(ApiError::new(
+                ApiCode::NotFound,
+                format!("no rebuild job {id} (only the latest rebuild is kept)"),
+            )),
+        };
+    }
     let queue = state.jobs.clone().ok_or_else(|| {
         ApiError::new(
             ApiCode::JobsDisabled,
@@ -23,5 +33,7 @@ async fn job(
         )
     })?;
     let job = super::inquiries::blocking(move || queue.job(&id).map_err(ApiError::from)).await?;
-    Ok(Json(job))
+    Ok(Json(
+        serde_json::to_value::<JobRecord>(job).unwrap_or_default(),
+    ))
 }

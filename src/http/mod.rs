@@ -14,6 +14,7 @@ pub mod guard;
 pub mod hooks;
 pub mod inquiries;
 pub mod jobs;
+pub mod materials;
 pub mod metrics;
 pub mod metrics_prom;
 pub mod openapi;
@@ -21,6 +22,7 @@ pub mod params;
 pub mod pins;
 pub mod promotions;
 pub mod queue;
+pub mod reindex;
 pub mod search;
 pub mod serve;
 pub mod suggest;
@@ -81,6 +83,9 @@ pub struct AppState {
     pub watch_errors: Option<Arc<crate::watch::WatchErrors>>,
     /// Hours after which an open escalation is overdue (`[stats] escalation_due_hours`).
     pub escalation_due_hours: u32,
+    /// The watched dictionaries (`GET /api/status` `dictionary_errors`); `None`: not
+    /// watched.
+    pub dictionaries: Option<Arc<crate::dictionaries::Dictionaries>>,
     /// Prometheus metrics (`GET /metrics`) and the access-log switch.
     pub metrics: Arc<crate::telemetry::Metrics>,
 }
@@ -114,6 +119,7 @@ impl AppState {
             watch_errors: None,
             escalation_due_hours: crate::notify::DEFAULT_DUE_HOURS,
             earliest_received_at: DEFAULT_EARLIEST_RECEIVED_AT,
+            dictionaries: None,
             metrics: Arc::new(crate::telemetry::Metrics::default()),
         }
     }
@@ -169,6 +175,8 @@ pub fn app(state: AppState) -> Router {
         .merge(hooks::router())
         .merge(jobs::router())
         .merge(admin::router())
+        .merge(reindex::router())
+        .merge(materials::router())
         .merge(crate::web::router())
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(

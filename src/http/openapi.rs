@@ -32,6 +32,18 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ("GET", "/api/openapi.json", "This description"),
     ("GET", "/api/search", "Search the answer materials"),
     ("GET", "/api/materials/{id}", "One material"),
+    ("PUT", "/api/materials/{id}", "Correct or add a material"),
+    ("DELETE", "/api/materials/{id}", "Retire a material"),
+    (
+        "POST",
+        "/api/admin/reindex",
+        "Start a zero-downtime full rebuild (a job)",
+    ),
+    (
+        "POST",
+        "/api/admin/sync",
+        "Bring the index in line with the corpus",
+    ),
     ("GET", "/api/suggest", "What to type next"),
     ("GET", "/api/departments", "The department registry"),
     ("GET", "/api/pins", "Pinned answers"),
@@ -164,6 +176,7 @@ pub fn spec_document() -> OpenApi {
             "POST" => HttpMethod::Post,
             "PUT" => HttpMethod::Put,
             "DELETE" => HttpMethod::Delete,
+            "PUT" => HttpMethod::Put,
             _ => HttpMethod::Get,
         };
         paths.add_path_operation(*path, vec![http], op);

@@ -61,6 +61,16 @@ impl SearchQueue {
         self.queue
     }
 
+    /// Returns (running, waiting): searches running now and admitted searches waiting for a
+    /// worker.
+    pub fn depth(&self) -> (usize, usize) {
+        let admitted = (self.workers + self.queue).saturating_sub(self.slots.available_permits());
+        let running = self
+            .workers
+            .saturating_sub(self.running.available_permits());
+        (running, admitted.saturating_sub(running))
+    }
+
     /// Takes a place in the queue, or `None` when `workers + queue` searches are already
     /// admitted.
     pub fn try_admit(&self) -> Option<Admission> {

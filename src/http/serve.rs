@@ -109,6 +109,17 @@ pub fn run(opts: &ServeOptions) -> anyhow::Result<()> {
     state.metrics = Arc::new(crate::telemetry::Metrics::new(
         file.log.as_ref().is_none_or(|l| l.access_enabled()),
     ));
+    // The per-run admin token of DATA_DIR/kotae-serve.json (crate::control), for the CLI.
+    let control_token = crate::control::new_token();
+    let auth = if auth.is_enabled() {
+        auth.with_token(super::auth::TokenEntry::new(
+            super::auth::Role::Admin,
+            None,
+            &control_token,
+        )?)
+    } else {
+        auth
+    };
     state.auth = Arc::new(auth);
     let worker = cms_hook(&mut state, file, engine.clone(), store.clone())?;
     // Authored files: changes made while the service was down are applied before it listens.
@@ -117,6 +128,9 @@ pub fn run(opts: &ServeOptions) -> anyhow::Result<()> {
     state.watch_errors = Some(watch_errors);
     let limits = Limits::from_config(&http_cfg);
     let auth = state.auth.clone();
+    let dictionaries = Arc::new(crate::dictionaries::Dictionaries::new(engine.clone()));
+    let _dict_watcher = crate::dictionaries::watch(dictionaries.clone())?;
+    state.dictionaries = Some(dictionaries);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -126,6 +140,10 @@ pub fn run(opts: &ServeOptions) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
         let local = listener.local_addr()?;
+        let _serve_file = crate::control::publish(data_dir, local, &control_token)
+            .with_context(|| {
+                format!("cannot write {}", data_dir.join(crate::control::SERVE_FILE).display())
+            })?;
         tokio::spawn(worker.run());
         if let Some(n) = notifier {
             tokio::spawn(n.run());

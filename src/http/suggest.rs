@@ -74,7 +74,7 @@ impl AppState {
                 Some((w, s)) if w.ptr_eq(&Arc::downgrade(&materials)) => s.clone(),
                 _ => {
                     let s = Arc::new(Suggester::build(
-                        self.engine.analyzer(),
+                        &self.engine.analyzer(),
                         materials.values().map(|m| m.as_ref()),
                         &[],
                     ));
@@ -100,7 +100,7 @@ impl AppState {
                             .collect(),
                         None => Vec::new(),
                     };
-                    let s = Arc::new(Suggester::build(self.engine.analyzer(), [], &counts));
+                    let s = Arc::new(Suggester::build(&self.engine.analyzer(), [], &counts));
                     *c = Some((Instant::now(), s.clone()));
                     s
                 }

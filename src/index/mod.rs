@@ -10,7 +10,7 @@
 //! The text itself is not stored: the engine keeps materials in memory, loaded from the
 //! corpus.
 //!
-//! Writes go through one `IndexWriter` behind a mutex; every change batch is committed and
+//! Writes go through one `IndexWriter` behind a mutex (none when opened read-only); every change batch is committed and
 //! the reader reloaded before the call returns, so an approved CMS edit is searchable as soon
 //! as the webhook answers. An index of up to [`COMPACT_MAX_DOCS`] documents is then merged
 //! back into one segment (in the background after a change, before returning after a
@@ -42,6 +42,9 @@ pub enum IndexError {
     /// tantivy failed.
     #[error("index: {0}")]
     Tantivy(#[from] tantivy::TantivyError),
+    /// The index was opened read-only ([`MaterialIndex::open_read_only`]).
+    #[error("the index is open read-only (another process is its writer)")]
+    ReadOnly,
     /// The index directory could not be opened or created.
     #[error("index directory {path}: {message}")]
     Directory {
@@ -52,11 +55,12 @@ pub enum IndexError {
     },
 }
 
-/// The material index: tantivy index, its only writer and a reader.
+/// The material index: tantivy index, its only writer (none when opened read-only) and a
+/// reader.
 pub struct MaterialIndex {
     index: Index,
     reader: IndexReader,
-    writer: Mutex<IndexWriter>,
+    writer: Option<Mutex<IndexWriter>>,
     fields: schema::Fields,
     docmeta: docmeta::DocMetaCache,
     /// The background merge started after the last change, if it may still run: the next
@@ -100,7 +104,7 @@ impl MaterialIndex {
         let this = Self {
             index,
             reader,
-            writer: Mutex::new(writer),
+            writer: Some(Mutex::new(writer)),
             fields,
             docmeta: docmeta::DocMetaCache::default(),
             merging: Mutex::new(None),
@@ -109,7 +113,7 @@ impl MaterialIndex {
         if !created {
             // An index left with several segments (a bulk import that ended before its
             // merge did) is compacted now, before the first search.
-            let mut w = this.writer.lock().unwrap_or_else(|e| e.into_inner());
+            let mut w = this.writer()?;
             this.compact(&mut w, true);
             // Files of merges that failed in an earlier run are not in the index's meta:
             // delete them.
@@ -120,6 +124,51 @@ impl MaterialIndex {
             this.warm();
         }
         Ok((this, created))
+    }
+
+    /// Opens the index in `dir` for searching only: no writer is created, so tantivy's
+    /// writer lock stays with the process that holds it (a running `kotae serve`). Returns
+    /// `None` when `dir` holds no index or one of another schema (the caller then builds
+    /// one in memory).
+    ///
+    /// # Errors
+    /// [`IndexError`] when the directory or the index cannot be read.
+    pub fn open_read_only(dir: &Path, analyzer: Arc<Analyzer>) -> Result<Option<Self>, IndexError> {
+        if !dir.join("meta.json").exists() {
+            return Ok(None);
+        }
+        let mmap = MmapDirectory::open(dir).map_err(|e| IndexError::Directory {
+            path: dir.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let index = Index::open(mmap)?;
+        if index.schema() != schema::build() {
+            return Ok(None);
+        }
+        tokenizer::register(index.tokenizers(), analyzer);
+        let fields = schema::Fields::new(&index.schema());
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let this = Self {
+            index,
+            reader,
+            writer: None,
+            fields,
+            docmeta: docmeta::DocMetaCache::default(),
+        };
+        this.warm();
+        Ok(Some(this))
+    }
+
+    fn writer(&self) -> Result<std::sync::MutexGuard<'_, IndexWriter>, IndexError> {
+        Ok(self
+            .writer
+            .as_ref()
+            .ok_or(IndexError::ReadOnly)?
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Returns the tantivy index.
@@ -148,7 +197,7 @@ impl MaterialIndex {
     /// # Errors
     /// [`IndexError::Tantivy`] when adding or committing fails; nothing is committed then.
     pub fn apply(&self, upserts: &[Material], delete_ids: &[String]) -> Result<(), IndexError> {
-        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut w = self.writer()?;
         self.wait_for_merge();
         for id in delete_ids {
             w.delete_term(Term::from_field_text(self.fields.id, id));
@@ -178,7 +227,7 @@ impl MaterialIndex {
         materials: &[Material],
         mut progress: impl FnMut(usize),
     ) -> Result<(), IndexError> {
-        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut w = self.writer()?;
         self.wait_for_merge();
         w.delete_all_documents()?;
         for (i, m) in materials.iter().enumerate() {
@@ -339,32 +388,44 @@ fn open_dir(dir: &Path, schema: &tantivy::schema::Schema) -> Result<(Index, bool
                 tracing::warn!(dir = %dir.display(), error = %e, "index unreadable, rebuilding")
             }
         }
-        // Only tantivy's own files are removed; README.md and other files stay.
-        for entry in std::fs::read_dir(dir).map_err(|e| derr(&e))?.flatten() {
-            let name = entry.file_name().to_string_lossy().to_string();
-            let tantivy_file = name == "meta.json"
-                || name == ".managed.json"
-                || name.ends_with(".lock")
-                || [
-                    ".idx",
-                    ".pos",
-                    ".term",
-                    ".store",
-                    ".fast",
-                    ".fieldnorm",
-                    ".del",
-                    ".term_info",
-                ]
-                .iter()
-                .any(|ext| name.ends_with(ext));
-            if tantivy_file {
-                std::fs::remove_file(entry.path()).map_err(|e| derr(&e))?;
-            }
-        }
+        remove_tantivy_files(dir).map_err(|e| derr(&e))?;
     }
     let mmap = MmapDirectory::open(dir).map_err(|e| derr(&e))?;
     let index = Index::create(mmap, schema.clone(), tantivy::IndexSettings::default())?;
     Ok((index, true))
+}
+
+/// Removes tantivy's own files from `dir` (README.md, the manifest, generation
+/// subdirectories and other files stay).
+///
+/// # Errors
+/// The directory cannot be listed or a file removed.
+pub fn remove_tantivy_files(dir: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)?.flatten() {
+        if !entry.file_type().is_ok_and(|t| t.is_file()) {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().to_string();
+        let tantivy_file = name == "meta.json"
+            || name == ".managed.json"
+            || name.ends_with(".lock")
+            || [
+                ".idx",
+                ".pos",
+                ".term",
+                ".store",
+                ".fast",
+                ".fieldnorm",
+                ".del",
+                ".term_info",
+            ]
+            .iter()
+            .any(|ext| name.ends_with(ext));
+        if tantivy_file {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
 }
 
 /// Returns the part of a body that is indexed: the `【お問い合わせ】` contact block is left

@@ -62,7 +62,7 @@ fn maxscore_equals_exhaustive_on_localgovfaq() {
     let w = engine.ranking_params();
     let (mut scored, mut total) = (0u64, 0u64);
     for (qid, q) in &queries {
-        let qa = kotae::search::QueryAnalysis::new(engine.analyzer(), q);
+        let qa = kotae::search::QueryAnalysis::new(&engine.analyzer(), q);
         let plan = kotae::search::plan::plan(&qa, index.fields(), &w);
         for k in [10, 100] {
             let want = maxscore::exhaustive_top_k(&searcher, &plan.groups, k, |_, _| true).unwrap();
