@@ -379,7 +379,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let mut all = imported.materials;
                 all.extend(imported.contacts);
                 // Records without their own updated_at keep the stored date when unchanged.
-                let stored = engine.corpus().read_collection(&name)?;
+                let stored = corpus.read_collection(&name)?;
                 kotae::import::keep_dates_of_unchanged(&mut all, imported.imported_at, &stored);
                 let pb = spinner(&format!("indexing {}", f.display()));
                 let stats = match &engine {
@@ -405,8 +405,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             format,
             out,
         } => {
-            let engine = open_engine(&data_dir)?;
-            let corpus = engine.corpus();
+            // The corpus alone: no index writer, so an export works beside a running server.
+            let corpus = kotae::corpus::Corpus::open(data_dir.join("corpus"))?;
             let names = corpus.collections()?;
             let Some(name) = collection else {
                 bail!(

@@ -160,6 +160,9 @@ pub fn parse_sha256(hex_digits: &str) -> Result<[u8; 32], AuthError> {
 #[derive(Debug, Default)]
 pub struct Auth {
     tokens: std::sync::RwLock<Arc<[TokenEntry]>>,
+    /// Tokens added with [`Auth::with_token`] (the per-run control token): a
+    /// [`Auth::replace`] keeps them.
+    kept: Vec<TokenEntry>,
 }
 
 impl Clone for Auth {
@@ -167,6 +170,7 @@ impl Clone for Auth {
     fn clone(&self) -> Self {
         Self {
             tokens: std::sync::RwLock::new(self.table()),
+            kept: self.kept.clone(),
         }
     }
 }
@@ -181,6 +185,7 @@ impl Auth {
     pub fn new(tokens: Vec<TokenEntry>) -> Self {
         Self {
             tokens: std::sync::RwLock::new(tokens.into()),
+            kept: Vec::new(),
         }
     }
 
@@ -205,13 +210,18 @@ impl Auth {
                     .into(),
             ));
         }
-        *self.tokens.write().unwrap_or_else(|e| e.into_inner()) = other.table();
+        let table: Vec<TokenEntry> = other.table().iter().chain(&self.kept).cloned().collect();
+        *self.tokens.write().unwrap_or_else(|e| e.into_inner()) = table.into();
         Ok(())
     }
 
     /// Adds one token (the per-run admin token of [`crate::control`]).
+    /// A later [`Auth::replace`] (SIGHUP) keeps it.
     pub fn with_token(mut self, entry: TokenEntry) -> Self {
-        self.tokens.push(entry);
+        let mut table = self.table().to_vec();
+        table.push(entry.clone());
+        self.tokens = std::sync::RwLock::new(table.into());
+        self.kept.push(entry);
         self
     }
 

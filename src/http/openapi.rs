@@ -176,7 +176,6 @@ pub fn spec_document() -> OpenApi {
             "POST" => HttpMethod::Post,
             "PUT" => HttpMethod::Put,
             "DELETE" => HttpMethod::Delete,
-            "PUT" => HttpMethod::Put,
             _ => HttpMethod::Get,
         };
         paths.add_path_operation(*path, vec![http], op);

@@ -157,6 +157,8 @@ impl MaterialIndex {
             writer: None,
             fields,
             docmeta: docmeta::DocMetaCache::default(),
+            merging: Mutex::new(None),
+            failed_merges: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         };
         this.warm();
         Ok(Some(this))
