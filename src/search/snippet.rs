@@ -56,34 +56,42 @@ impl Highlighter {
 
     /// Returns an HTML snippet of `text` of about `max_chars` characters around the densest
     /// matches (the start of the text when nothing matches).
+    ///
+    /// The scan is windowed, so a long page costs about as much as a short one: matches are
+    /// looked for in the first [`SCAN_CHARS`] characters only, and the densest window among
+    /// them is shown. When none is there, the scan goes on to the first match (and the
+    /// `max_chars` after it), at most [`MAX_SCAN_BYTES`] into the text.
     pub fn snippet(&self, text: &str, max_chars: usize) -> String {
-        let text = if text.len() > 64 * 1024 {
-            let mut end = 64 * 1024;
-            while !text.is_char_boundary(end) {
-                end -= 1;
-            }
-            &text[..end]
-        } else {
-            text
-        };
-        let mut marked: Vec<(usize, usize)> = Vec::new();
-        // Previous folded character and its start byte (for bigrams).
-        let mut prev: Option<(char, usize)> = None;
-        // Current ASCII word: start byte, end byte, folded text.
-        let mut word: Option<(usize, usize)> = None;
+        let marks = self.marks(text, max_chars);
+        render(text, &marks, max_chars)
+    }
+
+    /// The merged marks of the scanned part of `text` (see [`Highlighter::snippet`]).
+    fn marks(&self, text: &str, max_chars: usize) -> Vec<Mark> {
+        let mut marked: Vec<Mark> = Vec::new();
+        // Previous folded character: start byte and character index (for bigrams).
+        let mut prev: Option<(char, usize, usize)> = None;
+        // Current ASCII word: start byte, start character, end byte, end character.
+        let mut word: Option<Mark> = None;
         let mut word_text = String::new();
-        let flush_word = |word: &mut Option<(usize, usize)>,
-                          word_text: &mut String,
-                          marked: &mut Vec<(usize, usize)>| {
-            if let Some((s, e)) = word.take()
-                && self.words.contains(word_text.as_str())
-            {
-                marked.push((s, e));
+        let flush_word =
+            |word: &mut Option<Mark>, word_text: &mut String, marked: &mut Vec<Mark>| {
+                if let Some(w) = word.take()
+                    && self.words.contains(word_text.as_str())
+                {
+                    marked.push(w);
+                }
+                word_text.clear();
+            };
+        let mut stop = SCAN_CHARS;
+        let mut cut = false;
+        for (ci, (i, c)) in text.char_indices().enumerate() {
+            if i >= MAX_SCAN_BYTES || (ci >= stop && !marked.is_empty()) {
+                cut = true;
+                break;
             }
-            word_text.clear();
-        };
-        for (i, c) in text.char_indices() {
             let end = i + c.len_utf8();
+            let found = marked.len();
             match fold(c) {
                 Folded::Skip => {}
                 Folded::Separator => {
@@ -92,35 +100,80 @@ impl Highlighter {
                 }
                 Folded::Char(f) if f.is_ascii_alphanumeric() => {
                     prev = None;
-                    word = Some((word.map_or(i, |w| w.0), end));
+                    let w = word.get_or_insert(Mark {
+                        s: i,
+                        e: end,
+                        cs: ci,
+                        ce: ci + 1,
+                    });
+                    (w.e, w.ce) = (end, ci + 1);
                     word_text.push(f);
                 }
                 Folded::Char(f) => {
                     flush_word(&mut word, &mut word_text, &mut marked);
                     if !self.unigrams.is_empty() && self.unigrams.contains(&f) {
-                        marked.push((i, end));
+                        marked.push(Mark {
+                            s: i,
+                            e: end,
+                            cs: ci,
+                            ce: ci + 1,
+                        });
                     }
-                    if let Some((p, ps)) = prev
+                    if let Some((p, ps, pc)) = prev
                         && self.bigrams.binary_search(&pack(p, f)).is_ok()
                     {
-                        marked.push((ps, end));
+                        marked.push(Mark {
+                            s: ps,
+                            e: end,
+                            cs: pc,
+                            ce: ci + 1,
+                        });
                     }
-                    prev = Some((f, i));
+                    prev = Some((f, i, ci));
                 }
             }
-        }
-        flush_word(&mut word, &mut word_text, &mut marked);
-        // Merge overlapping or touching marks.
-        marked.sort_unstable();
-        let mut merged: Vec<(usize, usize)> = Vec::new();
-        for (s, e) in marked {
-            match merged.last_mut() {
-                Some(last) if s <= last.1 => last.1 = last.1.max(e),
-                _ => merged.push((s, e)),
+            if found == 0 && !marked.is_empty() {
+                // The first match: scan at least the window after it.
+                stop = stop.max(marked[0].cs + max_chars);
             }
         }
-        render(text, &merged, max_chars)
+        if !cut {
+            // A word cut by the end of the scan may be longer than what was read.
+            flush_word(&mut word, &mut word_text, &mut marked);
+        }
+        // Merge overlapping or touching marks.
+        marked.sort_unstable_by_key(|m| (m.s, m.e));
+        let mut merged: Vec<Mark> = Vec::new();
+        for m in marked {
+            match merged.last_mut() {
+                Some(last) if m.s <= last.e => {
+                    if m.e > last.e {
+                        (last.e, last.ce) = (m.e, m.ce);
+                    }
+                }
+                _ => merged.push(m),
+            }
+        }
+        merged
     }
+}
+
+/// Characters of a text scanned for matches before the snippet settles for the densest
+/// window among those found: a 300 KB page costs what a page of this length does (about
+/// four of the 1,100-character pages of the scale corpus; most FAQ answers are shorter).
+pub const SCAN_CHARS: usize = 4_000;
+
+/// Farthest byte of a text scanned for a first match when there is none in the first
+/// [`SCAN_CHARS`] characters.
+pub const MAX_SCAN_BYTES: usize = 1024 * 1024;
+
+/// A marked span: bytes `s..e`, characters `cs..ce` of the text.
+#[derive(Debug, Clone, Copy)]
+struct Mark {
+    s: usize,
+    e: usize,
+    cs: usize,
+    ce: usize,
 }
 
 fn pack(a: char, b: char) -> u64 {
@@ -170,38 +223,50 @@ fn fold(c: char) -> Folded {
     }
 }
 
+/// Moves byte offset `b` of `text` back by up to `n` characters.
+fn back_chars(text: &str, mut b: usize, n: usize) -> usize {
+    for c in text[..b].chars().rev().take(n) {
+        b -= c.len_utf8();
+    }
+    b
+}
+
 /// Chooses the window of `max_chars` characters covering the most marks and renders it.
-fn render(text: &str, marks: &[(usize, usize)], max_chars: usize) -> String {
-    let char_starts: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
-    let n = char_starts.len();
-    let byte_to_char = |b: usize| char_starts.partition_point(|&x| x < b);
-    let (mut win_start, mut win_end) = (0usize, n.min(max_chars));
-    if n > max_chars && !marks.is_empty() {
+/// Only the window's neighbourhood is walked (never the whole text).
+fn render(text: &str, marks: &[Mark], max_chars: usize) -> String {
+    // Start of the window: a little before the first mark of the densest window.
+    let mut bs = 0;
+    if !marks.is_empty() {
         let mut best = (0usize, 0usize); // (count, first mark index)
         let mut j = 0;
         for i in 0..marks.len() {
-            let start_c = byte_to_char(marks[i].0);
-            while j < marks.len() && byte_to_char(marks[j].1) <= start_c + max_chars {
+            while j < marks.len() && marks[j].ce <= marks[i].cs + max_chars {
                 j += 1;
             }
             if j - i > best.0 {
                 best = (j - i, i);
             }
         }
-        // Start a little before the first mark of the best window.
-        let first = byte_to_char(marks[best.1].0);
-        win_start = first.saturating_sub(max_chars / 6).min(n - max_chars);
-        win_end = win_start + max_chars;
+        let first = marks[best.1];
+        bs = back_chars(text, first.s, max_chars / 6);
     }
-    let byte_of = |c: usize| if c >= n { text.len() } else { char_starts[c] };
-    let (bs, be) = (byte_of(win_start), byte_of(win_end));
+    // End of the window; a window that runs past the end of the text moves back to stay full.
+    let mut be = bs;
+    let mut taken = 0;
+    for c in text[bs..].chars().take(max_chars) {
+        be += c.len_utf8();
+        taken += 1;
+    }
+    if taken < max_chars {
+        bs = back_chars(text, bs, max_chars - taken);
+    }
     let mut out = String::with_capacity((be - bs) + 32);
-    if win_start > 0 {
+    if bs > 0 {
         out.push('…');
     }
     let mut pos = bs;
-    for &(s, e) in marks {
-        let (s, e) = (s.max(bs), e.min(be));
+    for m in marks {
+        let (s, e) = (m.s.max(bs), m.e.min(be));
         if s >= e || s < pos {
             continue;
         }
@@ -212,7 +277,7 @@ fn render(text: &str, marks: &[(usize, usize)], max_chars: usize) -> String {
         pos = e;
     }
     escape_into(&mut out, &text[pos..be]);
-    if win_end < n {
+    if be < text.len() {
         out.push('…');
     }
     out
@@ -311,6 +376,36 @@ mod tests {
                 assert!(!trail || away_from_end, "{text:?} {max} {s:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_long_page_shows_its_first_match_even_far_in() {
+        // 300 KB of text before the only match (past the SCAN_CHARS window).
+        let text = format!(
+            "{}粗大ごみの申込み{}",
+            "あ".repeat(100_000),
+            "い".repeat(1000)
+        );
+        let h = Highlighter::from_terms(["粗大", "大ご"]);
+        let s = h.snippet(&text, 40);
+        assert!(s.starts_with('…') && s.ends_with('…'), "{s}");
+        assert!(s.contains("<mark>粗大ご</mark>みの申込み"), "{s}");
+    }
+
+    #[test]
+    fn a_long_page_is_scanned_only_within_the_window() {
+        // One match early, a denser cluster after SCAN_CHARS: the scan stops before it, so
+        // the snippet shows the early match.
+        let text = format!(
+            "{}申請{}{}",
+            "あ".repeat(100),
+            "い".repeat(SCAN_CHARS + 100),
+            "申請書申請書".repeat(10)
+        );
+        let h = Highlighter::from_terms(["申請", "請書"]);
+        let s = h.snippet(&text, 40);
+        assert!(s.contains("<mark>申請</mark>い"), "{s}");
+        assert!(!s.contains("申請書"), "{s}");
     }
 
     #[test]
