@@ -284,3 +284,81 @@ async fn staff_fields_refuse_personal_data() {
     let (_, e) = call(&f.app, "GET", &format!("/api/escalations/{id}"), None, None).await;
     assert_eq!(e["status"], "open", "nothing was written: {e}");
 }
+
+#[tokio::test]
+async fn a_published_promotion_is_edited_then_retired() {
+    let f = fixture(Auth::disabled());
+    let esc = answered(
+        &f.app,
+        "限度額適用認定証はどこで申請できますか",
+        "区役所の保険年金課で申請できます。",
+    )
+    .await;
+    let (s, d) = call(
+        &f.app,
+        "POST",
+        &format!("/api/escalations/{esc}/promote"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{d}");
+    let draft = d["id"].as_str().unwrap().to_string();
+    let (s, p) = call(
+        &f.app,
+        "POST",
+        &format!("/api/promotions/{draft}/publish"),
+        None,
+        Some(json!({"acknowledge_flags": true})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    let mid = p["material"]["id"].as_str().unwrap().to_string();
+    let top = |v: &Value| v["hits"][0]["id"].as_str().map(str::to_string);
+    // Edited after publication: the corrected answer is what search finds.
+    let (s, v) = call(
+        &f.app,
+        "PUT",
+        &format!("/api/materials/{}", enc(&mid)),
+        None,
+        Some(json!({"kind": "faq", "question": "限度額適用認定証はどこで申請できますか？",
+                    "answer": "マイナ保険証をお持ちの方は申請不要です。お持ちでない方は区役所で申請できます。"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, found) = call(
+        &f.app,
+        "GET",
+        &format!("/api/search?q={}", enc("限度額適用認定証 申請不要")),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(top(&found).as_deref(), Some(mid.as_str()), "{found}");
+    // Retired: no longer searchable.
+    let (s, v) = call(
+        &f.app,
+        "DELETE",
+        &format!("/api/materials/{}", enc(&mid)),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["retired"], true);
+    let (_, found) = call(
+        &f.app,
+        "GET",
+        &format!("/api/search?q={}", enc("限度額適用認定証 申請不要")),
+        None,
+        None,
+    )
+    .await;
+    let ids: Vec<&str> = found["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h["id"].as_str())
+        .collect();
+    assert!(!ids.contains(&mid.as_str()), "{found}");
+}
