@@ -235,9 +235,22 @@ pub fn plan(qa: &QueryAnalysis, fields: &schema::Fields, w: &RankingParams) -> Q
     .into_iter()
     .filter(|g| !g.terms.is_empty())
     .collect();
+    let mut highlighter = Highlighter::from_terms(hl_terms.iter().map(String::as_str));
+    // The query's own words are marked whole (粗大ごみ, not 粗大ご).
+    highlighter.add_words(qa.morph.iter().map(|t| t.term.as_str()));
+    if w.use_synonyms {
+        highlighter.add_words(
+            qa.synonyms
+                .iter()
+                .flat_map(|alt| alt.morph.iter().map(String::as_str)),
+        );
+    }
+    if qa.kana_typed {
+        highlighter.set_readings(qa.bigrams.iter().map(|t| t.term.as_str()));
+    }
     QueryPlan {
         groups,
-        highlighter: Highlighter::from_terms(hl_terms.iter().map(String::as_str)),
+        highlighter,
         units: content_units(qa, fields),
     }
 }
