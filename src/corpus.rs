@@ -192,18 +192,40 @@ impl Corpus {
     /// # Errors
     /// As [`Corpus::read_collection`]; [`CorpusError::Io`] for an unreadable retired list.
     pub fn load_all(&self) -> Result<Vec<Material>, CorpusError> {
+        let mut by_id: BTreeMap<String, Material> = BTreeMap::new();
+        self.for_each(|m: Material| -> Result<(), CorpusError> {
+            by_id.insert(m.id.clone(), m);
+            Ok(())
+        })?;
+        Ok(by_id.into_values().collect())
+    }
+
+    /// Calls `f` with every material of every collection one at a time, in the order of
+    /// [`Corpus::load_all`]'s precedence (other collections sorted by name, then
+    /// [`CORRECTIONS`]; each in line order), retired ids left out: a caller that keeps only
+    /// part of each material never holds the whole corpus. An id may come more than once;
+    /// the last one wins, as in [`Corpus::load_all`].
+    ///
+    /// # Errors
+    /// As [`Corpus::load_all`], or the first error of `f` (which stops the walk).
+    pub fn for_each<E: From<CorpusError>>(
+        &self,
+        mut f: impl FnMut(Material) -> Result<(), E>,
+    ) -> Result<(), E> {
         let mut names = self.collections()?;
         names.sort_by_key(|n| (n == CORRECTIONS, n.clone()));
         let retired = self.retired()?;
-        let mut by_id: BTreeMap<String, Material> = BTreeMap::new();
         for name in names {
-            for m in self.read_collection(&name)? {
-                if !retired.contains(&m.id) {
-                    by_id.insert(m.id.clone(), m);
+            let path = self.collection_path(&name)?;
+            for_each_jsonl(&path, &mut |m: Material| {
+                if retired.contains(&m.id) {
+                    Ok(())
+                } else {
+                    f(m)
                 }
-            }
+            })?;
         }
-        Ok(by_id.into_values().collect())
+        Ok(())
     }
 
     /// Returns the retired ids ([`RETIRED_FILE`]).
@@ -409,28 +431,51 @@ impl Corpus {
 /// # Errors
 /// [`CorpusError::Parse`] with the 1-based line number, [`CorpusError::Io`].
 pub fn read_jsonl(path: &Path) -> Result<Vec<Material>, CorpusError> {
+    let mut out = Vec::new();
+    for_each_jsonl(path, &mut |m| {
+        out.push(m);
+        Ok::<(), CorpusError>(())
+    })?;
+    Ok(out)
+}
+
+/// Calls `f` with each material of a JSON Lines file, in order (a missing file has none),
+/// reading one line at a time into one reused buffer.
+///
+/// # Errors
+/// As [`read_jsonl`], or the first error of `f`.
+fn for_each_jsonl<E: From<CorpusError>>(
+    path: &Path,
+    f: &mut impl FnMut(Material) -> Result<(), E>,
+) -> Result<(), E> {
     let file = match fs::File::open(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(io_err(path)(e)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_err(path)(e).into()),
     };
-    let mut out = Vec::new();
-    for (i, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(io_err(path))?;
+    let mut reader = BufReader::new(file);
+    let mut line = String::new();
+    let mut i = 0usize;
+    loop {
+        line.clear();
+        i += 1;
+        if reader.read_line(&mut line).map_err(io_err(path))? == 0 {
+            break;
+        }
         if line.trim().is_empty() {
             continue;
         }
         let parse = |message: String| CorpusError::Parse {
             path: path.to_path_buf(),
-            line: i + 1,
+            line: i,
             message,
         };
         let mut m: Material = serde_json::from_str(&line).map_err(|e| parse(e.to_string()))?;
         m.ensure_id();
         m.validate().map_err(|e| parse(e.to_string()))?;
-        out.push(m);
+        f(m)?;
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]

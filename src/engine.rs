@@ -1,5 +1,12 @@
 //! The engine: corpus + analyzer + index + the in-memory material table, kept in step.
 //!
+//! The table holds every material *without* its long texts (`answer`, `body`): those live in
+//! the index's doc store ([`crate::index::texts`]) and are read back for the hits shown and by
+//! [`Engine::get`]. Besides, the table keeps each whole material's SHA-256 (for the
+//! fingerprint and to tell changed materials apart). The corpus is read one material at a
+//! time ([`Corpus::for_each`]) at open, sync and rebuild, and a rebuild feeds the index
+//! writer from that stream, so no step holds the whole corpus's texts.
+//!
 //! Every change goes to the corpus first (the source of truth), then to the index (commit +
 //! reader reload), then to the in-memory table, so a crash between steps leaves a corpus the
 //! index is rebuilt from at the next start (the index manifest records a fingerprint of the
@@ -31,6 +38,7 @@ use sha2::{Digest, Sha256};
 use crate::analysis::Analyzer;
 use crate::corpus::{Corpus, UpsertStats};
 use crate::error::{Error, Result};
+use crate::index::texts::StoredTexts;
 use crate::index::{IndexError, MaterialIndex};
 use crate::material::Material;
 use crate::search::{self, RankingParams, SearchRequest, SearchResponse};
@@ -129,10 +137,8 @@ pub struct Engine {
     data_dir: PathBuf,
     corpus: Corpus,
     live: RwLock<Arc<Generation>>,
-    materials: RwLock<Arc<HashMap<String, Arc<Material>>>>,
+    table: RwLock<Table>,
     ranking: RwLock<RankingParams>,
-    /// Fingerprint of the indexed material set (see [`fingerprint`]).
-    fp: std::sync::Mutex<[u8; 32]>,
     /// The one writer: held across corpus write, index commit and table update.
     writer: std::sync::Mutex<()>,
     in_memory: bool,
@@ -144,6 +150,8 @@ pub struct Engine {
     shadowed: RwLock<std::collections::HashSet<String>>,
     /// A temporary data directory removed on drop (see [`Engine::ephemeral`]).
     cleanup: Option<PathBuf>,
+    /// Whether opening built the index from the corpus (it was new or stale).
+    rebuilt_at_open: bool,
 }
 
 impl Drop for Engine {
@@ -173,15 +181,179 @@ fn xor_into(acc: &mut [u8; 32], h: &[u8; 32]) {
     }
 }
 
+/// The format tag folded into every fingerprint (changed when the index format changes:
+/// v4 keeps the long texts in the doc store).
+const FINGERPRINT_TAG: &[u8] = b"kotae-index-v4";
+
 /// Returns the fingerprint of a material set: the XOR of the SHA-256 of each material's JSON
 /// and of a format tag. XOR makes it independent of order and updatable per material, so an
-/// upsert costs O(changed materials), not a pass over the corpus.
+/// upsert costs O(changed materials), not a pass over the corpus. (The engine folds the same
+/// hashes in as it reads the corpus: [`Table::load`].)
+#[cfg(test)]
 fn fingerprint<'a>(materials: impl IntoIterator<Item = &'a Material>) -> [u8; 32] {
-    let mut acc: [u8; 32] = Sha256::digest(b"kotae-index-v3").into();
+    let mut acc: [u8; 32] = Sha256::digest(FINGERPRINT_TAG).into();
     for m in materials {
         xor_into(&mut acc, &material_hash(m));
     }
     acc
+}
+
+/// The in-memory material table: materials without their stored texts, the SHA-256 of each
+/// whole material, and the fingerprint of the set.
+#[derive(Clone)]
+struct Table {
+    materials: Arc<HashMap<String, Arc<Material>>>,
+    hashes: Arc<HashMap<String, [u8; 32]>>,
+    fp: [u8; 32],
+}
+
+impl Default for Table {
+    fn default() -> Self {
+        Self {
+            materials: Arc::default(),
+            hashes: Arc::default(),
+            fp: Sha256::digest(FINGERPRINT_TAG).into(),
+        }
+    }
+}
+
+impl Table {
+    /// Reads the corpus into a table, one material at a time (the version [`Corpus::load_all`]
+    /// keeps of an id that comes more than once). Also returns whether some id came more than
+    /// once.
+    fn load(corpus: &Corpus) -> Result<(Self, bool)> {
+        let mut materials = HashMap::new();
+        let mut hashes = HashMap::new();
+        let mut read = 0usize;
+        corpus.for_each(|mut m: Material| -> Result<()> {
+            read += 1;
+            hashes.insert(m.id.clone(), material_hash(&m));
+            StoredTexts::take(&mut m);
+            materials.insert(m.id.clone(), Arc::new(m));
+            Ok(())
+        })?;
+        let dups = read != materials.len();
+        let mut fp: [u8; 32] = Sha256::digest(FINGERPRINT_TAG).into();
+        for h in hashes.values() {
+            xor_into(&mut fp, h);
+        }
+        let t = Self {
+            materials: Arc::new(materials),
+            hashes: Arc::new(hashes),
+            fp,
+        };
+        Ok((t, dups))
+    }
+
+    fn len(&self) -> usize {
+        self.materials.len()
+    }
+
+    /// Applies `removes` then `upserts` (whole materials), keeping the hashes and the
+    /// fingerprint in step.
+    fn apply(&mut self, upserts: Vec<Material>, removes: &[String]) {
+        let materials = Arc::make_mut(&mut self.materials);
+        let hashes = Arc::make_mut(&mut self.hashes);
+        for id in removes {
+            materials.remove(id);
+            if let Some(h) = hashes.remove(id) {
+                xor_into(&mut self.fp, &h);
+            }
+        }
+        for mut m in upserts {
+            let h = material_hash(&m);
+            xor_into(&mut self.fp, &h);
+            if let Some(old) = hashes.insert(m.id.clone(), h) {
+                xor_into(&mut self.fp, &old);
+            }
+            StoredTexts::take(&mut m);
+            materials.insert(m.id.clone(), Arc::new(m));
+        }
+    }
+
+    /// Returns the ids whose material is new or differs in `to`, and the ids of `self` that
+    /// `to` lacks.
+    fn diff(&self, to: &Table) -> (std::collections::HashSet<String>, Vec<String>) {
+        let changed = to
+            .hashes
+            .iter()
+            .filter(|(id, h)| self.hashes.get(*id) != Some(*h))
+            .map(|(id, _)| id.clone())
+            .collect();
+        let removed = self
+            .hashes
+            .keys()
+            .filter(|id| !to.hashes.contains_key(*id))
+            .cloned()
+            .collect();
+        (changed, removed)
+    }
+}
+
+/// Calls `f` with each material of the corpus that `table` (read from the same corpus) holds,
+/// whole and once, in the version the table kept; `only`, when given, restricts it to those
+/// ids. With `dups = false` (no id came twice) every material read is the kept one.
+fn for_each_kept(
+    corpus: &Corpus,
+    table: &Table,
+    dups: bool,
+    only: Option<&std::collections::HashSet<String>>,
+    mut f: impl FnMut(Material) -> Result<()>,
+) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    corpus.for_each(|m: Material| -> Result<()> {
+        if only.is_some_and(|o| !o.contains(&m.id)) {
+            return Ok(());
+        }
+        if (dups || only.is_some())
+            && (table.hashes.get(&m.id) != Some(&material_hash(&m)) || !seen.insert(m.id.clone()))
+        {
+            return Ok(());
+        }
+        f(m)
+    })
+}
+
+/// Indexes the corpus into `index` from scratch, streamed: the materials `table` holds
+/// (see [`for_each_kept`]); `progress(done, total)` every 256 materials and at the end.
+fn index_corpus(
+    index: &MaterialIndex,
+    corpus: &Corpus,
+    table: &Table,
+    dups: bool,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<usize> {
+    let total = table.len();
+    let mut r = index.begin_rebuild()?;
+    let mut done = 0usize;
+    for_each_kept(corpus, table, dups, None, |m| {
+        r.add(&m)?;
+        done += 1;
+        if done.is_multiple_of(256) {
+            progress(done, total);
+        }
+        Ok(())
+    })?;
+    r.commit()?;
+    progress(done, total);
+    Ok(done)
+}
+
+/// Returns the whole materials of `ids` as `table` (read from `corpus`) holds them.
+fn kept_materials(
+    corpus: &Corpus,
+    table: &Table,
+    ids: &std::collections::HashSet<String>,
+) -> Result<Vec<Material>> {
+    let mut out = Vec::with_capacity(ids.len());
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    for_each_kept(corpus, table, true, Some(ids), |m| {
+        out.push(m);
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 impl Engine {
@@ -213,9 +385,8 @@ impl Engine {
         if !opts.in_memory {
             remove_other_generations(&root, number);
         }
-        let materials = corpus.load_all()?;
-        let fp = fingerprint(&materials);
-        let fp_hex = hex::encode(fp);
+        let (table, dups) = Table::load(&corpus)?;
+        let fp_hex = hex::encode(table.fp);
         let generation = Generation {
             number,
             analyzer,
@@ -228,16 +399,23 @@ impl Engine {
             }
             None => true,
         };
-        let engine = Self::assemble(opts, corpus, generation, false);
+        let mut engine = Self::assemble(opts, corpus, generation, false);
+        engine.rebuilt_at_open = stale;
         if stale {
             tracing::info!(
-                materials = materials.len(),
+                materials = table.len(),
                 "building the index from the corpus"
             );
-            engine.live().index.rebuild(&materials, |_| {})?;
+            index_corpus(
+                &engine.live().index,
+                &engine.corpus,
+                &table,
+                dups,
+                |_, _| {},
+            )?;
             engine.write_manifest(&fp_hex);
         }
-        engine.set_materials(materials);
+        engine.set_table(table);
         Ok(engine)
     }
 
@@ -247,9 +425,8 @@ impl Engine {
             data_dir: opts.data_dir.clone(),
             corpus,
             live: RwLock::new(Arc::new(generation)),
-            materials: RwLock::new(Arc::new(HashMap::new())),
+            table: RwLock::new(Table::default()),
             ranking: RwLock::new(RankingParams::default()),
-            fp: std::sync::Mutex::new([0; 32]),
             writer: std::sync::Mutex::new(()),
             in_memory: opts.in_memory,
             read_only: ro,
@@ -257,6 +434,7 @@ impl Engine {
             rebuilding: std::sync::Mutex::new(()),
             shadowed: RwLock::new(shadowed),
             cleanup: None,
+            rebuilt_at_open: false,
         }
     }
 
@@ -274,8 +452,8 @@ impl Engine {
         let root = opts.data_dir.join("index");
         let number = current_generation(&root);
         let dir = generation_dir(&root, number);
-        let materials = corpus.load_all()?;
-        let fp_hex = hex::encode(fingerprint(&materials));
+        let (table, dups) = Table::load(&corpus)?;
+        let fp_hex = hex::encode(table.fp);
         let fresh = std::fs::read_to_string(dir.join(MANIFEST)).ok().as_deref() == Some(&*fp_hex);
         // A generation retired between reading CURRENT and opening it (a server swapping
         // in a rebuild) falls back to the in-memory index too.
@@ -303,10 +481,10 @@ impl Engine {
             dir: None,
         };
         if built {
-            generation.index.rebuild(&materials, |_| {})?;
+            index_corpus(&generation.index, &corpus, &table, dups, |_, _| {})?;
         }
         let engine = Self::assemble(opts, corpus, generation, true);
-        engine.set_materials(materials);
+        engine.set_table(table);
         Ok(engine)
     }
 
@@ -325,6 +503,12 @@ impl Engine {
     /// Returns the live generation number.
     pub fn generation(&self) -> u64 {
         self.live().number
+    }
+
+    /// Whether opening built the index from the corpus (it was new, or built from another
+    /// corpus): `kotae index --rebuild` then does not build it a second time.
+    pub fn rebuilt_at_open(&self) -> bool {
+        self.rebuilt_at_open
     }
 
     /// Returns whether the engine was opened read-only.
@@ -359,17 +543,16 @@ impl Engine {
     }
 
     fn refresh_manifest(&self) {
-        let fp = *self.fp.lock().unwrap_or_else(|e| e.into_inner());
+        let fp = self.table.read().unwrap_or_else(|e| e.into_inner()).fp;
         self.write_manifest(&hex::encode(fp));
     }
 
-    fn set_materials(&self, materials: Vec<Material>) {
-        *self.fp.lock().unwrap_or_else(|e| e.into_inner()) = fingerprint(&materials);
-        let map: HashMap<String, Arc<Material>> = materials
-            .into_iter()
-            .map(|m| (m.id.clone(), Arc::new(m)))
-            .collect();
-        *self.materials.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(map);
+    fn set_table(&self, table: Table) {
+        *self.table.write().unwrap_or_else(|e| e.into_inner()) = table;
+    }
+
+    fn table(&self) -> Table {
+        self.table.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Returns the data directory.
@@ -394,16 +577,33 @@ impl Engine {
     }
 
     /// Returns a snapshot of the in-memory material table.
+    ///
+    /// Its materials have **no `answer` and no `body`** (those live in the doc store): use
+    /// [`Engine::get`] for a whole material.
     pub fn materials(&self) -> Arc<HashMap<String, Arc<Material>>> {
-        self.materials
+        self.table
             .read()
             .unwrap_or_else(|e| e.into_inner())
+            .materials
             .clone()
     }
 
-    /// Returns the material with `id`.
+    /// Returns the whole material with `id`, its texts read from the live generation's doc
+    /// store (one block decompressed).
     pub fn get(&self, id: &str) -> Option<Arc<Material>> {
-        self.materials().get(id).cloned()
+        let slim = self.materials().get(id).cloned()?;
+        match self.live().index.texts_of(id) {
+            Ok(Some(t)) => {
+                let mut m = (*slim).clone();
+                t.fill(&mut m);
+                Some(Arc::new(m))
+            }
+            Ok(None) => Some(slim),
+            Err(e) => {
+                tracing::warn!(id, error = %e, "cannot read a material's texts from the index");
+                Some(slim)
+            }
+        }
     }
 
     /// Returns the ranking parameters.
@@ -550,25 +750,12 @@ impl Engine {
             return Ok(());
         }
         self.live().index.apply(&upserts, removes)?;
-        {
-            // Read-modify-write under the write lock, so concurrent readers see either
-            // the old or the new table.
-            let mut guard = self.materials.write().unwrap_or_else(|e| e.into_inner());
-            let mut fp = self.fp.lock().unwrap_or_else(|e| e.into_inner());
-            let mut map = (**guard).clone();
-            for id in removes {
-                if let Some(old) = map.remove(id) {
-                    xor_into(&mut fp, &material_hash(&old));
-                }
-            }
-            for m in upserts {
-                xor_into(&mut fp, &material_hash(&m));
-                if let Some(old) = map.insert(m.id.clone(), Arc::new(m)) {
-                    xor_into(&mut fp, &material_hash(&old));
-                }
-            }
-            *guard = Arc::new(map);
-        }
+        // Read-modify-write under the table's write lock, so concurrent readers see either
+        // the old or the new table (a reader's snapshot is its own `Arc`).
+        self.table
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .apply(upserts, removes);
         self.refresh_manifest();
         Ok(())
     }
@@ -631,14 +818,14 @@ impl Engine {
     /// Corpus or index errors; on a corpus error the index is unchanged.
     pub fn sync_from_corpus(&self) -> Result<(usize, usize)> {
         let _w = self.writable()?;
-        let all = self.corpus.load_all()?;
-        let current = self.materials();
-        let (changed, removed) = diff(&current, &all);
+        let (all, _) = Table::load(&self.corpus)?;
+        let (changed, removed) = self.table().diff(&all);
+        let counts = (changed.len(), removed.len());
         if !changed.is_empty() || !removed.is_empty() {
+            let changed = kept_materials(&self.corpus, &all, &changed)?;
             self.live().index.apply(&changed, &removed)?;
         }
-        let counts = (changed.len(), removed.len());
-        self.set_materials(all);
+        self.set_table(all);
         self.refresh_manifest();
         Ok(counts)
     }
@@ -678,9 +865,8 @@ impl Engine {
             let _ = std::fs::remove_dir_all(d);
         }
         let (index, _) = MaterialIndex::open(dir.as_deref(), analyzer.clone())?;
-        let built = self.corpus.load_all()?;
-        let n = built.len();
-        index.rebuild(&built, |done| progress(done, n))?;
+        let (built, dups) = Table::load(&self.corpus)?;
+        index_corpus(&index, &self.corpus, &built, dups, &mut progress)?;
         let next = Generation {
             number,
             analyzer,
@@ -689,16 +875,13 @@ impl Engine {
         };
         let _w = self.writable()?;
         // Changes committed to the live generation while this one was built.
-        let now = self.corpus.load_all()?;
-        let built_map: HashMap<String, Arc<Material>> = built
-            .into_iter()
-            .map(|m| (m.id.clone(), Arc::new(m)))
-            .collect();
-        let (changed, removed) = diff(&built_map, &now);
+        let (now, _) = Table::load(&self.corpus)?;
+        let (changed, removed) = built.diff(&now);
         if !changed.is_empty() || !removed.is_empty() {
+            let changed = kept_materials(&self.corpus, &now, &changed)?;
             next.index.apply(&changed, &removed)?;
         }
-        let fp = hex::encode(fingerprint(&now));
+        let fp = hex::encode(now.fp);
         if let Some(p) = next.manifest() {
             std::fs::write(&p, &fp).map_err(|e| Error::Io {
                 context: format!("cannot write {}", p.display()),
@@ -709,7 +892,7 @@ impl Engine {
             write_current(&root, number)?;
         }
         *self.live.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
-        self.set_materials(now);
+        self.set_table(now);
         drop(_w);
         let n = self.materials().len();
         retire(old);
@@ -818,23 +1001,6 @@ fn shadowed_ids(corpus: &Corpus) -> std::collections::HashSet<String> {
         ids.extend(ms.into_iter().map(|m| m.id));
     }
     ids
-}
-
-/// Returns the materials of `to` that are new or differ in `from`, and the ids of `from`
-/// that `to` lacks.
-fn diff(from: &HashMap<String, Arc<Material>>, to: &[Material]) -> (Vec<Material>, Vec<String>) {
-    let changed: Vec<Material> = to
-        .iter()
-        .filter(|m| from.get(&m.id).is_none_or(|c| **c != **m))
-        .cloned()
-        .collect();
-    let ids: std::collections::HashSet<&str> = to.iter().map(|m| m.id.as_str()).collect();
-    let removed: Vec<String> = from
-        .keys()
-        .filter(|id| !ids.contains(id.as_str()))
-        .cloned()
-        .collect();
-    (changed, removed)
 }
 
 /// Names generation `n` live in `root/CURRENT` atomically (temp file, fsync, rename, fsync
@@ -950,5 +1116,74 @@ mod tests {
         let recount = hex::encode(fingerprint(&e.corpus().load_all().unwrap()));
         assert_eq!(manifest, recount);
         assert_eq!(e.materials().len(), 2);
+    }
+
+    #[test]
+    fn streamed_table_and_index_keep_load_alls_precedence_and_texts_come_from_the_doc_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let corpus = Corpus::open(dir.path().join("corpus")).unwrap();
+        // Id 1 in two collections (the one sorted last wins) and corrected; id 2 twice in
+        // one file (the last line wins); id 3 retired.
+        corpus
+            .write_collection(
+                "a",
+                &[faq("1", "a版"), faq("2", "古い"), faq("2", "新しい")],
+            )
+            .unwrap();
+        corpus
+            .write_collection("b", &[faq("1", "b版"), faq("3", "退役")])
+            .unwrap();
+        corpus
+            .write_collection(crate::corpus::CORRECTIONS, &[faq("1", "訂正版")])
+            .unwrap();
+        let id = |s: &str| crate::material::material_id("t", s);
+        corpus.set_retired(&id("3"), true).unwrap();
+        let analyzer = Arc::new(Analyzer::builtin().unwrap());
+        let e = Engine::open_with(&EngineOptions::new(dir.path()), analyzer).unwrap();
+        let all = e.corpus().load_all().unwrap();
+        assert_eq!(e.materials().len(), all.len());
+        assert_eq!(e.live().index.num_docs(), all.len() as u64);
+        for m in &all {
+            let slim = e.materials().get(&m.id).cloned().unwrap();
+            assert_eq!(slim.answer, None, "the table keeps no long text");
+            assert_eq!(
+                e.get(&m.id).as_deref(),
+                Some(m),
+                "whole material from the doc store"
+            );
+        }
+        assert_eq!(e.get(&id("1")).unwrap().answer.as_deref(), Some("訂正版"));
+        assert_eq!(e.get(&id("2")).unwrap().answer.as_deref(), Some("新しい"));
+        assert!(e.get(&id("3")).is_none());
+        let manifest = std::fs::read_to_string(dir.path().join("index").join(MANIFEST)).unwrap();
+        assert_eq!(manifest, hex::encode(fingerprint(&all)));
+        // A change written behind the engine's back: sync finds it by its hash and indexes
+        // the whole new version.
+        e.corpus()
+            .write_collection("b", &[faq("1", "b版"), faq("3", "退役"), faq("4", "四")])
+            .unwrap();
+        e.corpus()
+            .write_collection("a", &[faq("2", "三度目")])
+            .unwrap();
+        assert_eq!(e.sync_from_corpus().unwrap(), (2, 0));
+        assert_eq!(e.get(&id("2")).unwrap().answer.as_deref(), Some("三度目"));
+        assert_eq!(e.get(&id("4")).unwrap().answer.as_deref(), Some("四"));
+        let hits = e
+            .search(&SearchRequest {
+                q: "三度目".into(),
+                limit: 10,
+                ..SearchRequest::default()
+            })
+            .unwrap();
+        assert_eq!(hits.hits.first().map(|h| h.id.clone()), Some(id("2")));
+        let snippet = hits.hits[0]
+            .snippet
+            .replace("<mark>", "")
+            .replace("</mark>", "");
+        assert!(snippet.contains("三度目"), "{snippet}");
+        // A rebuild beside the live generation streams the same set.
+        assert_eq!(e.rebuild(|_, _| {}).unwrap(), 3);
+        assert_eq!(e.get(&id("1")).unwrap().answer.as_deref(), Some("訂正版"));
+        assert_eq!(e.live().index.num_docs(), 3);
     }
 }

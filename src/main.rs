@@ -302,7 +302,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 };
             }
             let engine = open_engine(&data_dir)?;
-            if rebuild {
+            // An index found new or stale at open was just built from this corpus: not twice.
+            if rebuild && engine.rebuilt_at_open() {
+                println!(
+                    "indexed {} materials from {}",
+                    engine.materials().len(),
+                    engine.corpus().root().display()
+                );
+            } else if rebuild {
                 let pb = bar(engine.materials().len() as u64, "indexing");
                 let n = engine.rebuild(|done, total| {
                     pb.set_length(total as u64);

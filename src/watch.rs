@@ -86,11 +86,13 @@ fn source_of(root: &Path, path: &Path) -> String {
 pub fn reconcile(engine: &Engine, errors: &WatchErrors) -> Result<(usize, usize)> {
     let root = authored_dir(engine);
     let prefix = format!("{}/", authored::SOURCE);
+    // Whole materials (the table holds them without their texts): the few authored ones are
+    // compared with what the files say.
     let current: Vec<Arc<Material>> = engine
         .materials()
         .values()
         .filter(|m| m.source.starts_with(&prefix))
-        .cloned()
+        .filter_map(|m| engine.get(&m.id))
         .collect();
     let mut files = Vec::new();
     let mut stack = vec![root.clone()];

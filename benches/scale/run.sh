@@ -9,6 +9,9 @@
 #   SKIP_GROONGA=1 ROUNDS="1 2 3" CLIENTS=16 PASSES=3 KEEP=dir …
 #   KEEP=/tmp/scale REUSE=1 …                # keep the work directory; with REUSE, reuse the
 #                                            # corpus, index and Groonga DB already in it
+#   PROFILE=debug …                          # the debug build (dependencies at opt-level 2,
+#                                            # kotae unoptimized) when a release build does not
+#                                            # fit; say so with the figures
 #
 # Reports: indexing wall time and peak RSS, index size, `kotae serve` resident memory after
 # the runs, the per-query ranking cost (examples/scale_cost: MaxScore vs exhaustive, and a
@@ -27,9 +30,14 @@ cleanup() { kill $(jobs -p) 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$
 trap cleanup EXIT
 say() { echo "== $*"; }
 
-cargo build --release -q --bin kotae --example scale_cost --example http_load
-KOTAE=./target/release/kotae
-say "N = $N materials; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+PROFILE="${PROFILE:-release}"
+if [ "$PROFILE" = release ]; then
+  cargo build --release -q --bin kotae --example scale_cost --example http_load
+else
+  cargo build -q --bin kotae --example scale_cost --example http_load
+fi
+KOTAE=./target/$PROFILE/kotae
+say "N = $N materials ($PROFILE build); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 mkdir -p "$WORK/kotae/corpus"
 if [ ! -s "$WORK/kotae/corpus/scale.jsonl" ]; then
@@ -45,7 +53,7 @@ fi
 echo "index size: $(du -sh "$WORK/kotae/index" | cut -f1)"
 
 say "per-query ranking cost, in process (MaxScore vs exhaustive; same top 10 required)"
-./target/release/examples/scale_cost "$WORK/kotae" "$DATA/queries.json" both 1 10
+./target/$PROFILE/examples/scale_cost "$WORK/kotae" "$DATA/queries.json" both 1 10
 
 "$KOTAE" --data-dir "$WORK/kotae" serve --addr 127.0.0.1:7791 >"$WORK/kotae.log" 2>&1 &
 KPID=$!
@@ -81,6 +89,6 @@ for round in ${ROUNDS:-1 2}; do
 done
 
 say "${CLIENTS:-16} concurrent clients, ${PASSES:-3} passes over the queries (keep-alive, Rust client)"
-./target/release/examples/http_load http://127.0.0.1:7791 "$DATA/queries.json" "${CLIENTS:-16}" "${PASSES:-3}"
+./target/$PROFILE/examples/http_load http://127.0.0.1:7791 "$DATA/queries.json" "${CLIENTS:-16}" "${PASSES:-3}"
 echo "kotae serve resident: $(grep VmRSS /proc/$KPID/status | awk '{print $2, $3}'), peak $(grep VmHWM /proc/$KPID/status | awk '{print $2, $3}')"
 say "load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -170,7 +170,12 @@ pub fn apply_pins(
         }
         let mut hit = match resp.hits.iter().position(|h| h.id == m.id) {
             Some(i) => resp.hits.remove(i),
-            None => crate::search::material_hit(m, &Highlighter::from_terms([]), top),
+            // The table's material lacks its texts: the snippet needs the whole one.
+            None => crate::search::material_hit(
+                &engine.get(&m.id).unwrap_or_else(|| m.clone()),
+                &Highlighter::from_terms([]),
+                top,
+            ),
         };
         hit.pinned = true;
         pinned.push(hit);

@@ -7,8 +7,10 @@
 //! `body_unigram`, `title_reading`, `body_reading`, `title_abbrev`, `body_abbrev` with term
 //! frequencies (no
 //! positions: kotae builds no phrase queries, and positions would double the postings).
-//! The text itself is not stored: the engine keeps materials in memory, loaded from the
-//! corpus.
+//! The text fields are not stored; the long texts (FAQ answer, page body) are kept in two
+//! stored-only fields of the doc store instead ([`texts`]: compressed, memory-mapped), read
+//! back for the hits shown and a material asked for by id: the engine's in-memory table
+//! holds materials without them.
 //!
 //! Writes go through one `IndexWriter` behind a mutex (none when opened read-only); every change batch is committed and
 //! the reader reloaded before the call returns, so an approved CMS edit is searchable as soon
@@ -19,6 +21,7 @@
 
 pub mod docmeta;
 pub mod schema;
+pub mod texts;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -229,25 +232,34 @@ impl MaterialIndex {
         materials: &[Material],
         mut progress: impl FnMut(usize),
     ) -> Result<(), IndexError> {
-        let mut w = self.writer()?;
-        self.wait_for_merge();
-        w.delete_all_documents()?;
+        let mut r = self.begin_rebuild()?;
         for (i, m) in materials.iter().enumerate() {
-            if let Err(e) = w.add_document(self.document(m)) {
-                w.rollback()?;
-                return Err(e.into());
-            }
+            r.add(m)?;
             if i % 256 == 255 {
                 progress(i + 1);
             }
         }
-        w.commit()?;
+        r.commit()?;
         progress(materials.len());
-        self.reader.reload()?;
-        self.compact(&mut w, true);
-        drop(w);
-        self.warm();
         Ok(())
+    }
+
+    /// Starts replacing the whole index content: add the materials one at a time with
+    /// [`Rebuild::add`] (so a caller streaming the corpus never holds it whole), then
+    /// [`Rebuild::commit`] once. Dropped without a commit, nothing changes. Holds the
+    /// index writer meanwhile.
+    ///
+    /// # Errors
+    /// As [`MaterialIndex::apply`].
+    pub fn begin_rebuild(&self) -> Result<Rebuild<'_>, IndexError> {
+        let w = self.writer()?;
+        self.wait_for_merge();
+        w.delete_all_documents()?;
+        Ok(Rebuild {
+            index: self,
+            w,
+            done: false,
+        })
     }
 
     /// Merges the index into one segment when it has several and at most
@@ -366,11 +378,59 @@ impl MaterialIndex {
         doc.add_text(f.body_bigram, body);
         doc.add_text(f.title_unigram, &title);
         doc.add_text(f.body_unigram, body);
+        self.add_texts(&mut doc, m);
         doc.add_text(f.title_reading, &title);
         doc.add_text(f.body_reading, body);
         doc.add_text(f.title_abbrev, &title);
         doc.add_text(f.body_abbrev, body);
         doc
+    }
+}
+
+/// A rebuild in progress (see [`MaterialIndex::begin_rebuild`]).
+pub struct Rebuild<'a> {
+    index: &'a MaterialIndex,
+    w: std::sync::MutexGuard<'a, IndexWriter>,
+    /// Committed or rolled back: nothing left to undo on drop.
+    done: bool,
+}
+
+impl Rebuild<'_> {
+    /// Adds one material.
+    ///
+    /// # Errors
+    /// [`IndexError::Tantivy`]; the rebuild is rolled back then.
+    pub fn add(&mut self, m: &Material) -> Result<(), IndexError> {
+        if let Err(e) = self.w.add_document(self.index.document(m)) {
+            self.done = true;
+            self.w.rollback()?;
+            return Err(e.into());
+        }
+        Ok(())
+    }
+
+    /// Commits the new content, reloads the reader, merges small indexes into one segment
+    /// and builds the document metadata.
+    ///
+    /// # Errors
+    /// [`IndexError::Tantivy`] when the commit fails (nothing changes then).
+    pub fn commit(mut self) -> Result<(), IndexError> {
+        self.done = true;
+        self.w.commit()?;
+        self.index.reader.reload()?;
+        self.index.compact(&mut self.w, true);
+        self.index.warm();
+        Ok(())
+    }
+}
+
+impl Drop for Rebuild<'_> {
+    fn drop(&mut self) {
+        if !self.done
+            && let Err(e) = self.w.rollback()
+        {
+            tracing::warn!(error = %e, "index rebuild rollback failed");
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! Index schema: field names and options.
 
 use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 
 use crate::analysis::tokenizer::{ABBREV, BIGRAM, MORPH, READING, UNIGRAM};
@@ -37,6 +37,12 @@ pub const TITLE_ABBREV: &str = "title_abbrev";
 /// Body/answer text, short forms of its compounds.
 pub const BODY_ABBREV: &str = "body_abbrev";
 
+/// FAQ answer as written (stored in the doc store only, not indexed: the engine keeps
+/// materials in memory without their long texts and reads them from here).
+pub const STORED_ANSWER: &str = "stored_answer";
+/// Page body as written (stored only, as [`STORED_ANSWER`]).
+pub const STORED_BODY: &str = "stored_body";
+
 fn text(tokenizer: &str) -> TextOptions {
     TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
@@ -60,6 +66,8 @@ pub fn build() -> Schema {
     b.add_text_field(BODY_BIGRAM, text(BIGRAM));
     b.add_text_field(TITLE_UNIGRAM, text(UNIGRAM));
     b.add_text_field(BODY_UNIGRAM, text(UNIGRAM));
+    b.add_text_field(STORED_ANSWER, STORED);
+    b.add_text_field(STORED_BODY, STORED);
     b.add_text_field(TITLE_READING, text(READING));
     b.add_text_field(BODY_READING, text(READING));
     b.add_text_field(TITLE_ABBREV, text(ABBREV));
@@ -92,6 +100,10 @@ pub struct Fields {
     pub title_unigram: Field,
     /// See [`BODY_UNIGRAM`].
     pub body_unigram: Field,
+    /// See [`STORED_ANSWER`].
+    pub stored_answer: Field,
+    /// See [`STORED_BODY`].
+    pub stored_body: Field,
     /// See [`TITLE_READING`].
     pub title_reading: Field,
     /// See [`BODY_READING`].
@@ -121,6 +133,8 @@ impl Fields {
             body_bigram: f(BODY_BIGRAM),
             title_unigram: f(TITLE_UNIGRAM),
             body_unigram: f(BODY_UNIGRAM),
+            stored_answer: f(STORED_ANSWER),
+            stored_body: f(STORED_BODY),
             title_reading: f(TITLE_READING),
             body_reading: f(BODY_READING),
             title_abbrev: f(TITLE_ABBREV),

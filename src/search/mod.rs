@@ -50,6 +50,8 @@ pub use snippet::Highlighter;
 struct FirstStage {
     plan: QueryPlan,
     ranked: rank::Ranked,
+    /// The searcher the ranking ran on (its addresses name its documents).
+    searcher: tantivy::Searcher,
 }
 
 /// Analyses, plans (with pseudo-relevance feedback) and ranks `req` (its `q`, filters and
@@ -70,7 +72,11 @@ fn first_stage(
     let p = second_stage::with_feedback(index, analyzer, materials, p, req, now, w)?;
     let rr = second_stage::Rerank::new(materials, &qa, w);
     let ranked = rank::rank(index, &searcher, &p, req, now, with_facets, Some(&rr))?;
-    Ok(FirstStage { plan: p, ranked })
+    Ok(FirstStage {
+        plan: p,
+        ranked,
+        searcher,
+    })
 }
 
 /// Runs the ranking only: returns up to `k` ids with scores (no snippets, no facets).
@@ -145,8 +151,10 @@ pub fn material_hit_analyzed(
 
 /// Runs a full search: ranking, totals, facets and snippets.
 ///
-/// `materials` maps ids to materials (the engine's in-memory copy of the corpus); hits whose
-/// material is missing (deleted between commit and lookup) are skipped.
+/// `materials` maps ids to materials (the engine's in-memory copy of the corpus, without the
+/// texts kept in the doc store); hits whose material is missing (deleted between commit and
+/// lookup) are skipped. The snippet text of each hit shown is read from the doc store of the
+/// searcher that ranked it.
 ///
 /// # Errors
 /// tantivy errors.
@@ -158,17 +166,23 @@ pub fn search(
     w: &RankingParams,
 ) -> tantivy::Result<SearchResponse> {
     let started = std::time::Instant::now();
-    let FirstStage { plan: p, ranked } = first_stage(index, analyzer, materials, req, w, true)?;
-    let hits = ranked
-        .page
-        .iter()
-        .filter_map(|d| {
-            let m = materials.get(&ranked.id_of(d)?)?;
-            let mut hit = material_hit_analyzed(m, &p.highlighter, Some(analyzer), d.score);
-            hit.match_quality = ranked.quality_of(d);
-            Some(hit)
-        })
-        .collect();
+    let FirstStage {
+        plan: p,
+        ranked,
+        searcher,
+    } = first_stage(index, analyzer, materials, req, w, true)?;
+    let mut hits = Vec::with_capacity(ranked.page.len());
+    for d in &ranked.page {
+        let Some(m) = ranked.id_of(d).and_then(|id| materials.get(&id)) else {
+            continue;
+        };
+        // The table's material lacks its long texts: read them from the doc store.
+        let mut full = (**m).clone();
+        index.texts_at(&searcher, d.addr)?.fill(&mut full);
+        let mut hit = material_hit_analyzed(&full, &p.highlighter, Some(analyzer), d.score);
+        hit.match_quality = ranked.quality_of(d);
+        hits.push(hit);
+    }
     let best = ranked.page.first().map(|d| ranked.quality_of(d));
     Ok(SearchResponse {
         query_id: uuid::Uuid::new_v4().simple().to_string(),

@@ -35,6 +35,7 @@ fn answer_of(engine: &Engine, source_id: &str) -> Option<String> {
         .materials()
         .values()
         .find(|m| m.source_id == source_id && m.source.starts_with("authored/"))
+        .and_then(|m| engine.get(&m.id))
         .and_then(|m| m.answer.clone())
 }
 
