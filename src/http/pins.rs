@@ -53,7 +53,8 @@ pub struct PinView {
     pub status: PinStatus,
 }
 
-fn status_of(engine: &Engine, pin: &Pin, now: i64) -> PinStatus {
+/// Whether `pin` is shown at `now` (Unix seconds): its material exists and is valid.
+pub fn status_of(engine: &Engine, pin: &Pin, now: i64) -> PinStatus {
     match engine.materials().get(&pin.material_id) {
         None => PinStatus::Missing,
         Some(m) if !m.is_valid_at(now) => PinStatus::NotValid,
