@@ -56,7 +56,7 @@ pub const UNIT_SUFFIXES: &[&str] = &[
 pub const MAX_SUGGESTIONS: usize = 3;
 
 /// The level of a unit in the hierarchy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// 部・局 (a department or bureau).
@@ -240,7 +240,7 @@ pub fn truncate_to_level(path: &str, level: Level) -> String {
 }
 
 /// Where a registry entry is known from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
     /// A material's department (or a contact record's group).
@@ -252,7 +252,7 @@ pub enum Source {
 }
 
 /// One department of the registry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Department {
     /// Canonical path (`健康福祉部 国保医療課`).
     pub name: String,

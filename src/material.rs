@@ -29,7 +29,7 @@ crate::wire_enum! {
 }
 
 /// A department contact record (組織・連絡先, 事務分担表 row).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Contact {
     /// Department (部署), e.g. `健康福祉部 国保医療課`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -80,7 +80,7 @@ impl Contact {
 
 /// One answer material, as stored in `corpus/` (one JSON object per line) and returned by
 /// `GET /api/materials/{id}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Material {
     /// Stable id: see [`material_id`]. Derived on load when a corpus line omits it.
     #[serde(default)]

@@ -34,7 +34,9 @@ pub trait WireEnum: Sized + Copy + 'static {
 }
 
 /// Declares an enum with its wire names: `Variant = "name"`. The enum gets serde's
-/// `Serialize`/`Deserialize` under those names, [`WireEnum`](crate::wire::WireEnum), and
+/// `Serialize`/`Deserialize` under those names, `utoipa::ToSchema` (a string enum of the
+/// names, for `/api/openapi.json`; written by hand, as utoipa's derive cannot read a
+/// `rename` a macro passes on), [`WireEnum`](crate::wire::WireEnum), and
 /// inherent `as_str`, `parse` and `ALL` (so callers need not import the trait).
 #[macro_export]
 macro_rules! wire_enum {
@@ -80,6 +82,23 @@ macro_rules! wire_enum {
 
             fn parse(s: &str) -> Option<Self> {
                 $name::parse(s)
+            }
+        }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(
+                    utoipa::openapi::schema::ObjectBuilder::new()
+                        .schema_type(utoipa::openapi::schema::Type::String)
+                        .enum_values(Some([$($wire),+]))
+                        .build(),
+                ))
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(stringify!($name))
             }
         }
 

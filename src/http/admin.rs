@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/status", get(status))
 }
 
+#[utoipa::path(get, path = "/api/status", responses((status = 200, description = "Index, jobs and watch errors", body = Value)))]
 async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let jobs = match state.jobs.clone() {
         Some(q) => {

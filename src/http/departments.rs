@@ -126,13 +126,15 @@ pub fn unknown_department(e: UnknownDepartment) -> ApiError {
     ApiError::new(ApiCode::UnknownDepartment, e.to_string())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = DepartmentList)]
 struct List {
     departments: Vec<Department>,
 }
 
 /// `GET /api/departments?level=bu|ka|kakari`: the registry, by name; with `level`, only the
 /// departments of that level.
+#[utoipa::path(get, path = "/api/departments", params(("level" = Option<String>, Query, description = "bu, ka or kakari")), responses((status = 200, description = "The registry", body = List)))]
 async fn list(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,

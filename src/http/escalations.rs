@@ -31,11 +31,13 @@ pub fn router() -> Router<AppState> {
         .route("/api/escalations/{id}/callback", post(callback))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = EscalationList)]
 struct List {
     escalations: Vec<Escalation>,
 }
 
+#[utoipa::path(get, path = "/api/escalations", responses((status = 200, description = "Escalations", body = List)))]
 async fn list(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
@@ -101,6 +103,7 @@ async fn load(state: &AppState, who: &Principal, id: String) -> Result<Escalatio
     Ok(e)
 }
 
+#[utoipa::path(get, path = "/api/escalations/{id}", params(("id" = String, Path)), responses((status = 200, description = "The escalation", body = Escalation)))]
 async fn one(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
@@ -113,7 +116,7 @@ async fn one(
     Ok(Json(e))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReassignBody {
     department: Option<String>,
@@ -121,6 +124,7 @@ struct ReassignBody {
 
 /// `POST /api/escalations/{id}/reassign {department}`: hands an open escalation to another
 /// department (resolved against the registry); the previous one is kept in the history.
+#[utoipa::path(post, path = "/api/escalations/{id}/reassign", params(("id" = String, Path)), request_body = ReassignBody, responses((status = 200, description = "The escalation", body = Escalation)))]
 async fn reassign(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
@@ -146,7 +150,7 @@ pub(super) fn actor(who: &Principal) -> String {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CallbackBody {
     called_back_by: Option<String>,
@@ -154,6 +158,7 @@ struct CallbackBody {
 
 /// `POST /api/escalations/{id}/callback {called_back_by}`: records the call-back to the
 /// caller and deletes the caller's contact details.
+#[utoipa::path(post, path = "/api/escalations/{id}/callback", params(("id" = String, Path)), request_body = CallbackBody, responses((status = 200, description = "The escalation", body = Escalation)))]
 async fn callback(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
@@ -169,7 +174,7 @@ async fn callback(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AnswerBody {
     answer: Option<String>,
@@ -218,6 +223,7 @@ fn staff(v: Option<String>, name: &str) -> Result<String, ApiError> {
     Ok(v)
 }
 
+#[utoipa::path(post, path = "/api/escalations/{id}/answer", params(("id" = String, Path)), request_body = AnswerBody, responses((status = 200, description = "The escalation", body = Escalation)))]
 async fn answer(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
@@ -234,6 +240,7 @@ async fn answer(
     ))
 }
 
+#[utoipa::path(post, path = "/api/escalations/{id}/close", params(("id" = String, Path)), responses((status = 200, description = "The escalation", body = Escalation)))]
 async fn close(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
@@ -246,7 +253,7 @@ async fn close(
     ))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PromoteBody {
     question: Option<String>,
@@ -256,6 +263,7 @@ struct PromoteBody {
 /// `POST /api/escalations/{id}/promote {question?, answer?}`: writes a promotion draft
 /// (201), prefilled from the inquiry and the department's answer when blank; nothing is
 /// published until `POST /api/promotions/{draft}/publish`.
+#[utoipa::path(post, path = "/api/escalations/{id}/promote", params(("id" = String, Path)), request_body(content = Option<PromoteBody>, description = "Optional"), responses((status = 201, description = "The draft", body = Draft)))]
 async fn promote(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,

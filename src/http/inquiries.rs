@@ -102,7 +102,8 @@ pub(crate) fn json_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError
 
 /// The request body of `POST /api/inquiries` (all strings, checked by hand for precise
 /// error codes).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = InquiryBody)]
 #[serde(deny_unknown_fields)]
 struct Body {
     query_id: Option<String>,
@@ -194,6 +195,7 @@ fn inquiry_from(
 /// `POST /api/inquiries`; with an `Idempotency-Key` header a retry of the same request
 /// (same key, same body, same token) answers the inquiry recorded the first time, with the
 /// same status, and `Idempotent-Replayed: true` (see [`crate::stats::idempotency`]).
+#[utoipa::path(post, path = "/api/inquiries", request_body = Body, responses((status = 201, description = "Recorded (also for a replayed `Idempotency-Key`)", body = crate::stats::store::Recorded)))]
 async fn create(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
@@ -280,13 +282,15 @@ async fn create(
     Ok(r)
 }
 
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(as = InquiryList)]
 struct List {
     inquiries: Vec<crate::stats::Inquiry>,
 }
 
 /// `GET /api/inquiries?from=&to=&outcome=&channel=&department=&limit=`: newest first;
 /// an operator sees the inquiries recorded with their own token.
+#[utoipa::path(get, path = "/api/inquiries", responses((status = 200, description = "Newest first", body = List)))]
 async fn list(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
@@ -320,6 +324,7 @@ async fn list(
     Ok(Json(List { inquiries }))
 }
 
+#[utoipa::path(get, path = "/api/inquiries/{id}", params(("id" = String, Path)), responses((status = 200, description = "The inquiry", body = crate::stats::Inquiry)))]
 async fn read(
     State(state): State<AppState>,
     Path(id): Path<String>,

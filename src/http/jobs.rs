@@ -12,6 +12,7 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/jobs/{id}", get(job))
 }
 
+#[utoipa::path(get, path = "/api/jobs/{id}", params(("id" = String, Path)), responses((status = 200, description = "The job", body = serde_json::Value)))]
 async fn job(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -104,6 +104,7 @@ fn material_from_body(
     Ok(m)
 }
 
+#[utoipa::path(put, path = "/api/materials/{id}", params(("id" = String, Path)), request_body = Material, responses((status = 200, description = "Corrected", body = Material), (status = 201, description = "Added", body = Material)))]
 async fn upsert(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -124,6 +125,7 @@ async fn upsert(
     .await
 }
 
+#[utoipa::path(delete, path = "/api/materials/{id}", params(("id" = String, Path)), responses((status = 200, description = "`{\"id\", \"retired\": true}`", body = Value)))]
 async fn retire(
     State(state): State<AppState>,
     Path(id): Path<String>,

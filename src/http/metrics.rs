@@ -106,13 +106,14 @@ pub fn rate_query(p: &Params) -> Result<RateQuery, ApiError> {
     })
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct RateBody {
     definition: &'static str,
     series: Vec<RateRow>,
     total: RateRow,
 }
 
+#[utoipa::path(get, path = "/api/metrics/first-answer-rate", responses((status = 200, description = "JSON, or CSV with `format=csv`", body = RateBody)))]
 async fn first_answer_rate(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -139,11 +140,12 @@ async fn first_answer_rate(
     })
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct EscalationsBody {
     departments: Vec<metrics::DepartmentEscalations>,
 }
 
+#[utoipa::path(get, path = "/api/metrics/escalations", responses((status = 200, description = "JSON, or CSV with `format=csv`", body = EscalationsBody)))]
 async fn escalations(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -167,7 +169,7 @@ async fn escalations(
 }
 
 /// A material usage row with the material's title, when it still exists.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct MaterialRow {
     #[serde(flatten)]
     usage: MaterialUsage,
@@ -208,7 +210,7 @@ fn window(p: &Params) -> Result<Window, ApiError> {
 /// records dropped (queue full) or lost (database errors) make the report's counts lower
 /// bounds. Sent as `search_log` in JSON and as the `Search-Log-Incomplete` header (the
 /// number of records missing) on CSV.
-#[derive(Serialize, Clone, Copy)]
+#[derive(Serialize, Clone, Copy, utoipa::ToSchema)]
 struct LogCompleteness {
     complete: bool,
     dropped_since_start: u64,
@@ -239,7 +241,7 @@ fn mark_csv(mut r: Response, c: LogCompleteness) -> Response {
     r
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct GapsBody {
     search_log: LogCompleteness,
     zero_result_queries: Vec<QueryCount>,
@@ -248,6 +250,7 @@ struct GapsBody {
     shown_never_used: Vec<MaterialRow>,
 }
 
+#[utoipa::path(get, path = "/api/metrics/knowledge-gaps", responses((status = 200, description = "JSON, or CSV with `format=csv`", body = GapsBody)))]
 async fn knowledge_gaps(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -295,12 +298,13 @@ async fn knowledge_gaps(
     .into_response())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct MaterialsBody {
     search_log: LogCompleteness,
     materials: Vec<MaterialRow>,
 }
 
+#[utoipa::path(get, path = "/api/metrics/materials", responses((status = 200, description = "JSON, or CSV with `format=csv`", body = MaterialsBody)))]
 async fn materials(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -327,7 +331,7 @@ async fn materials(
     })
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ReviewBody {
     since: String,
     departments: Vec<crate::stats::review::DepartmentReview>,
@@ -335,6 +339,7 @@ struct ReviewBody {
 
 /// `GET /api/metrics/annual-review?since=&department=&format=csv`: the 年度更新 report
 /// (see [`crate::stats::review`]).
+#[utoipa::path(get, path = "/api/metrics/annual-review", responses((status = 200, description = "JSON, or CSV with `format=csv`", body = ReviewBody)))]
 async fn annual_review(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -377,6 +382,7 @@ async fn annual_review(
     })
 }
 
+#[utoipa::path(get, path = "/api/metrics/search-log", responses((status = 200, description = "Search-log counters", body = serde_json::Value)))]
 async fn search_log(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     let st = store(&state)?;
     let logged = blocking(move || Ok(st.count_searches()?)).await?;

@@ -225,6 +225,7 @@ pub fn app(state: AppState) -> Router {
     }
 }
 
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "Liveness and material counts", body = serde_json::Value)))]
 async fn healthz(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> axum::Json<serde_json::Value> {

@@ -4,14 +4,21 @@
 //! each from [`super::auth::allowed_roles`] and the error body's `code` values from
 //! [`ApiCode::ALL`] with their statuses, so the error vocabulary cannot drift from the code.
 //! A test checks that every route the router declares is in [`OPERATIONS`] and the reverse.
+//!
+//! Request and response bodies come from `#[utoipa::path]` attributes on the JSON handlers
+//! (collected by [`Described`]) and `utoipa::ToSchema` derives on their types, so a body's
+//! schema is the Rust type serde writes. [`spec_document`] takes each table operation's
+//! parameters, request body and responses from there and adds the error responses; the
+//! pages, `/metrics`, the CMS hook and this document get a hand-written content type.
 
 use axum::extract::State;
 use axum::http::Method;
 use axum::routing::get;
 use axum::{Json, Router};
-use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathsBuilder};
+use utoipa::OpenApi as _;
+use utoipa::openapi::path::{HttpMethod, Operation, OperationBuilder, PathItem, PathsBuilder};
 use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::schema::{ComponentsBuilder, ObjectBuilder, Type};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{Content, InfoBuilder, OpenApi, OpenApiBuilder, Ref};
 
 use super::{ApiCode, AppState};
@@ -127,8 +134,89 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ("GET", "/static/{file}", "Page assets"),
 ];
 
+/// The operations whose bodies are described by `#[utoipa::path]` on their handlers, with
+/// every schema they reference.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        super::healthz,
+        super::search::search,
+        super::search::material,
+        super::materials::upsert,
+        super::materials::retire,
+        super::reindex::reindex,
+        super::reindex::sync,
+        super::suggest::suggest,
+        super::departments::list,
+        super::pins::list,
+        super::pins::create,
+        super::pins::remove,
+        super::inquiries::create,
+        super::inquiries::list,
+        super::inquiries::read,
+        super::escalations::list,
+        super::escalations::one,
+        super::escalations::answer,
+        super::escalations::promote,
+        super::escalations::close,
+        super::escalations::reassign,
+        super::escalations::callback,
+        super::promotions::list,
+        super::promotions::one,
+        super::promotions::edit,
+        super::promotions::publish,
+        super::promotions::discard,
+        super::metrics::first_answer_rate,
+        super::metrics::escalations,
+        super::metrics::knowledge_gaps,
+        super::metrics::materials,
+        super::metrics::search_log,
+        super::metrics::annual_review,
+        super::jobs::job,
+        super::admin::status,
+    ),
+    components(schemas(ApiCode))
+)]
+pub struct Described;
+
+/// Takes the operation for `method` out of a path item.
+fn take_operation(item: &mut PathItem, method: &str) -> Option<Operation> {
+    match method {
+        "GET" => item.get.take(),
+        "POST" => item.post.take(),
+        "PUT" => item.put.take(),
+        "DELETE" => item.delete.take(),
+        _ => None,
+    }
+}
+
+/// The response of an operation without a JSON body: (status, content type, description).
+fn plain_response(method: &str, path: &str) -> (&'static str, &'static str, &'static str) {
+    match (method, path) {
+        ("GET", "/metrics") => (
+            "200",
+            "text/plain; version=0.0.4",
+            "Prometheus text exposition format",
+        ),
+        ("GET", "/api/openapi.json") => ("200", "application/json", "OpenAPI 3.1 document"),
+        ("POST", "/api/hooks/cms") => (
+            "202",
+            "application/json",
+            "Accepted: the job (`GET /api/jobs/{id}`)",
+        ),
+        ("GET", "/static/{file}") => ("200", "text/css", "CSS, JavaScript or SVG (ETag, 304)"),
+        ("POST", "/login") | ("POST", "/logout") => (
+            "303",
+            "text/html",
+            "Redirect (session cookie set or cleared)",
+        ),
+        _ => ("200", "text/html", "HTML page"),
+    }
+}
+
 /// Builds the description.
 pub fn spec_document() -> OpenApi {
+    let mut described = Described::openapi();
     let codes: Vec<String> = ApiCode::ALL
         .iter()
         .map(|c| c.as_str().to_string())
@@ -159,19 +247,43 @@ pub fn spec_document() -> OpenApi {
                 format!("roles: {}", names.join(", "))
             }
         };
-        let op = OperationBuilder::new()
-            .summary(Some(*summary))
-            .description(Some(roles))
-            .response("200", ResponseBuilder::new().description("Success"))
-            .response(
-                "default",
-                ResponseBuilder::new()
-                    .description("Error: JSON {code, message}")
-                    .content(
-                        "application/json",
-                        Content::new(Some(Ref::from_schema_name("ApiError"))),
-                    ),
-            );
+        let mut op = match described
+            .paths
+            .paths
+            .get_mut(*path)
+            .and_then(|item| take_operation(item, method))
+        {
+            Some(mut op) => {
+                op.summary = Some((*summary).to_string());
+                op.description = Some(roles);
+                op.operation_id = None;
+                op
+            }
+            None => {
+                let (status, ty, what) = plain_response(method, path);
+                OperationBuilder::new()
+                    .summary(Some(*summary))
+                    .description(Some(roles))
+                    .response(
+                        status,
+                        ResponseBuilder::new()
+                            .description(what)
+                            .content(ty, Content::new(None::<Ref>)),
+                    )
+                    .build()
+            }
+        };
+        op.responses.responses.insert(
+            "default".to_string(),
+            ResponseBuilder::new()
+                .description("Error: JSON {code, message}")
+                .content(
+                    "application/json",
+                    Content::new(Some(Ref::from_schema_name("ApiError"))),
+                )
+                .build()
+                .into(),
+        );
         let http = match *method {
             "POST" => HttpMethod::Post,
             "PUT" => HttpMethod::Put,
@@ -190,9 +302,11 @@ pub fn spec_document() -> OpenApi {
                 )),
         )
         .paths(paths)
-        .components(Some(
-            ComponentsBuilder::new().schema("ApiError", error).build(),
-        ))
+        .components(Some({
+            let mut c = described.components.take().unwrap_or_default();
+            c.schemas.insert("ApiError".to_string(), error.into());
+            c
+        }))
         .build()
 }
 

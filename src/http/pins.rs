@@ -44,7 +44,7 @@ crate::wire_enum! {
 }
 
 /// A pin with its status.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PinView {
     /// The pin.
     #[serde(flatten)]
@@ -53,7 +53,8 @@ pub struct PinView {
     pub status: PinStatus,
 }
 
-fn status_of(engine: &Engine, pin: &Pin, now: i64) -> PinStatus {
+/// Whether `pin` is shown at `now` (Unix seconds): its material exists and is valid.
+pub fn status_of(engine: &Engine, pin: &Pin, now: i64) -> PinStatus {
     match engine.materials().get(&pin.material_id) {
         None => PinStatus::Missing,
         Some(m) if !m.is_valid_at(now) => PinStatus::NotValid,
@@ -61,12 +62,13 @@ fn status_of(engine: &Engine, pin: &Pin, now: i64) -> PinStatus {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct NewPin {
     query: String,
     material_id: String,
 }
 
+#[utoipa::path(post, path = "/api/pins", request_body = NewPin, responses((status = 201, description = "The pin", body = PinView)))]
 async fn create(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
@@ -98,12 +100,13 @@ async fn create(
 }
 
 /// The body of `GET /api/pins`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PinList {
     /// Every pin, oldest first.
     pub pins: Vec<PinView>,
 }
 
+#[utoipa::path(get, path = "/api/pins", responses((status = 200, description = "Every pin, oldest first", body = PinList)))]
 async fn list(State(state): State<AppState>) -> Result<Json<PinList>, ApiError> {
     let store = store(&state)?;
     let engine = state.engine.clone();
@@ -122,6 +125,7 @@ async fn list(State(state): State<AppState>) -> Result<Json<PinList>, ApiError> 
     Ok(Json(PinList { pins }))
 }
 
+#[utoipa::path(delete, path = "/api/pins/{id}", params(("id" = String, Path)), responses((status = 204, description = "Removed")))]
 async fn remove(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -33,13 +33,15 @@ pub fn router() -> Router<AppState> {
         .route("/api/promotions/{id}/discard", post(discard))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = DraftList)]
 struct List {
     drafts: Vec<Draft>,
 }
 
 /// `GET /api/promotions?status=draft|published|discarded|all&limit=`: newest first;
 /// `status` defaults to `draft` (what waits for review).
+#[utoipa::path(get, path = "/api/promotions", responses((status = 200, description = "Drafts", body = List)))]
 async fn list(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -56,6 +58,7 @@ async fn list(
     Ok(Json(List { drafts }))
 }
 
+#[utoipa::path(get, path = "/api/promotions/{id}", params(("id" = String, Path)), responses((status = 200, description = "The draft", body = Draft)))]
 async fn one(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -64,7 +67,7 @@ async fn one(
     Ok(Json(blocking(move || Ok(store.draft(&id)?)).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct EditBody {
     question: Option<String>,
@@ -92,6 +95,7 @@ fn text(v: Option<String>, name: &str, max: usize) -> Result<Option<String>, Api
 
 /// `PUT /api/promotions/{id} {question?, answer?}`: edits an open draft; the texts are
 /// redacted and flagged again.
+#[utoipa::path(put, path = "/api/promotions/{id}", params(("id" = String, Path)), request_body = EditBody, responses((status = 200, description = "The draft", body = Draft)))]
 async fn edit(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -112,14 +116,14 @@ async fn edit(
     ))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PublishBody {
     #[serde(default)]
     acknowledge_flags: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Published {
     draft: Draft,
     escalation: Escalation,
@@ -129,6 +133,7 @@ struct Published {
 /// `POST /api/promotions/{id}/publish {acknowledge_flags?}`: writes the `faq` material
 /// (indexed at once) and closes the escalation as promoted; 409 `draft_flagged` for a
 /// draft with flags unless `acknowledge_flags` is true.
+#[utoipa::path(post, path = "/api/promotions/{id}/publish", params(("id" = String, Path)), request_body(content = Option<PublishBody>, description = "Optional"), responses((status = 200, description = "Published", body = Published)))]
 async fn publish(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
@@ -162,6 +167,7 @@ async fn publish(
 
 /// `POST /api/promotions/{id}/discard`: the draft is kept as history; the escalation may
 /// be drafted again.
+#[utoipa::path(post, path = "/api/promotions/{id}/discard", params(("id" = String, Path)), responses((status = 200, description = "The draft", body = Draft)))]
 async fn discard(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,

@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/sync", post(sync))
 }
 
+#[utoipa::path(post, path = "/api/admin/reindex", responses((status = 202, description = "`{\"job_id\", \"rebuild\"}`", body = Value)))]
 async fn reindex(State(state): State<AppState>) -> Result<(StatusCode, Json<Value>), ApiError> {
     let status = state
         .engine
@@ -37,6 +38,7 @@ async fn reindex(State(state): State<AppState>) -> Result<(StatusCode, Json<Valu
     ))
 }
 
+#[utoipa::path(post, path = "/api/admin/sync", responses((status = 200, description = "What changed", body = Value)))]
 async fn sync(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let engine = state.engine.clone();
     let (up, rm) =

@@ -42,6 +42,7 @@ pub fn request_from_query(raw: Option<&str>) -> Result<SearchRequest, ApiError> 
     Ok(req)
 }
 
+#[utoipa::path(get, path = "/api/search", params(("q" = String, Query, description = "The query"), ("limit" = Option<usize>, Query), ("offset" = Option<usize>, Query), ("kind" = Option<crate::material::MaterialKind>, Query), ("department" = Option<String>, Query)), responses((status = 200, description = "Ranked hits with facets", body = SearchResponse)))]
 async fn search(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -54,6 +55,7 @@ async fn search(
     Ok(Json(resp))
 }
 
+#[utoipa::path(get, path = "/api/materials/{id}", params(("id" = String, Path)), responses((status = 200, description = "The material", body = crate::material::Material)))]
 async fn material(
     State(state): State<AppState>,
     Path(id): Path<String>,

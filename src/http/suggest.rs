@@ -37,7 +37,7 @@ pub struct SuggestCache {
 }
 
 /// The response body.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SuggestResponse {
     /// Answered queries, then words and titles (see [`crate::search::suggest`]).
     pub suggestions: Vec<Suggestion>,
@@ -110,6 +110,7 @@ impl AppState {
     }
 }
 
+#[utoipa::path(get, path = "/api/suggest", params(("q" = String, Query), ("limit" = Option<usize>, Query)), responses((status = 200, description = "Suggestions", body = SuggestResponse)))]
 async fn suggest(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,

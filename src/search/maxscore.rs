@@ -533,7 +533,7 @@ pub fn exhaustive_top_k(
 
 /// Whether [`count_matches`] counted every match or stopped at its cap (Elasticsearch's
 /// `track_total_hits` relation).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TotalRelation {
     /// The count is exact.

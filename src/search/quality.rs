@@ -28,7 +28,7 @@ pub const PARTIAL_QUALITY: f32 = 0.3;
 pub const MAX_UNITS: usize = 32;
 
 /// How well the best hit fits the query.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum MatchLevel {
     /// The best hit covers (nearly) all of the query's content.

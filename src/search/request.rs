@@ -90,7 +90,7 @@ impl SearchRequest {
 }
 
 /// One ranked hit.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Hit {
     /// Material id.
     pub id: String,
@@ -128,7 +128,7 @@ pub struct Hit {
 
 /// Facet counts over the matching materials that [`SearchResponse::total`] counted: all of
 /// them when `total_relation` is `eq`, else the first [`MAX_TRACKED_TOTAL`] in index order.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct Facets {
     /// Number of matching materials the counts cover (= `total`).
     pub population: u64,
@@ -140,7 +140,7 @@ pub struct Facets {
 }
 
 /// A search response.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SearchResponse {
     /// Id of this search, to reference it from an inquiry record.
     pub query_id: String,

@@ -35,7 +35,7 @@ pub const MAX_SCANNED: usize = 4096;
 pub const MAX_QUERIES: usize = 1000;
 
 /// What a suggestion is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SuggestionKind {
     /// A material's title or FAQ question.
@@ -47,7 +47,7 @@ pub enum SuggestionKind {
 }
 
 /// One suggestion.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Suggestion {
     /// The text to put in the search box.
     pub text: String,

@@ -33,7 +33,7 @@ crate::wire_enum! {
 }
 
 /// One place the reviewer must look at, in the draft's `question` or `answer`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DraftFlag {
     /// `question` or `answer`.
     pub field: String,
@@ -43,7 +43,7 @@ pub struct DraftFlag {
 }
 
 /// A promotion draft as the API returns it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Draft {
     /// Id.
     pub id: String,

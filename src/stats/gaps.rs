@@ -49,7 +49,7 @@ impl Window {
 }
 
 /// A filtered search that found nothing, with its filters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FilteredQueryCount {
     /// The redacted query (most frequent spelling).
     pub query: String,

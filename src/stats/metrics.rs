@@ -93,7 +93,7 @@ pub struct RateQuery {
 }
 
 /// One row of a first-answer-rate series.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RateRow {
     /// Period label.
     pub period: String,
@@ -240,7 +240,7 @@ pub fn first_answer_rate(store: &Store, q: &RateQuery) -> Result<Vec<RateRow>, S
 }
 
 /// Escalations of one department.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct DepartmentEscalations {
     /// Department.
     pub department: String,

@@ -253,7 +253,7 @@ impl NewInquiry {
 }
 
 /// A stored inquiry.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Inquiry {
     /// Id.
     pub id: String,
@@ -276,7 +276,7 @@ pub struct Inquiry {
 }
 
 /// An escalation as returned by the API.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Escalation {
     /// Id.
     pub id: String,

@@ -15,7 +15,7 @@ type Result<T, E = StatsError> = std::result::Result<T, E>;
 pub const MAX_PIN_QUERY_CHARS: usize = 200;
 
 /// A stored pin.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Pin {
     /// Pin id (UUID).
     pub id: String,

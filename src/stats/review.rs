@@ -18,7 +18,7 @@ use crate::material::{Material, MaterialKind};
 pub const NO_DEPARTMENT: &str = "(none)";
 
 /// One material to review.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ReviewItem {
     /// Material id.
     pub material_id: String,
@@ -44,7 +44,7 @@ pub struct ReviewItem {
 }
 
 /// The materials of one department to review.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct DepartmentReview {
     /// Department (registry path at the 課 level), or [`NO_DEPARTMENT`].
     pub department: String,

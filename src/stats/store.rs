@@ -99,7 +99,7 @@ impl Purged {
 }
 
 /// Ids of a recorded inquiry.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Recorded {
     /// Id of the inquiry.
     pub id: String,
@@ -135,7 +135,7 @@ pub struct EscalationTiming {
 }
 
 /// A query with a count (knowledge-gap reports).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct QueryCount {
     /// The redacted query.
     pub query: String,
@@ -144,7 +144,7 @@ pub struct QueryCount {
 }
 
 /// How often a material was shown in search results and used to answer.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct MaterialUsage {
     /// Material id.
     pub material_id: String,

@@ -17,7 +17,7 @@ use super::store::get_escalation;
 use super::{Escalation, EscalationStatus, StatsError, Store};
 
 /// One change of an escalation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct EscalationEvent {
     /// When (JST, `+09:00`, to the second).
     pub at: String,

@@ -15,7 +15,9 @@ use maud::{Markup, PreEscaped, html};
 use super::layout;
 use crate::http::AppState;
 use crate::http::auth::Principal;
+use crate::http::pins::{PinStatus, status_of};
 use crate::stats::metrics::{self, DepartmentEscalations, RateQuery, RateRow};
+use crate::stats::pins::Pin;
 use crate::stats::store::{MaterialUsage, QueryCount};
 use crate::stats::{Granularity, GroupBy, StatsError};
 
@@ -79,6 +81,7 @@ struct Data {
     zero: Vec<QueryCount>,
     escalated: Vec<QueryCount>,
     unused: Vec<MaterialUsage>,
+    pins: Vec<Pin>,
 }
 
 fn load(
@@ -110,6 +113,7 @@ fn load(
         zero: store.zero_result_queries(GAP_ROWS)?,
         escalated: store.escalated_queries(GAP_ROWS)?,
         unused: store.material_usage(true, GAP_ROWS)?,
+        pins: store.list_pins()?,
     })
 }
 
@@ -160,7 +164,14 @@ pub(super) async fn page(
     let frame = |status: StatusCode, body: Markup| {
         (
             status,
-            layout::page(&state, &who, "ダッシュボード", "/dashboard", &[], body),
+            layout::page(
+                &state,
+                &who,
+                "ダッシュボード",
+                "/dashboard",
+                &["common.js", "pins.js"],
+                body,
+            ),
         )
             .into_response()
     };
@@ -207,6 +218,7 @@ pub(super) async fn page(
             .map_or_else(|| id.to_string(), |m| m.display_title())
     };
     let svg = super::chart::rate_svg(&data.series);
+    let pins = pins_section(&state, &data.pins);
     let body = html! {
         main class="dashboard" {
             header class="dash-head" {
@@ -286,9 +298,62 @@ pub(super) async fn page(
                     }
                 }
             }
+            (pins)
         }
     };
     frame(StatusCode::OK, body)
+}
+
+fn pin_status_label(s: PinStatus) -> &'static str {
+    match s {
+        PinStatus::Shown => "表示中",
+        PinStatus::Missing => "資料が削除されたため表示されません",
+        PinStatus::NotValid => "資料が有効期間外のため表示されません",
+    }
+}
+
+/// The pinned answers (`/api/pins`) with their status; the ones no search shows any more
+/// are counted and marked, and every pin can be removed (`pins.js`).
+fn pins_section(state: &AppState, pins: &[Pin]) -> Markup {
+    let now = chrono::Utc::now().timestamp();
+    let rows: Vec<(&Pin, PinStatus)> = pins
+        .iter()
+        .map(|p| (p, status_of(&state.engine, p, now)))
+        .collect();
+    let dead = rows.iter().filter(|(_, s)| *s != PinStatus::Shown).count();
+    html! {
+        section id="pins" {
+            h2 { "固定した回答（キーマッチ）" }
+            p class="hint" {
+                "検索語と資料の組。この検索語で検索すると、資料が結果の先頭に「固定」の印つきで出ます。"
+                "固定は検索ページの結果の「この検索に固定」で追加します。"
+            }
+            @if dead > 0 {
+                p id="dead-pins" class="notice error" { "表示されていない固定が " (dead) " 件あります（資料の削除・期限切れ）。見直して削除してください。" }
+            }
+            p class="result" role="status" {}
+            table {
+                thead { tr { th { "検索語" } th { "資料" } th { "状態" } th { "作成" } th {} } }
+                tbody {
+                    @for (p, s) in &rows {
+                        tr class=[(*s != PinStatus::Shown).then_some("dead")] data-id=(p.id) data-status=(s.as_str()) {
+                            td { (p.query) }
+                            td {
+                                @match state.engine.get(&p.material_id) {
+                                    Some(m) => a href=(format!("/m/{}", p.material_id)) { (m.display_title()) },
+                                    None => code { (p.material_id) },
+                                }
+                            }
+                            td { (pin_status_label(*s)) }
+                            td { (chrono::DateTime::from_timestamp_millis(p.created_ms).map_or_else(String::new, |t| layout::jst(&t.to_rfc3339()))) }
+                            td { button type="button" class="pin-delete secondary" { "削除" } }
+                        }
+                    }
+                    @if rows.is_empty() { tr { td colspan="5" class="empty" { "固定した回答はありません。" } } }
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

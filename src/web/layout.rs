@@ -42,10 +42,10 @@ fn head(title: &str, scripts: &[&str]) -> Markup {
             meta charset="utf-8";
             meta name="viewport" content="width=device-width, initial-scale=1";
             title { (title) " — kotae" }
-            link rel="icon" href="/static/favicon.svg" type="image/svg+xml";
-            link rel="stylesheet" href="/static/app.css";
+            link rel="icon" href=(super::asset_url("favicon.svg")) type="image/svg+xml";
+            link rel="stylesheet" href=(super::asset_url("app.css"));
             @for s in scripts {
-                script src=(format!("/static/{s}")) defer {}
+                script src=(super::asset_url(s)) defer {}
             }
         }
     }

@@ -130,29 +130,101 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("assets/department.js"),
     ),
     (
+        "pins.js",
+        "text/javascript; charset=utf-8",
+        include_str!("assets/pins.js"),
+    ),
+    (
         "favicon.svg",
         "image/svg+xml",
         include_str!("assets/favicon.svg"),
     ),
 ];
 
-async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
-    match ASSETS.iter().find(|(n, _, _)| *n == file) {
-        Some((_, ty, body)) => (
-            [
-                (header::CONTENT_TYPE, *ty),
-                (header::CACHE_CONTROL, "no-cache"),
-            ],
-            *body,
-        )
-            .into_response(),
-        None => (
+/// `Cache-Control` of a static file asked for by its versioned URL ([`asset_url`]): the
+/// content behind `?v=<hash>` never changes, so browsers keep it a year without asking.
+pub const CACHE_IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// `Cache-Control` of a static file asked for without the current version: the browser
+/// keeps it but asks again each time, answered `304 Not Modified` while its ETag holds.
+pub const CACHE_REVALIDATE: &str = "no-cache";
+
+/// The content hash of each embedded file (in [`ASSETS`] order): the first 16 hex digits of
+/// its SHA-256, the ETag and the `v` of its URL.
+fn asset_hashes() -> &'static [String] {
+    static HASHES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    HASHES.get_or_init(|| {
+        use sha2::Digest;
+        ASSETS
+            .iter()
+            .map(|(_, _, body)| {
+                let d = sha2::Sha256::digest(body.as_bytes());
+                d[..8].iter().map(|b| format!("{b:02x}")).collect()
+            })
+            .collect()
+    })
+}
+
+/// The URL of a static file with its content hash (`/static/app.css?v=…`), so a new build's
+/// file is fetched at once and an unchanged one is never asked for again.
+pub fn asset_url(name: &str) -> String {
+    match ASSETS.iter().position(|(n, _, _)| *n == name) {
+        Some(i) => format!("/static/{name}?v={}", asset_hashes()[i]),
+        None => format!("/static/{name}"),
+    }
+}
+
+/// Whether an `If-None-Match` value names `etag` (a list, `*`, weak or strong: RFC 9110
+/// §13.1.2 compares weakly).
+fn etag_matches(if_none_match: &str, etag: &str) -> bool {
+    let bare = |t: &str| t.trim().trim_start_matches("W/").to_string();
+    let want = bare(etag);
+    if_none_match
+        .split(',')
+        .any(|t| t.trim() == "*" || bare(t) == want)
+}
+
+/// `GET /static/{file}`: an embedded file with a content-hash `ETag` (weak: the compression
+/// layer may re-encode the body) and `Cache-Control` ([`CACHE_IMMUTABLE`] for the current
+/// versioned URL, else [`CACHE_REVALIDATE`]); `304` when `If-None-Match` names the ETag.
+async fn asset(
+    axum::extract::Path(file): axum::extract::Path<String>,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let Some(i) = ASSETS.iter().position(|(n, _, _)| *n == file) else {
+        return (
             axum::http::StatusCode::NOT_FOUND,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
             "not found",
         )
-            .into_response(),
+            .into_response();
+    };
+    let (_, ty, body) = ASSETS[i];
+    let hash = &asset_hashes()[i];
+    let etag = format!("W/\"{hash}\"");
+    let versioned = url::form_urlencoded::parse(raw.as_deref().unwrap_or_default().as_bytes())
+        .any(|(k, v)| k == "v" && v == hash.as_str());
+    let cache = if versioned {
+        CACHE_IMMUTABLE
+    } else {
+        CACHE_REVALIDATE
+    };
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| etag_matches(v, &etag));
+    let mut r = if fresh {
+        axum::http::StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ([(header::CONTENT_TYPE, ty)], body).into_response()
+    };
+    let h = r.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
     }
+    r
 }
 
 /// Serializes `v` for a `<script type="application/json">` data block: `<` is written as
@@ -173,6 +245,26 @@ mod tests {
         assert!(!s.contains('<'), "{s}");
         let back: serde_json::Value = serde_json::from_str(&s).unwrap();
         assert_eq!(back["t"], "</script><script>alert(1)</script>");
+    }
+
+    #[test]
+    fn etags_compare_weakly_over_a_list() {
+        assert!(etag_matches("W/\"ab\"", "W/\"ab\""));
+        assert!(etag_matches("\"ab\"", "W/\"ab\""));
+        assert!(etag_matches("\"x\", W/\"ab\"", "W/\"ab\""));
+        assert!(etag_matches("*", "W/\"ab\""));
+        assert!(!etag_matches("W/\"abc\"", "W/\"ab\""));
+        assert!(!etag_matches("", "W/\"ab\""));
+    }
+
+    #[test]
+    fn asset_urls_carry_the_content_hash() {
+        let u = asset_url("app.css");
+        let (path, v) = u.split_once("?v=").unwrap();
+        assert_eq!(path, "/static/app.css");
+        assert_eq!(v.len(), 16);
+        assert_ne!(v, &asset_url("common.js")[("/static/common.js?v=".len())..]);
+        assert_eq!(asset_url("nothing.js"), "/static/nothing.js");
     }
 
     #[test]

@@ -11,12 +11,15 @@ use maud::{Markup, PreEscaped, html};
 
 use super::layout::{self, kind_label};
 use crate::http::AppState;
-use crate::http::auth::Principal;
+use crate::http::auth::{Principal, Role};
 use crate::material::{Contact, Material, MaterialKind};
 use crate::search::{Hit, SearchResponse};
 
 /// Results asked for per search (the page shows them all; facets count every match).
 pub const PAGE_RESULTS: usize = 20;
+
+/// The tooltip of a pinned hit's 「固定」 mark.
+const PIN_TITLE: &str = "管理者がこの検索の先頭に固定した資料";
 
 /// The channels an operator chooses from, in the order shown (API name, label).
 pub const CHANNELS: [(&str, &str); 6] = [
@@ -55,8 +58,9 @@ fn contact_block(c: &Contact) -> Markup {
 
 fn hit_item(h: &Hit, query_id: &str) -> Markup {
     html! {
-        li class="hit" data-id=(h.id) tabindex="-1" {
+        li class=(if h.pinned { "hit pinned" } else { "hit" }) data-id=(h.id) tabindex="-1" {
             a class="title" href=(format!("/m/{}?qid={}", h.id, query_id)) {
+                @if h.pinned { span class="pin" title=(PIN_TITLE) { "固定" } " " }
                 span class=(format!("kind kind-{}", h.kind.as_str())) { (kind_label(h.kind)) }
                 " " (h.title)
             }
@@ -159,22 +163,31 @@ pub(super) async fn page(
             }
         }
     }
+    // Managers and admins may pin a hit to the query (`POST /api/pins`).
+    let can_pin = matches!(who.role, Role::Manager | Role::Admin);
     let initial = serde_json::json!({
-        "q": q, "kind": kind, "department": department, "response": resp,
+        "q": q, "kind": kind, "department": department, "response": resp, "can_pin": can_pin,
     });
     let body = html! {
         main class="operator" {
             section class="search" {
                 form id="search-form" method="get" action="/" role="search" {
                     label for="q" class="sr" { "お問い合わせの内容" }
-                    input id="q" name="q" type="search" value=(q) autofocus autocomplete="off"
-                        placeholder="お問い合わせの内容を入力（例：国保 免除、ごみ 出し方）";
+                    // An ARIA 1.2 combobox: operator.js fills the listbox from
+                    // `/api/suggest` and moves `aria-activedescendant` with the arrow keys.
+                    div class="combo" {
+                        input id="q" name="q" type="search" value=(q) autofocus autocomplete="off"
+                            role="combobox" aria-autocomplete="list" aria-expanded="false"
+                            aria-controls="suggest-list"
+                            placeholder="お問い合わせの内容を入力（例：国保 免除、ごみ 出し方）";
+                        ul id="suggest-list" class="suggest" role="listbox" aria-label="入力候補" hidden {}
+                    }
                     @if let Some(k) = &kind { input type="hidden" name="kind" value=(k); }
                     @if let Some(d) = &department { input type="hidden" name="department" value=(d); }
                     button type="submit" { "検索" }
                 }
                 p class="keys" {
-                    kbd { "↓" } kbd { "↑" } " 結果を選ぶ　" kbd { "Enter" } " 開く　"
+                    kbd { "↓" } kbd { "↑" } " 候補・結果を選ぶ　" kbd { "Enter" } " 開く　"
                     kbd { "Esc" } " 検索欄へ　" kbd { "c" } " 回答文をコピー"
                 }
                 @if let Some(e) = &error { p class="error" role="alert" { (e) } }

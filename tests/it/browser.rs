@@ -95,12 +95,36 @@ impl Browser {
             }
             if t.elapsed() > Duration::from_secs(5) {
                 let at = self
-                    .js("return location.href + ' | ' + (document.getElementById('notice') || {}).textContent + ' | ' + document.body.innerText.slice(0, 300)")
+                    .js("return location.href + ' | ' + (document.getElementById('notice') || {}).textContent + ' | q=' + (document.getElementById('q') || {}).value + ' | active=' + (document.activeElement && document.activeElement.outerHTML.slice(0, 80)) + ' | ' + document.body.innerText.slice(0, 300)")
                     .await;
                 panic!("timed out waiting for {what}; at {at}");
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
+    }
+
+    /// Calls the API from the page (synchronous XHR with the session cookie, same origin):
+    /// (status, JSON body or null).
+    async fn api(&self, method: &str, path: &str, body: Option<Value>) -> (u64, Value) {
+        let v = self
+            .c
+            .execute(
+                "const x = new XMLHttpRequest(); x.open(arguments[0], arguments[1], false);\
+                 if (arguments[2] !== null) x.setRequestHeader('Content-Type', 'application/json');\
+                 x.send(arguments[2] === null ? null : JSON.stringify(arguments[2]));\
+                 let b = null; try { b = JSON.parse(x.responseText); } catch (_) {}\
+                 return [x.status, b];",
+                vec![json!(method), json!(path), body.unwrap_or(Value::Null)],
+            )
+            .await
+            .unwrap();
+        (v[0].as_u64().unwrap(), v[1].clone())
+    }
+
+    /// Empties the search box and focuses it.
+    async fn clear_box(&self) {
+        self.js("const q = document.getElementById('q'); q.value = ''; q.focus(); return true")
+            .await;
     }
 
     async fn js(&self, script: &str) -> Value {
@@ -326,9 +350,12 @@ async fn flows(b: &Browser) {
         "q",
         "the search box is focused on load"
     );
+    suggestions(b).await;
+    b.goto("/").await;
+    b.wait("#q").await;
     let t = Instant::now();
     b.keys("犬の登録").await;
-    b.wait("#results li.hit").await;
+    b.wait("#results[data-q='犬の登録'] li.hit").await;
     eprintln!(
         "time to first results (keystrokes, 150 ms debounce, API, render): {} ms",
         t.elapsed().as_millis()
@@ -361,7 +388,14 @@ async fn flows(b: &Browser) {
             .unwrap()
     );
 
-    // ↓ ↓ ↑ moves; c copies; Esc returns to the box; Enter opens.
+    // Esc closes the suggestions; then ↓ ↓ ↑ moves; c copies; Esc returns to the box; Enter
+    // opens.
+    b.keys(&Key::Escape.to_string()).await;
+    assert_eq!(
+        b.js("return document.getElementById('suggest-list').hidden")
+            .await,
+        true
+    );
     b.keys(&Key::Down.to_string()).await;
     b.keys(&Key::Down.to_string()).await;
     let at =
@@ -531,4 +565,277 @@ async fn flows(b: &Browser) {
     b.screenshot("dashboard").await;
     println!("dashboard weight: {} bytes", b.page_bytes().await);
     b.check_clean("/dashboard (after)").await;
+
+    draft_review(b).await;
+    pins(b).await;
+}
+
+/// The operator types a kana prefix: the combobox lists words by their reading; ↓ and Enter
+/// pick a word (searched), a click on a title opens that material.
+async fn suggestions(b: &Browser) {
+    let q = "#q";
+    assert_eq!(
+        b.js("const q = document.getElementById('q'); return [q.getAttribute('role'), q.getAttribute('aria-expanded'), q.getAttribute('aria-controls')].join()").await,
+        "combobox,false,suggest-list"
+    );
+    b.keys("こくみんけ").await;
+    b.wait("#suggest-list[data-q='こくみんけ']:not([hidden]) li[role=option]")
+        .await;
+    assert_eq!(
+        b.wait(q)
+            .await
+            .attr("aria-expanded")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("true")
+    );
+    b.screenshot("suggest").await;
+    let at = b
+        .js("return [...document.querySelectorAll('#suggest-list li')].findIndex(li => li.classList.contains('kind-term') && li.dataset.text.startsWith('国民健康'))")
+        .await
+        .as_i64()
+        .unwrap();
+    assert!(at >= 0, "a term read こくみんけ… is suggested");
+    let word = b
+        .js(&format!(
+            "return document.getElementById('suggest-{at}').dataset.text"
+        ))
+        .await;
+    for _ in 0..=at {
+        b.keys(&Key::Down.to_string()).await;
+    }
+    assert_eq!(
+        b.wait(q)
+            .await
+            .attr("aria-activedescendant")
+            .await
+            .unwrap()
+            .unwrap(),
+        format!("suggest-{at}")
+    );
+    assert_eq!(
+        b.js(&format!(
+            "return document.getElementById('suggest-{at}').getAttribute('aria-selected')"
+        ))
+        .await,
+        "true"
+    );
+    assert_eq!(
+        b.js("return document.activeElement.id").await,
+        "q",
+        "focus stays in the box"
+    );
+    b.keys(&Key::Enter.to_string()).await;
+    b.until(
+        "the picked word searched",
+        &format!(
+            "return document.getElementById('q').value === {word} && document.getElementById('suggest-list').hidden \
+             && new URLSearchParams(location.search).get('q') === {word} && document.querySelectorAll('#results li.hit').length > 0"
+        ),
+    )
+    .await;
+    b.check_clean("/ (suggestion picked)").await;
+
+    // A title suggestion opens its material.
+    b.clear_box().await;
+    b.keys("国民健康保険料の").await;
+    let title = b
+        .wait("#suggest-list[data-q='国民健康保険料の']:not([hidden]) li.kind-title[data-text*='納付方法']")
+        .await;
+    title.click().await.unwrap();
+    b.until(
+        "the suggested material open",
+        "return !document.getElementById('detail').hidden && document.querySelector('#detail h2').textContent.includes('納付方法') \
+         && document.getElementById('suggest-list').hidden",
+    )
+    .await;
+    b.check_clean("/ (title picked)").await;
+}
+
+/// The manager opens the department's answer on `/escalations`, drafts a FAQ from it,
+/// edits the draft and publishes it; the API shows the published material with the edit.
+async fn draft_review(b: &Browser) {
+    b.goto("/escalations?status=answered").await;
+    let card = b.wait("article.esc-answered").await;
+    let esc_id = card.attr("data-id").await.unwrap().unwrap();
+    card.find(Locator::Css("button.promote"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.until(
+        "the draft after the reload",
+        "return document.querySelectorAll('article.draft').length === 1 && document.readyState === 'complete'",
+    )
+    .await;
+    let draft = b.wait("article.draft").await;
+    let draft_id = draft.attr("data-id").await.unwrap().unwrap();
+    let (s, before) = b
+        .api("GET", &format!("/api/promotions/{draft_id}"), None)
+        .await;
+    assert_eq!(s, 200, "{before}");
+    assert_eq!(before["status"], "draft");
+    assert_eq!(before["escalation_id"], esc_id.as_str());
+    let edited = "犬の登録はどこでできますか（センターで編集）";
+    let question = draft
+        .find(Locator::Css("textarea[name=question]"))
+        .await
+        .unwrap();
+    question.clear().await.unwrap();
+    question.send_keys(edited).await.unwrap();
+    if let Ok(ack) = draft
+        .find(Locator::Css("input[name=acknowledge_flags]"))
+        .await
+    {
+        ack.click().await.unwrap();
+    }
+    b.screenshot("draft").await;
+    b.js("document.querySelector('form.draft-form button[type=submit]').scrollIntoView({block: 'center'}); return true")
+        .await;
+    draft
+        .find(Locator::Css("form.draft-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.until(
+        "the published notice",
+        "return (document.querySelector('article.draft .result') || {}).textContent === 'FAQとして公開しました。すぐに検索できます。' \
+         || document.querySelectorAll('article.draft').length === 0",
+    )
+    .await;
+    let (s, after) = b
+        .api("GET", &format!("/api/promotions/{draft_id}"), None)
+        .await;
+    assert_eq!(s, 200, "{after}");
+    assert_eq!(after["status"], "published", "{after}");
+    assert_eq!(after["question"], edited, "{after}");
+    let material = after["material_id"].as_str().unwrap().to_string();
+    let (s, m) = b
+        .api("GET", &format!("/api/materials/{material}"), None)
+        .await;
+    assert_eq!(s, 200, "{m}");
+    assert_eq!(m["question"], edited, "{m}");
+    assert_eq!(m["kind"], "faq");
+    b.goto("/escalations?status=answered").await;
+    b.wait("main").await;
+    assert_eq!(
+        b.js("return document.querySelectorAll('article.draft').length")
+            .await,
+        0,
+        "no draft left to review"
+    );
+    b.check_clean("/escalations (after publishing)").await;
+}
+
+/// The manager pins a hit to a query from the search page, sees it first (marked 固定) for
+/// that query, and finds it in the dashboard's list, where a pin whose material was retired
+/// is reported and removed.
+async fn pins(b: &Browser) {
+    let query = "ごみ";
+    b.goto("/").await;
+    b.wait("#q").await;
+    b.keys(query).await;
+    b.until(
+        "four hits and the suggestions",
+        &format!(
+            "return document.querySelectorAll('#results[data-q={query:?}] li.hit').length >= 4 \
+                  && document.getElementById('suggest-list').dataset.q === {query:?}"
+        ),
+    )
+    .await;
+    b.keys(&Key::Escape.to_string()).await;
+    let ids = b
+        .js("return [...document.querySelectorAll('#results li.hit')].map(li => li.dataset.id)")
+        .await;
+    let (keep, dead) = (
+        ids[2].as_str().unwrap().to_string(),
+        ids[3].as_str().unwrap().to_string(),
+    );
+    assert_eq!(
+        b.js("return document.querySelectorAll('#results .pin').length")
+            .await,
+        0
+    );
+    for (id, n) in [(&keep, 1), (&dead, 2)] {
+        b.wait(&format!("li.hit[data-id='{id}'] button.pin-btn"))
+            .await
+            .click()
+            .await
+            .unwrap();
+        b.until(
+            "the pinned hit first",
+            &format!(
+                "const li = [...document.querySelectorAll('#results li.hit')];\
+                 return li.length > 0 && li.filter(x => x.querySelector('.pin')).length === {n} && li[0].querySelector('.pin') !== null \
+                 && li.slice(0, {n}).some(x => x.dataset.id === {id:?})"
+            ),
+        )
+        .await;
+    }
+    b.js("window.scrollTo(0, 0); return true").await;
+    b.screenshot("pinned").await;
+    assert!(
+        b.text("#notice").await.contains("先頭に固定しました"),
+        "the manager is told"
+    );
+    // The same query, server-rendered and through the API: the pinned ones first, in pin order.
+    let enc: String = url::form_urlencoded::byte_serialize(query.as_bytes()).collect();
+    b.goto(&format!("/?q={enc}")).await;
+    let first = b.wait("#results li.hit").await;
+    assert_eq!(first.attr("data-id").await.unwrap().unwrap(), keep);
+    assert_eq!(b.text("#results li.hit .pin").await, "固定");
+    let (s, r) = b.api("GET", &format!("/api/search?q={enc}"), None).await;
+    assert_eq!(s, 200);
+    assert_eq!(r["hits"][0]["id"], keep.as_str());
+    assert_eq!(r["hits"][0]["pinned"], true);
+    assert_eq!(r["hits"][1]["id"], dead.as_str());
+    assert_eq!(r["hits"][2]["pinned"], false);
+    b.check_clean("/ (pinned)").await;
+
+    // Retire the second material: the dashboard reports its pin, and removes it.
+    let (s, v) = b
+        .api("DELETE", &format!("/api/materials/{dead}"), None)
+        .await;
+    assert!(s == 200 || s == 204, "{s} {v}");
+    b.goto("/dashboard").await;
+    b.wait("#pins tr[data-id]").await;
+    assert_eq!(
+        b.js("return [...document.querySelectorAll('#pins tr[data-id]')].map(r => r.dataset.status).join()")
+            .await,
+        "shown,missing"
+    );
+    assert!(b.text("#dead-pins").await.contains("1 件"));
+    b.js("document.getElementById('pins').scrollIntoView(); return true")
+        .await;
+    b.screenshot("pins").await;
+    b.wait("#pins tr.dead button.pin-delete")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.until(
+        "the dead pin removed",
+        "return document.querySelectorAll('#pins tr.dead').length === 0 \
+         && document.querySelector('#pins .result').textContent.startsWith('固定を削除しました')",
+    )
+    .await;
+    let (s, v) = b.api("GET", "/api/pins", None).await;
+    assert_eq!(s, 200);
+    let left: Vec<(&str, &str)> = v["pins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["material_id"].as_str().unwrap(),
+                p["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(left, vec![(keep.as_str(), "shown")]);
+    b.check_clean("/dashboard (pins)").await;
 }

@@ -220,3 +220,54 @@ async fn login_sets_a_strict_session_cookie_and_roles_apply_to_pages() {
     );
     assert_eq!(send(&app, post(None, true)).await.0, StatusCode::CREATED);
 }
+
+#[tokio::test]
+async fn static_files_carry_a_content_hash_etag_and_answer_304() {
+    let (dir, engine) = crate::common::default_engine(false);
+    let app = app(state(dir.path(), engine, true));
+    // The pages link their files by versioned URL (the login page is public).
+    let (_, _, login) = send(&app, get("/login", None)).await;
+    let at = login
+        .find("/static/app.css?v=")
+        .expect("versioned stylesheet");
+    let url: String = login[at..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect::<String>()
+        .replace("&amp;", "&");
+    let (status, h, css) = send(&app, get(&url, None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(css.contains(":root"), "{css}");
+    assert_eq!(
+        h[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    let etag = h[header::ETAG].to_str().unwrap().to_string();
+    assert!(
+        etag.starts_with("W/\"") && url.ends_with(&etag[3..etag.len() - 1]),
+        "{etag} names the hash of {url}"
+    );
+    // Without the version (or an old one) the file is revalidated each time.
+    let (status, h, _) = send(&app, get("/static/app.css?v=0000", None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(h[header::CACHE_CONTROL], "no-cache");
+    assert_eq!(h[header::ETAG].to_str().unwrap(), etag);
+    // The ETag again: 304 with no body; another ETag: the whole file.
+    let cond = |tag: &str| {
+        Request::get("/static/app.css")
+            .header(header::HOST, "127.0.0.1:7700")
+            .header(header::IF_NONE_MATCH, tag)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (status, h, body) = send(&app, cond(&etag)).await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    assert!(body.is_empty());
+    assert_eq!(h[header::ETAG].to_str().unwrap(), etag);
+    let (status, _, body) = send(&app, cond("W/\"0123456789abcdef\"")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, css);
+    // Each file has its own hash.
+    let (_, h, _) = send(&app, get("/static/operator.js", None)).await;
+    assert_ne!(h[header::ETAG].to_str().unwrap(), etag);
+}

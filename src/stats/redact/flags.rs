@@ -24,7 +24,7 @@ pub const FLAG_DIGITS: usize = 6;
 const CONTEXT: usize = 12;
 
 /// One place of a text the reviewer must look at.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Flag {
     /// `redacted`, `digits` or `self_introduction` (see the module documentation).
     pub kind: String,

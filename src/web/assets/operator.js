@@ -12,13 +12,19 @@
   const channel = $('channel');
   const KIND = { faq: 'FAQ', page: 'ページ', contact: '連絡先' };
   const DEBOUNCE_MS = 150;
+  const SUGGEST_LIMIT = '8';
+  const SUGGEST_KIND = { title: '資料', term: '語', query: 'よく使う検索' };
+  const suggestList = $('suggest-list');
   const MINE = 'kotae.my_escalations';
 
   const initial = JSON.parse($('initial').textContent);
   const st = {
     kind: initial.kind || '', department: initial.department || '',
     resp: initial.response, q: initial.q || '', seq: 0, ctrl: null, sel: -1, material: null,
+    canPin: !!initial.can_pin,
   };
+  // The suggestion listbox: its items, the active one (-1: none), and the newest request.
+  const sg = { items: [], active: -1, seq: 0, ctrl: null };
 
   channel.value = store('kotae.channel') || 'phone';
   channel.addEventListener('change', () => store('kotae.channel', channel.value));
@@ -54,7 +60,8 @@
     const r = st.resp;
     const status = el('p', { id: 'status', class: 'status', 'aria-live': 'polite' });
     const facets = el('div', { id: 'facets', class: 'facets' });
-    const list = el('ol', { id: 'results', class: 'results' });
+    // data-q: the query these results answer (what a test or a script waits for).
+    const list = el('ol', { id: 'results', class: 'results', 'data-q': r ? st.q : null });
     st.sel = -1;
     if (r) {
       status.textContent = r.total + '件' +
@@ -73,17 +80,33 @@
       }
       r.hits.forEach((h, i) => {
         const title = el('a', { class: 'title', href: '/m/' + encodeURIComponent(h.id) },
+          h.pinned ? el('span', { class: 'pin', title: '管理者がこの検索の先頭に固定した資料' }, '固定') : null,
+          h.pinned ? ' ' : null,
           el('span', { class: 'kind kind-' + h.kind }, KIND[h.kind] || h.kind), ' ' + h.title);
         title.addEventListener('click', (ev) => { ev.preventDefault(); select(i); open(i); });
-        const li = el('li', { class: 'hit', 'data-id': h.id, tabindex: '-1' }, title, snippet(h.snippet),
-          contact(h.contact),
+        let pin = null;
+        if (st.canPin && !h.pinned) {
+          pin = el('button', { type: 'button', class: 'pin-btn link' }, 'この検索に固定');
+          pin.addEventListener('click', () => pinHit(h));
+        }
+        const li = el('li', { class: h.pinned ? 'hit pinned' : 'hit', 'data-id': h.id, tabindex: '-1' }, title,
+          snippet(h.snippet), contact(h.contact),
           el('p', { class: 'meta' }, h.department ? el('span', { class: 'dept' }, h.department) : null,
-            el('span', { class: 'updated' }, '更新 ' + jst(h.updated_at, false))));
+            el('span', { class: 'updated' }, '更新 ' + jst(h.updated_at, false))), pin);
         li.addEventListener('keydown', (ev) => onListKey(ev, i));
         list.append(li);
       });
     }
     area.replaceChildren(status, facets, list);
+  }
+
+  // Pins the hit to the query it was found by (manager, admin): that search shows it first.
+  async function pinHit(h) {
+    try {
+      await api('POST', '/api/pins', { query: st.q, material_id: h.id });
+      say('「' + st.q + '」の検索でこの資料を先頭に固定しました。');
+      run();
+    } catch (e) { say('固定できませんでした：' + e.message, true); }
   }
 
   function filter(name, value) {
@@ -127,17 +150,92 @@
     }
   }
 
+  // --- Suggestions: an ARIA 1.2 combobox over the search box (listbox #suggest-list, the
+  // active option named by aria-activedescendant; focus stays in the box).
+  function suggestOpen() { return !suggestList.hidden; }
+
+  function closeSuggest() {
+    sg.seq++;
+    if (sg.ctrl) sg.ctrl.abort();
+    sg.items = []; sg.active = -1;
+    suggestList.replaceChildren();
+    suggestList.hidden = true;
+    box.setAttribute('aria-expanded', 'false');
+    box.removeAttribute('aria-activedescendant');
+  }
+
+  function activate(i) {
+    const n = sg.items.length;
+    sg.active = i < -1 ? n - 1 : (i >= n ? -1 : i);
+    [...suggestList.children].forEach((li, j) => li.setAttribute('aria-selected', String(j === sg.active)));
+    if (sg.active >= 0) box.setAttribute('aria-activedescendant', 'suggest-' + sg.active);
+    else box.removeAttribute('aria-activedescendant');
+  }
+
+  async function suggest() {
+    const q = box.value.trim();
+    const seq = ++sg.seq;
+    if (sg.ctrl) sg.ctrl.abort();
+    if (!q) { closeSuggest(); return; }
+    sg.ctrl = new AbortController();
+    let r;
+    try {
+      r = await api('GET', '/api/suggest?' + new URLSearchParams({ q, limit: SUGGEST_LIMIT }), undefined, sg.ctrl.signal);
+    } catch (_) { return; }
+    if (seq !== sg.seq || box.value.trim() !== q || document.activeElement !== box) return;
+    // The typed text itself is no suggestion.
+    sg.items = r.suggestions.filter((s) => s.text !== q);
+    sg.active = -1;
+    suggestList.replaceChildren(...sg.items.map((s, i) => {
+      const li = el('li', { id: 'suggest-' + i, role: 'option', 'aria-selected': 'false', class: 'kind-' + s.kind, 'data-text': s.text },
+        el('span', { class: 'sk' }, SUGGEST_KIND[s.kind] || s.kind), ' ', s.text);
+      // mousedown would blur the box (and close the list) before the click.
+      li.addEventListener('mousedown', (ev) => ev.preventDefault());
+      li.addEventListener('click', () => pick(i));
+      return li;
+    }));
+    suggestList.dataset.q = q;
+    suggestList.hidden = sg.items.length === 0;
+    box.setAttribute('aria-expanded', String(!suggestList.hidden));
+    box.removeAttribute('aria-activedescendant');
+  }
+
+  // A title opens its material; a term or a query is searched.
+  function pick(i) {
+    const s = sg.items[i];
+    closeSuggest();
+    if (!s) return;
+    if (s.kind === 'title' && s.material_id) {
+      openId(s.material_id);
+    } else {
+      box.value = s.text;
+      clearTimeout(timer);
+      run();
+    }
+  }
+
   let timer = null;
   box.addEventListener('input', () => {
     clearTimeout(timer);
-    timer = setTimeout(run, DEBOUNCE_MS);
+    timer = setTimeout(() => { run(); suggest(); }, DEBOUNCE_MS);
   });
+  box.addEventListener('blur', closeSuggest);
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     clearTimeout(timer);
+    closeSuggest();
     run();
   });
   box.addEventListener('keydown', (ev) => {
+    if (suggestOpen()) {
+      if (ev.key === 'ArrowDown') { ev.preventDefault(); activate(sg.active + 1); return; }
+      if (ev.key === 'ArrowUp') { ev.preventDefault(); activate(sg.active - 1); return; }
+      if (ev.key === 'Enter' && sg.active >= 0) { ev.preventDefault(); pick(sg.active); return; }
+      if (ev.key === 'Escape') { ev.preventDefault(); ev.stopPropagation(); closeSuggest(); return; }
+    }
+    // Escape also cancels suggestions still on their way, and never clears the box (a
+    // search input's native Escape would wipe what the operator typed).
+    if (ev.key === 'Escape') { ev.preventDefault(); closeSuggest(); }
     if (ev.key === 'ArrowDown' && st.resp && st.resp.hits.length) {
       ev.preventDefault();
       select(0);
@@ -178,11 +276,12 @@
     return m.answer || m.body || '';
   }
 
-  async function material(i) {
-    const h = st.resp.hits[i];
-    if (st.material && st.material.id === h.id) return st.material;
-    return api('GET', '/api/materials/' + encodeURIComponent(h.id));
+  async function materialById(id) {
+    if (st.material && st.material.id === id) return st.material;
+    return api('GET', '/api/materials/' + encodeURIComponent(id));
   }
+
+  function material(i) { return materialById(st.resp.hits[i].id); }
 
   function say(text, bad) {
     notice.hidden = false;
@@ -191,20 +290,24 @@
   }
 
   async function copyAnswer(i) {
-    try {
-      const m = await material(i);
-      const t = textOf(m);
-      const ok = await copy(t);
-      say(ok ? 'コピーしました：' + t.slice(0, 40) + (t.length > 40 ? '…' : '') : 'コピーできませんでした', !ok);
-    } catch (e) { say('資料を読めませんでした：' + e.message, true); }
+    try { await copyMaterial(await material(i)); } catch (e) { say('資料を読めませんでした：' + e.message, true); }
   }
 
-  async function open(i) {
+  async function copyMaterial(m) {
+    const t = textOf(m);
+    const ok = await copy(t);
+    say(ok ? 'コピーしました：' + t.slice(0, 40) + (t.length > 40 ? '…' : '') : 'コピーできませんでした', !ok);
+  }
+
+  async function open(i) { return openId(st.resp.hits[i].id); }
+
+  // Shows one material with the outcomes to record (from a hit or a suggested title).
+  async function openId(id) {
     let m;
-    try { m = await material(i); } catch (e) { say('資料を読めませんでした：' + e.message, true); return; }
+    try { m = await materialById(id); } catch (e) { say('資料を読めませんでした：' + e.message, true); return; }
     st.material = m;
     const title = m.question || m.title || (m.contact && [m.contact.department, m.contact.group].filter(Boolean).join(' ')) || '';
-    const depts = new Set(st.resp.hits.map((h) => h.department).filter(Boolean));
+    const depts = new Set((st.resp ? st.resp.hits : []).map((h) => h.department).filter(Boolean));
     const list = el('datalist', { id: 'dept-list' }, [...depts].map((d) => el('option', { value: d })));
     const esc = el('form', { class: 'escalate', hidden: true },
       el('label', {}, '担当課', el('input', { name: 'department', list: 'dept-list', required: true, value: m.department || '' })),
@@ -242,7 +345,7 @@
       el('div', { class: 'outcomes' },
         btn('この資料で回答', 'answered', () => record({ outcome: 'answered', material_ids: [m.id] }, '一次回答として記録しました。')),
         btn('担当課へ引継ぎ', 'escalated secondary', () => { esc.hidden = !esc.hidden; if (!esc.hidden) esc.elements.department.focus(); }),
-        btn('回答文をコピー', 'copy secondary', () => copyAnswer(st.resp.hits.findIndex((h) => h.id === m.id)))),
+        btn('回答文をコピー', 'copy secondary', () => copyMaterial(m))),
       esc,
       el('p', { class: 'more' }, '資料で答えられない場合：',
         btn('広聴事案として記録', 'link', () => record({ outcome: 'koucho', material_ids: [m.id] }, '広聴事案として記録しました。')),
