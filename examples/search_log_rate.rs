@@ -15,6 +15,10 @@
 //! ```
 //!
 //! Exits non-zero when a search failed or a record was dropped.
+//!
+//! `BASE_URL` = `store:DIR` measures the writer alone, in process: records handed to a
+//! [`kotae::stats::SearchLogger`] over `DIR/kotae.db` (synchronous = full, the default
+//! queue) at RATE per second, each with ten result ids, as the server logs them.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -62,6 +66,9 @@ async fn main() -> anyhow::Result<()> {
             .map(|(_, q)| q)
             .collect(),
     );
+    if let Some(dir) = base.strip_prefix("store:") {
+        return in_process(std::path::Path::new(dir), &queries, rate, seconds);
+    }
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(clients)
         .timeout(Duration::from_secs(30))
@@ -152,6 +159,69 @@ async fn main() -> anyhow::Result<()> {
     anyhow::ensure!(errors == 0, "{errors} searches failed");
     anyhow::ensure!(
         dropped1 == dropped0 && failed1 == failed0,
+        "search-log records lost"
+    );
+    Ok(())
+}
+
+/// The writer alone (see the module documentation).
+fn in_process(
+    dir: &std::path::Path,
+    queries: &[String],
+    rate: f64,
+    seconds: f64,
+) -> anyhow::Result<()> {
+    use kotae::stats::{SearchLogger, SearchRecord, Store};
+    std::fs::create_dir_all(dir)?;
+    let store = Arc::new(Store::open_path(&dir.join("kotae.db"))?);
+    let before = store.count_searches()?;
+    let logger = SearchLogger::start(
+        store.clone(),
+        kotae::stats::search_log::DEFAULT_QUEUE_CAPACITY,
+    )?;
+    let total = (rate * seconds) as u64;
+    let mut lat = Vec::with_capacity(total as usize);
+    let mut loads = Vec::new();
+    let started = Instant::now();
+    let mut next_load = Duration::ZERO;
+    for i in 0..total {
+        let due = Duration::from_secs_f64(i as f64 / rate);
+        if let Some(wait) = due.checked_sub(started.elapsed()) {
+            std::thread::sleep(wait);
+        }
+        if started.elapsed() >= next_load {
+            loads.extend(load_average());
+            next_load += Duration::from_secs(1);
+        }
+        let t = Instant::now();
+        logger.log(SearchRecord {
+            query_id: format!("rate-{i}"),
+            query: queries[(i as usize) % queries.len()].clone(),
+            hits: 10,
+            took_ms: 1.0,
+            top_ids: (0..10).map(|k| format!("m{}", (i + k) % 2000)).collect(),
+            at: chrono::Utc::now(),
+            filters: None,
+        });
+        lat.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    logger.flush();
+    let logged = store.count_searches()? - before;
+    lat.sort_by(f64::total_cmp);
+    let p = |x: f64| lat[((lat.len() as f64 * x) as usize).min(lat.len().saturating_sub(1))];
+    println!(
+        "search_log_rate in process: {total} records at {rate:.0}/s in {secs:.1} s; log() p50 {:.4} p99 {:.4} ms; \
+         logged {logged} dropped {} failed {}; load average (1 min) max {:.2} mean {:.2}",
+        p(0.5),
+        p(0.99),
+        logger.dropped(),
+        logger.failed(),
+        loads.iter().copied().fold(0.0, f64::max),
+        loads.iter().sum::<f64>() / loads.len().max(1) as f64,
+    );
+    anyhow::ensure!(
+        logger.dropped() == 0 && logger.failed() == 0,
         "search-log records lost"
     );
     Ok(())
