@@ -264,13 +264,21 @@ async fn main() -> anyhow::Result<()> {
                                     }
                                 }
                             }
-                            Ok(resp) if resp.status().is_server_error() => true,
+                            Ok(resp) if resp.status().is_server_error() => {
+                                eprintln!("soak: inquiry answered {}, retrying", resp.status());
+                                true
+                            }
                             Ok(resp) => {
                                 t.errors += 1;
                                 eprintln!("soak: inquiry answered {}", resp.status());
                                 break;
                             }
-                            Err(_) => true,
+                            Err(e) => {
+                                if !down.load(Ordering::Relaxed) {
+                                    eprintln!("soak: inquiry failed ({e}), retrying");
+                                }
+                                true
+                            }
                         };
                         if retry {
                             if down.load(Ordering::Relaxed) {
@@ -288,15 +296,33 @@ async fn main() -> anyhow::Result<()> {
                 } else {
                     let q = &queries[(c * 7919 + n) % queries.len()];
                     let t1 = Instant::now();
-                    let r = http
-                        .get(format!("{base}/api/search"))
-                        .query(&[("q", q.as_str()), ("limit", "10")])
-                        .send()
-                        .await;
-                    let ok = match r {
-                        Ok(resp) => resp.status().is_success() && resp.bytes().await.is_ok(),
-                        Err(_) => false,
-                    };
+                    let mut ok = false;
+                    // A connection error is retried once: after a restart the client's pool
+                    // may hand out a connection the old server closed.
+                    for attempt in 0..2 {
+                        let r = http
+                            .get(format!("{base}/api/search"))
+                            .query(&[("q", q.as_str()), ("limit", "10")])
+                            .send()
+                            .await;
+                        match r {
+                            Ok(resp) => {
+                                let status = resp.status();
+                                ok = status.is_success() && resp.bytes().await.is_ok();
+                                if !ok && !down.load(Ordering::Relaxed) {
+                                    eprintln!("soak: search answered {status}");
+                                }
+                                break;
+                            }
+                            Err(e) => {
+                                if attempt == 1 && !down.load(Ordering::Relaxed) {
+                                    eprintln!("soak: search failed: {e}");
+                                }
+                                t.retries +=
+                                    u64::from(attempt == 0 && !down.load(Ordering::Relaxed));
+                            }
+                        }
+                    }
                     if ok {
                         t.search_ms.push(t1.elapsed().as_secs_f64() * 1e3);
                         searches.fetch_add(1, Ordering::Relaxed);
@@ -419,7 +445,7 @@ async fn main() -> anyhow::Result<()> {
     let (n_search, n_inq) = (all.search_ms.len(), all.inquiry_ms.len());
     println!(
         "soak: mode {mode}, {clients} clients, {secs:.0} s: searches {n_search} ({:.0}/s) p50 {:.1} p99 {:.1} ms; \
-         inquiries acknowledged {n_inq} of {} keys (p50 {:.1} p99 {:.1} ms, incl. retries), {} retried attempts; \
+         inquiries acknowledged {n_inq} of {} keys (p50 {:.1} p99 {:.1} ms, incl. retries), {} retried attempts (connection errors and 5xx while the server was up); \
          errors {} (+{} connection errors while the server was down, {} event failures); \
          rows stored {}, acknowledged lost {lost}, duplicates {duplicates}, unacknowledged at the end {}; \
          final SIGTERM {status}",
