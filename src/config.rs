@@ -8,7 +8,11 @@
 //! addr = "127.0.0.1:7700"     # serve: listen address
 //! search_workers = 2           # serve: searches running at once (default: CPU cores)
 //! search_queue = 64            # serve: searches waiting before the API answers 503
+//! watch_dictionaries = true    # serve: reload dictionaries on change (else on SIGHUP only)
 //!
+//! # SIGHUP re-reads this file: tokens, [http] allowed_hosts, cors_origins and the three
+//! # limits, [stats] categories, earliest_received_at, escalation_due_hours and retention
+//! # take effect at once, and the dictionaries reload; the other keys need a restart.
 //! [stats]
 //! contact_retention_days = 30  # caller contact details on open escalations
 //! search_log_retention_days = 365  # search-log records (0: kept)
@@ -59,6 +63,10 @@ pub struct FileConfig {
     pub search_workers: Option<usize>,
     /// Searches waiting for a worker before the API answers `503 busy` (default 64).
     pub search_queue: Option<usize>,
+    /// Whether `serve` watches `DATA_DIR/dictionaries/` and reloads the dictionaries when
+    /// they change (default true); off, only SIGHUP reloads them (for file systems without
+    /// change events, such as some network mounts).
+    pub watch_dictionaries: Option<bool>,
     /// Replaced by `search_workers` and `search_queue`: refused with a message saying so
     /// (its meaning, "in flight at once", was never enforced).
     #[doc(hidden)]

@@ -18,6 +18,7 @@
 //! | `kotae_http_request_duration_seconds` | histogram | `method`, `route` | time to the response head |
 //! | `kotae_searches_total` | counter | | searches run (API and pages) |
 //! | `kotae_search_log_records_total` | counter | `outcome` = `written`, `dropped`, `failed` | search-log records |
+//! | `kotae_search_log_lost_records` | gauge | `outcome` = `dropped`, `failed`; `period` = `today` (JST), `all` | search-log records lost, from the database (survive restarts) |
 //! | `kotae_materials` | gauge | | materials in the corpus |
 //! | `kotae_index_documents` | gauge | | documents in the index |
 //! | `kotae_index_segments` | gauge | | index segments searched |
@@ -114,6 +115,8 @@ pub struct Metrics {
     /// `kotae_search_log_records_total{outcome}` (brought up to the logger's own counters
     /// at each scrape).
     pub search_log: IntCounterVec,
+    /// `kotae_search_log_lost_records{outcome, period}`.
+    pub search_log_lost: IntGaugeVec,
     /// `kotae_materials`.
     pub materials: IntGauge,
     /// `kotae_index_documents`.
@@ -164,6 +167,14 @@ impl Metrics {
             &["outcome"],
         )
         .expect("valid metric");
+        let search_log_lost = IntGaugeVec::new(
+            Opts::new(
+                "kotae_search_log_lost_records",
+                "Search-log records lost (dropped: queue full; failed: database error), today (JST) and in all, as stored in the database",
+            ),
+            &["outcome", "period"],
+        )
+        .expect("valid metric");
         let materials =
             IntGauge::new("kotae_materials", "Materials in the corpus").expect("valid metric");
         let index_documents =
@@ -185,6 +196,7 @@ impl Metrics {
             Box::new(latency.clone()),
             Box::new(searches.clone()),
             Box::new(search_log.clone()),
+            Box::new(search_log_lost.clone()),
             Box::new(materials.clone()),
             Box::new(index_documents.clone()),
             Box::new(index_segments.clone()),
@@ -199,6 +211,7 @@ impl Metrics {
             latency,
             searches,
             search_log,
+            search_log_lost,
             materials,
             index_documents,
             index_segments,

@@ -96,23 +96,23 @@ impl AppState {
     /// `400 unknown_category` naming the closest configured categories.
     pub fn check_category(&self, category: &str) -> Result<String, ApiError> {
         let n = crate::departments::normalize_name(category);
-        if self.categories.is_empty() {
+        let categories = self.categories.get();
+        if categories.is_empty() {
             return Ok(n);
         }
-        if let Some(c) = self
-            .categories
+        if let Some(c) = categories
             .iter()
             .find(|c| crate::departments::normalize_name(c) == n)
         {
             return Ok(c.clone());
         }
-        let near = crate::departments::closest(&n, self.categories.iter().map(String::as_str));
+        let near = crate::departments::closest(&n, categories.iter().map(String::as_str));
         Err(ApiError::new(
             ApiCode::UnknownCategory,
             format!(
                 "unknown category {n:?}{}",
                 if near.is_empty() {
-                    format!("; configured: {}", self.categories.join(", "))
+                    format!("; configured: {}", categories.join(", "))
                 } else {
                     format!("; did you mean {}?", near.join(", "))
                 }

@@ -70,7 +70,7 @@ async fn list(
             ));
         }
     };
-    let due = state.escalation_due_hours;
+    let due = *state.escalation_due_hours.get();
     let escalations = blocking(move || {
         let now = chrono::Utc::now();
         // Overdue ones are open: read the open ones, the newest first, and keep the late.
@@ -112,7 +112,7 @@ async fn one(
     load(&state, &who, id.clone()).await?;
     let store = store(&state)?;
     let mut e = blocking(move || Ok(store.escalation_with_history(&id)?)).await?;
-    e.set_due(state.escalation_due_hours, chrono::Utc::now());
+    e.set_due(*state.escalation_due_hours.get(), chrono::Utc::now());
     Ok(Json(e))
 }
 

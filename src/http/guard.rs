@@ -202,18 +202,33 @@ pub fn check(guard: &Guard, method: &Method, h: &HeaderMap) -> Result<(), ApiErr
 pub async fn middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
     // The login form posts `application/x-www-form-urlencoded` by design (it works without
     // JavaScript); host and origin are still checked.
+    let guard = state.guard.get();
     let checked = if matches!(req.uri().path(), "/login" | "/logout") {
         let mut h = req.headers().clone();
         h.remove(header::CONTENT_TYPE);
         h.remove(header::CONTENT_LENGTH);
         h.remove(header::TRANSFER_ENCODING);
-        check(&state.guard, req.method(), &h)
+        check(&guard, req.method(), &h)
     } else {
-        check(&state.guard, req.method(), req.headers())
+        check(&guard, req.method(), req.headers())
     };
     match checked {
         Ok(()) => next.run(req).await,
         Err(e) => e.into_response(),
+    }
+}
+
+/// The CORS middleware: [`Guard::cors_layer`] of the guard in force (read per request, so
+/// a SIGHUP that changes `[http] cors_origins` applies to the next request); nothing when
+/// the allowlist is empty.
+pub async fn cors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    use tower::{Layer, ServiceExt};
+    match state.guard.get().cors_layer() {
+        None => next.run(req).await,
+        Some(layer) => match layer.layer(next).oneshot(req).await {
+            Ok(r) => r.into_response(),
+            Err(never) => match never {},
+        },
     }
 }
 

@@ -219,7 +219,7 @@ async fn create(
         }
     };
     let body: Body = json_body(&raw)?;
-    let mut inq = inquiry_from(body, Utc::now(), state.earliest_received_at)?;
+    let mut inq = inquiry_from(body, Utc::now(), *state.earliest_received_at.get())?;
     inq.recorded_by = who.token_id.clone();
     if let Some(d) = &inq.department {
         inq.department = Some(state.resolve_department(d)?);

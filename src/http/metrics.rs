@@ -153,7 +153,7 @@ async fn escalations(
     let p = Params::parse(raw.as_deref())?;
     let csv = wants_csv(&p)?;
     let st = store(&state)?;
-    let due_ms = i64::from(state.escalation_due_hours) * 3_600_000;
+    let due_ms = i64::from(*state.escalation_due_hours.get()) * 3_600_000;
     let departments = blocking(move || {
         Ok(metrics::escalations_by_department(
             &st.escalation_timings()?,
@@ -206,35 +206,49 @@ fn window(p: &Params) -> Result<Window, ApiError> {
     Ok(Window::jst_days(from, to))
 }
 
-/// Whether the search log behind a report holds every search served since the start:
-/// records dropped (queue full) or lost (database errors) make the report's counts lower
-/// bounds. Sent as `search_log` in JSON and as the `Search-Log-Incomplete` header (the
-/// number of records missing) on CSV.
+/// Whether the search log behind a report holds every search of the report's period:
+/// records dropped (queue full) or lost (database errors) on the period's JST days make
+/// the report's counts lower bounds. Sent as `search_log` in JSON (`complete`, `dropped`
+/// and `failed` for the period, counted per day in the database so that they survive
+/// restarts; `dropped_since_start` and `failed_since_start` of this process) and as the
+/// `Search-Log-Incomplete` header (the number of records missing in the period) on CSV.
 #[derive(Serialize, Clone, Copy, utoipa::ToSchema)]
 struct LogCompleteness {
     complete: bool,
+    dropped: u64,
+    failed: u64,
     dropped_since_start: u64,
     failed_since_start: u64,
 }
 
-fn log_completeness(state: &AppState) -> LogCompleteness {
-    let (dropped, failed) = state
+/// Writes the queued search log and the loss counts, then reads the losses of `w`.
+async fn log_completeness(state: &AppState, w: Window) -> Result<LogCompleteness, ApiError> {
+    let st = store(state)?;
+    let logger = state.search_log.clone();
+    let period = blocking(move || {
+        if let Some(l) = &logger {
+            l.flush();
+        }
+        Ok(st.search_log_losses_in(w)?)
+    })
+    .await?;
+    let (dropped_since_start, failed_since_start) = state
         .search_log
         .as_ref()
         .map_or((0, 0), |l| (l.dropped(), l.failed()));
-    LogCompleteness {
-        complete: dropped == 0 && failed == 0,
-        dropped_since_start: dropped,
-        failed_since_start: failed,
-    }
+    Ok(LogCompleteness {
+        complete: period.is_complete(),
+        dropped: period.dropped,
+        failed: period.failed,
+        dropped_since_start,
+        failed_since_start,
+    })
 }
 
 /// Marks a CSV report built on an incomplete search log.
 fn mark_csv(mut r: Response, c: LogCompleteness) -> Response {
     if !c.complete
-        && let Ok(v) = axum::http::HeaderValue::from_str(
-            &(c.dropped_since_start + c.failed_since_start).to_string(),
-        )
+        && let Ok(v) = axum::http::HeaderValue::from_str(&(c.dropped + c.failed).to_string())
     {
         r.headers_mut().insert("search-log-incomplete", v);
     }
@@ -259,15 +273,8 @@ async fn knowledge_gaps(
     let csv = wants_csv(&p)?;
     let n = p.limit(20, 1000)?;
     let w = window(&p)?;
+    let complete = log_completeness(&state, w).await?;
     let st = store(&state)?;
-    if let Some(l) = &state.search_log {
-        let l = l.clone();
-        blocking(move || {
-            l.flush();
-            Ok(())
-        })
-        .await?;
-    }
     let (zero, filtered, escalated, unused) = blocking(move || {
         Ok((
             st.zero_result_queries_in(w, n)?,
@@ -278,7 +285,6 @@ async fn knowledge_gaps(
     })
     .await?;
     let unused = with_titles(&state, unused);
-    let complete = log_completeness(&state);
     if csv {
         return Ok(mark_csv(
             csv_response(
@@ -313,10 +319,10 @@ async fn materials(
     let csv = wants_csv(&p)?;
     let n = p.limit(100, 100_000)?;
     let w = window(&p)?;
+    let complete = log_completeness(&state, w).await?;
     let st = store(&state)?;
     let rows = blocking(move || Ok(st.material_usage_in(w, false, n)?)).await?;
     let rows = with_titles(&state, rows);
-    let complete = log_completeness(&state);
     Ok(if csv {
         mark_csv(
             csv_response("materials", metrics::materials_csv(&rows)),
@@ -383,18 +389,27 @@ async fn annual_review(
 }
 
 #[utoipa::path(get, path = "/api/metrics/search-log", responses((status = 200, description = "Search-log counters", body = serde_json::Value)))]
-async fn search_log(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+/// `GET /api/metrics/search-log?from=&to=`: records in the log, and whether it is
+/// complete over the JST days `from..=to` (default: all): `dropped` and `failed` for the
+/// period (from the database, so across restarts), the `_since_start` counts of this
+/// process.
+async fn search_log(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let p = Params::parse(raw.as_deref())?;
+    let w = window(&p)?;
+    let c = log_completeness(&state, w).await?;
     let st = store(&state)?;
     let logged = blocking(move || Ok(st.count_searches()?)).await?;
-    let (queued_written, dropped, failed) = state
-        .search_log
-        .as_ref()
-        .map_or((0, 0, 0), |l| (l.written(), l.dropped(), l.failed()));
+    let queued_written = state.search_log.as_ref().map_or(0, |l| l.written());
     Ok(Json(serde_json::json!({
-        "complete": dropped == 0 && failed == 0,
+        "complete": c.complete,
+        "dropped": c.dropped,
+        "failed": c.failed,
         "logged": logged,
         "written_since_start": queued_written,
-        "dropped_since_start": dropped,
-        "failed_since_start": failed,
+        "dropped_since_start": c.dropped_since_start,
+        "failed_since_start": c.failed_since_start,
     })))
 }

@@ -72,12 +72,37 @@ async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     }
     let jobs = state.jobs.as_ref().map(|q| q.store().clone());
     let store = state.stats.clone();
-    let (job_counts, escalations) = super::inquiries::blocking(move || {
+    let (job_counts, escalations, lost) = super::inquiries::blocking(move || {
         let jobs = jobs.map(|s| s.job_counts()).transpose()?;
-        let escalations = store.map(|s| s.escalation_counts()).transpose()?;
-        Ok((jobs, escalations))
+        let escalations = store.as_ref().map(|s| s.escalation_counts()).transpose()?;
+        let lost = match &store {
+            Some(s) => {
+                let today =
+                    crate::stats::search_log::jst_day_ms(chrono::Utc::now().timestamp_millis());
+                let w = crate::stats::gaps::Window {
+                    from_ms: Some(today),
+                    to_ms: None,
+                };
+                Some((
+                    s.search_log_losses_in(w)?,
+                    s.search_log_losses_in(crate::stats::gaps::Window::default())?,
+                ))
+            }
+            None => None,
+        };
+        Ok((jobs, escalations, lost))
     })
     .await?;
+    if let Some((today, all)) = lost {
+        for (period, l) in [("today", today), ("all", all)] {
+            m.search_log_lost
+                .with_label_values(&["dropped", period])
+                .set(gauge(l.dropped));
+            m.search_log_lost
+                .with_label_values(&["failed", period])
+                .set(gauge(l.failed));
+        }
+    }
     if let Some(c) = job_counts {
         for (status, n) in [
             ("queued", c.queued),

@@ -14,6 +14,7 @@ pub mod guard;
 pub mod hooks;
 pub mod inquiries;
 pub mod jobs;
+pub mod live;
 pub mod materials;
 pub mod metrics;
 pub mod metrics_prom;
@@ -34,6 +35,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 
 pub use error::{ApiCode, ApiError};
+pub use live::Live;
 pub use queue::SearchQueue;
 
 use crate::engine::Engine;
@@ -63,26 +65,29 @@ pub struct AppState {
     pub search_log: Option<Arc<crate::stats::SearchLogger>>,
     /// Bearer tokens and roles ([`auth::Auth::disabled`]: open API).
     pub auth: Arc<auth::Auth>,
-    /// Host, Origin and content-type checks and the CORS allowlist ([`guard`]).
-    pub guard: Arc<guard::Guard>,
+    /// Host, Origin and content-type checks and the CORS allowlist ([`guard`]; SIGHUP
+    /// replaces it).
+    pub guard: Live<guard::Guard>,
     /// The department registry cache (see [`AppState::registry`]).
     pub departments: Arc<departments::RegistryCache>,
     /// The suggestion indexes (see [`AppState::suggest`]).
     pub suggest: Arc<suggest::SuggestCache>,
-    /// The configured inquiry categories (`[stats] categories`); empty: any category.
-    pub categories: Arc<Vec<String>>,
+    /// The configured inquiry categories (`[stats] categories`); empty: any category
+    /// (SIGHUP replaces them).
+    pub categories: Live<Vec<String>>,
     /// The CMS webhook's shared secret; `None`: `POST /api/hooks/cms` answers 404.
     pub cms_secret: Option<Arc<[u8]>>,
     /// The webhook's job queue; `None`: no hook, `GET /api/jobs/{id}` answers 503.
     pub jobs: Option<crate::jobs::JobQueue>,
     /// The earliest JST date an inquiry's `received_at` may name (`[stats]
-    /// earliest_received_at`; default [`DEFAULT_EARLIEST_RECEIVED_AT`]).
-    pub earliest_received_at: chrono::NaiveDate,
+    /// earliest_received_at`; default [`DEFAULT_EARLIEST_RECEIVED_AT`]; SIGHUP replaces it).
+    pub earliest_received_at: Live<chrono::NaiveDate>,
     /// Authored files that do not parse (`GET /api/status` `watch_errors`); `None`: no
     /// watcher runs.
     pub watch_errors: Option<Arc<crate::watch::WatchErrors>>,
-    /// Hours after which an open escalation is overdue (`[stats] escalation_due_hours`).
-    pub escalation_due_hours: u32,
+    /// Hours after which an open escalation is overdue (`[stats] escalation_due_hours`;
+    /// SIGHUP replaces it for the API and pages, the notifier keeps its start-up value).
+    pub escalation_due_hours: Live<u32>,
     /// The watched dictionaries (`GET /api/status` `dictionary_errors`); `None`: not
     /// watched.
     pub dictionaries: Option<Arc<crate::dictionaries::Dictionaries>>,
@@ -103,7 +108,7 @@ impl AppState {
         Self {
             departments: Arc::new(departments::RegistryCache::new(dictionary)),
             suggest: Arc::default(),
-            categories: Arc::new(Vec::new()),
+            categories: Live::default(),
             engine,
             search_queue: Arc::new(SearchQueue::new(
                 queue::default_search_workers(),
@@ -113,12 +118,12 @@ impl AppState {
             stats: None,
             search_log: None,
             auth: Arc::new(auth::Auth::disabled()),
-            guard: Arc::new(guard::Guard::default()),
+            guard: Live::default(),
             cms_secret: None,
             jobs: None,
             watch_errors: None,
-            escalation_due_hours: crate::notify::DEFAULT_DUE_HOURS,
-            earliest_received_at: DEFAULT_EARLIEST_RECEIVED_AT,
+            escalation_due_hours: Live::new(crate::notify::DEFAULT_DUE_HOURS),
+            earliest_received_at: Live::new(DEFAULT_EARLIEST_RECEIVED_AT),
             dictionaries: None,
             metrics: Arc::new(crate::telemetry::Metrics::default()),
         }
@@ -159,7 +164,7 @@ impl AppState {
 
 /// Builds the router with all routes.
 pub fn app(state: AppState) -> Router {
-    let cors = state.guard.cors_layer();
+    let cors_state = state.clone();
     let router = Router::new()
         .route("/healthz", get(healthz))
         .merge(search::router())
@@ -202,10 +207,11 @@ pub fn app(state: AppState) -> Router {
             metrics_prom::observe,
         ))
         .with_state(state);
-    let router = match cors {
-        Some(cors) => router.layer(cors),
-        None => router,
-    };
+    // CORS is read per request from the live guard, so SIGHUP can turn it on or off.
+    let router = router.layer(axum::middleware::from_fn_with_state(
+        cors_state,
+        guard::cors,
+    ));
     // gzip or br when the client accepts it (an LGWAN link is slow; a 10-hit answer is about
     // 9 KB of JSON). Level 4: most of the gain of the highest levels at a fraction of the CPU
     // (brotli's default, 11, costs milliseconds per answer). Bodies under 32 bytes, images

@@ -71,16 +71,11 @@ pub fn run(opts: &ServeOptions) -> anyhow::Result<()> {
     )?);
     let mut state =
         super::AppState::new(engine.clone()).with_stats(store.clone(), Some(logger.clone()));
-    if let Some(d) = stats_cfg.earliest_received_at {
-        state.earliest_received_at = d;
-    }
-    if let Some(c) = &stats_cfg.categories {
-        state.categories = Arc::new(c.clone());
-    }
-    if let Some(h) = stats_cfg.escalation_due_hours {
-        state.escalation_due_hours = h.max(1);
-    }
-    let notifier = notifier(file, store.clone(), state.escalation_due_hours)?;
+    let policy = Policy::from_config(file);
+    state.earliest_received_at.set(policy.earliest_received_at);
+    state.categories.set(policy.categories);
+    state.escalation_due_hours.set(policy.escalation_due_hours);
+    let notifier = notifier(file, store.clone(), policy.escalation_due_hours)?;
     state.search_queue = Arc::new(super::SearchQueue::new(
         file.search_workers
             .unwrap_or_else(super::queue::default_search_workers),
@@ -97,7 +92,7 @@ pub fn run(opts: &ServeOptions) -> anyhow::Result<()> {
         a
     };
     let http_cfg = file.http.clone().unwrap_or_default();
-    state.guard = Arc::new(super::guard::Guard::new(
+    state.guard.set(super::guard::Guard::new(
         &http_cfg.allowed_hosts,
         &http_cfg.cors_origins,
         auth.is_enabled(),
@@ -126,11 +121,26 @@ pub fn run(opts: &ServeOptions) -> anyhow::Result<()> {
     let watch_errors = Arc::new(crate::watch::WatchErrors::default());
     let watcher = crate::watch::spawn(engine.clone(), watch_errors.clone())?;
     state.watch_errors = Some(watch_errors);
-    let limits = Limits::from_config(&http_cfg);
-    let auth = state.auth.clone();
+    let limits = super::Live::new(Limits::from_config(&http_cfg));
     let dictionaries = Arc::new(crate::dictionaries::Dictionaries::new(engine.clone()));
-    let _dict_watcher = crate::dictionaries::watch(dictionaries.clone())?;
-    state.dictionaries = Some(dictionaries);
+    let _dict_watcher = if file.watch_dictionaries.unwrap_or(true) {
+        Some(crate::dictionaries::watch(dictionaries.clone())?)
+    } else {
+        tracing::info!("dictionary watcher off (watch_dictionaries = false): SIGHUP reloads them");
+        None
+    };
+    state.dictionaries = Some(dictionaries.clone());
+    let reloadable = Reloadable {
+        opts: opts.clone(),
+        auth: state.auth.clone(),
+        guard: state.guard.clone(),
+        categories: state.categories.clone(),
+        earliest_received_at: state.earliest_received_at.clone(),
+        escalation_due_hours: state.escalation_due_hours.clone(),
+        limits: limits.clone(),
+        store: store.clone(),
+        dictionaries,
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -149,7 +159,7 @@ pub fn run(opts: &ServeOptions) -> anyhow::Result<()> {
             tokio::spawn(n.run());
         }
         tokio::spawn(purge_hourly(store.clone()));
-        tokio::spawn(reload_on_hangup(opts.clone(), auth, engine.clone()));
+        tokio::spawn(reload_on_hangup(reloadable));
         println!(
             "kotae: serving {} materials from {} on http://{local}  (try http://{local}/api/search?q=国保); inquiries in {}",
             engine.materials().len(),
@@ -239,21 +249,43 @@ impl Limits {
 pub async fn serve_connections(
     listener: tokio::net::TcpListener,
     app: axum::Router,
-    limits: Limits,
+    limits: impl Into<super::Live<Limits>>,
     stop: impl std::future::Future<Output = ()>,
 ) -> bool {
     use hyper_util::rt::{TokioIo, TokioTimer};
     use hyper_util::server::graceful::GracefulShutdown;
 
-    let mut builder = hyper::server::conn::http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout);
-    let builder = Arc::new(builder);
+    let live = limits.into();
+    let builder_for = |l: &Limits| {
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(l.header_read_timeout);
+        Arc::new(builder)
+    };
+    let mut limits = *live.get();
+    let mut builder = builder_for(&limits);
     let graceful = GracefulShutdown::new();
     let places = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    // Places still to take away after a reload lowered `max_connections` while they
+    // were in use: each is forgotten when its connection ends.
+    let mut owed = 0usize;
     tokio::pin!(stop);
     loop {
+        let now = *live.get();
+        if now != limits {
+            builder = builder_for(&now);
+            if now.max_connections > limits.max_connections {
+                let more = now.max_connections - limits.max_connections;
+                let paid = owed.min(more);
+                owed -= paid;
+                places.add_permits(more - paid);
+            } else {
+                let fewer = limits.max_connections - now.max_connections;
+                owed += fewer - places.forget_permits(fewer);
+            }
+            limits = now;
+        }
         let place = tokio::select! {
             p = places.clone().acquire_owned() => match p {
                 Ok(p) => p,
@@ -261,6 +293,11 @@ pub async fn serve_connections(
             },
             () = &mut stop => break,
         };
+        if owed > 0 {
+            place.forget();
+            owed -= 1;
+            continue;
+        }
         let tcp = tokio::select! {
             r = listener.accept() => match r {
                 Ok((tcp, _)) => tcp,
@@ -273,6 +310,12 @@ pub async fn serve_connections(
             },
             () = &mut stop => break,
         };
+        // A reload while this loop waited applies to this connection already.
+        let now = live.get().header_read_timeout;
+        if now != limits.header_read_timeout {
+            limits.header_read_timeout = now;
+            builder = builder_for(&limits);
+        }
         // Responses go out in one write per connection; without TCP_NODELAY a response
         // split by hyper could wait for the client's delayed ACK.
         if let Err(e) = tcp.set_nodelay(true) {
@@ -289,6 +332,7 @@ pub async fn serve_connections(
         });
     }
     drop(listener);
+    let limits = *live.get();
     let open = graceful.count();
     tracing::info!(
         connections = open,
@@ -328,9 +372,66 @@ async fn stop_signal() {
     tracing::info!("Ctrl-C: stopping");
 }
 
+/// The `[stats]` values the API reads per request (see [`Reloadable`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Policy {
+    categories: Vec<String>,
+    earliest_received_at: chrono::NaiveDate,
+    escalation_due_hours: u32,
+}
+
+impl Policy {
+    fn from_config(file: &FileConfig) -> Self {
+        let stats = file.stats.clone().unwrap_or_default();
+        Self {
+            categories: stats.categories.unwrap_or_default(),
+            earliest_received_at: stats
+                .earliest_received_at
+                .unwrap_or(super::DEFAULT_EARLIEST_RECEIVED_AT),
+            escalation_due_hours: stats
+                .escalation_due_hours
+                .unwrap_or(crate::notify::DEFAULT_DUE_HOURS)
+                .max(1),
+        }
+    }
+}
+
+/// Everything SIGHUP can replace while serving, shared with the running server (see
+/// [`reload`]).
+#[derive(Clone)]
+pub struct Reloadable {
+    /// How the server was started: the configuration file's path and the start-up file
+    /// (keys that need a restart are compared against it).
+    pub opts: ServeOptions,
+    /// The token table.
+    pub auth: Arc<super::auth::Auth>,
+    /// `[http] allowed_hosts` and `cors_origins`.
+    pub guard: super::Live<super::guard::Guard>,
+    /// `[stats] categories`.
+    pub categories: super::Live<Vec<String>>,
+    /// `[stats] earliest_received_at`.
+    pub earliest_received_at: super::Live<chrono::NaiveDate>,
+    /// `[stats] escalation_due_hours` (API and pages; the notifier keeps its start-up value).
+    pub escalation_due_hours: super::Live<u32>,
+    /// `[http] header_read_timeout_secs`, `max_connections`, `shutdown_timeout_secs`.
+    pub limits: super::Live<Limits>,
+    /// The statistics store (`[stats]` retention days).
+    pub store: Arc<Store>,
+    /// `dictionaries/synonyms.txt` and `user_dict.csv`.
+    pub dictionaries: Arc<crate::dictionaries::Dictionaries>,
+}
+
+impl std::fmt::Debug for Reloadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reloadable")
+            .field("data_dir", &self.opts.data_dir)
+            .finish_non_exhaustive()
+    }
+}
+
 /// On SIGHUP: re-reads the configuration file and applies what can change while serving
 /// (see [`reload`]).
-async fn reload_on_hangup(opts: ServeOptions, auth: Arc<super::auth::Auth>, engine: Arc<Engine>) {
+async fn reload_on_hangup(live: Reloadable) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -342,14 +443,24 @@ async fn reload_on_hangup(opts: ServeOptions, auth: Arc<super::auth::Auth>, engi
             }
         };
         while hup.recv().await.is_some() {
-            let (opts, auth, engine) = (opts.clone(), auth.clone(), engine.clone());
-            let done = tokio::task::spawn_blocking(move || reload(&opts, &auth, &engine)).await;
-            match done {
-                Ok(Ok(r)) => tracing::info!(
-                    tokens = r.tokens,
-                    synonym_groups = r.synonym_groups,
-                    "SIGHUP: configuration reloaded (tokens and synonyms; the user dictionary                      and authored files reload through their watcher; other keys need a restart)"
-                ),
+            let l = live.clone();
+            match tokio::task::spawn_blocking(move || reload(&l)).await {
+                Ok(Ok(r)) => {
+                    tracing::info!(
+                        tokens = r.tokens,
+                        categories = r.categories,
+                        synonym_groups = r.dictionaries.synonym_groups,
+                        user_dict_rebuild = r.dictionaries.rebuild_job.as_deref().unwrap_or("none"),
+                        "SIGHUP: reloaded the configuration (tokens, [http] hosts, CORS and \
+                         limits, [stats] categories, dates and retention) and the dictionaries"
+                    );
+                    if !r.needs_restart.is_empty() {
+                        tracing::warn!(
+                            keys = %r.needs_restart.join(", "),
+                            "SIGHUP: these changed keys need a restart; their start-up values stay in force"
+                        );
+                    }
+                }
                 Ok(Err(e)) => {
                     tracing::error!(error = %format!("{e:#}"), "SIGHUP: configuration not reloaded; the previous one stays in force");
                 }
@@ -358,36 +469,115 @@ async fn reload_on_hangup(opts: ServeOptions, auth: Arc<super::auth::Auth>, engi
         }
     }
     #[cfg(not(unix))]
-    let _ = (opts, auth, engine);
+    let _ = live;
 }
 
 /// What a reload applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reloaded {
     /// Tokens now in force.
     pub tokens: usize,
-    /// Synonym groups now in force.
-    pub synonym_groups: usize,
+    /// Inquiry categories now in force (0: any).
+    pub categories: usize,
+    /// What the dictionary reload did.
+    pub dictionaries: crate::dictionaries::ReloadReport,
+    /// Keys whose new value differs from the start-up one but needs a restart (`addr`,
+    /// `data_dir`, `[stats] database`, …): the start-up value stays in force.
+    pub needs_restart: Vec<&'static str>,
 }
 
 /// Re-reads the configuration file (`--config`, else `DATA_DIR/kotae.toml`) and
-/// `KOTAE_TOKENS`, replaces the token table, and reloads `dictionaries/synonyms.txt`.
+/// `KOTAE_TOKENS` and applies, for the next request: the token table, `[http]
+/// allowed_hosts`, `cors_origins`, `header_read_timeout_secs`, `max_connections`,
+/// `shutdown_timeout_secs`, `[stats] categories`, `earliest_received_at`,
+/// `escalation_due_hours`, the three retention periods (`--contact-retention-days` still
+/// overrides), then reloads the dictionaries
+/// ([`crate::dictionaries::Dictionaries::reload_dictionaries`]: synonyms at once, a
+/// changed user dictionary through a background rebuild). Keys that cannot change while
+/// serving are listed in [`Reloaded::needs_restart`] when they differ from the start-up
+/// file.
 ///
 /// # Errors
 /// The file does not parse, a token entry is invalid, or the reload would switch between
 /// an open API and tokens: nothing is changed then.
-pub fn reload(
-    opts: &ServeOptions,
-    auth: &super::auth::Auth,
-    engine: &Engine,
-) -> anyhow::Result<Reloaded> {
+pub fn reload(live: &Reloadable) -> anyhow::Result<Reloaded> {
+    let opts = &live.opts;
     let file = FileConfig::discover(opts.config.as_deref(), &opts.data_dir)?;
     let new = super::auth::Auth::from_config(std::env::var("KOTAE_TOKENS").ok().as_deref(), &file)?;
-    auth.replace(&new)?;
+    // The only step that can refuse: before it nothing is applied.
+    live.auth.replace(&new)?;
+    let http_cfg = file.http.clone().unwrap_or_default();
+    live.guard.set(super::guard::Guard::new(
+        &http_cfg.allowed_hosts,
+        &http_cfg.cors_origins,
+        live.auth.is_enabled(),
+    ));
+    live.limits.set(Limits::from_config(&http_cfg));
+    let policy = Policy::from_config(&file);
+    let categories = policy.categories.len();
+    live.categories.set(policy.categories);
+    live.earliest_received_at.set(policy.earliest_received_at);
+    live.escalation_due_hours.set(policy.escalation_due_hours);
+    let stats = file.stats.clone().unwrap_or_default();
+    let d = crate::stats::StoreOptions::new(PathBuf::new());
+    live.store.set_retention(
+        opts.contact_retention_days
+            .or(stats.contact_retention_days)
+            .unwrap_or(d.contact_retention_days),
+        stats
+            .search_log_retention_days
+            .unwrap_or(d.search_log_retention_days),
+        stats
+            .summary_retention_days
+            .unwrap_or(d.summary_retention_days),
+    );
     Ok(Reloaded {
         tokens: new.token_count(),
-        synonym_groups: engine.reload_synonyms(),
+        categories,
+        dictionaries: live.dictionaries.reload_dictionaries(),
+        needs_restart: needs_restart(&opts.file, &file),
     })
+}
+
+/// The keys of `new` that differ from `old` and are only read at start-up.
+fn needs_restart(old: &FileConfig, new: &FileConfig) -> Vec<&'static str> {
+    fn differ<T: std::fmt::Debug>(a: &T, b: &T) -> bool {
+        format!("{a:?}") != format!("{b:?}")
+    }
+    let (os, ns) = (
+        old.stats.clone().unwrap_or_default(),
+        new.stats.clone().unwrap_or_default(),
+    );
+    let mut out = Vec::new();
+    let mut check = |changed: bool, key: &'static str| {
+        if changed {
+            out.push(key);
+        }
+    };
+    check(differ(&old.addr, &new.addr), "addr");
+    check(differ(&old.data_dir, &new.data_dir), "data_dir");
+    check(
+        differ(&old.search_workers, &new.search_workers),
+        "search_workers",
+    );
+    check(differ(&old.search_queue, &new.search_queue), "search_queue");
+    check(
+        differ(&old.watch_dictionaries, &new.watch_dictionaries),
+        "watch_dictionaries",
+    );
+    check(differ(&os.database, &ns.database), "[stats] database");
+    check(
+        differ(&os.synchronous, &ns.synchronous),
+        "[stats] synchronous",
+    );
+    check(
+        differ(&os.search_log_queue, &ns.search_log_queue),
+        "[stats] search_log_queue",
+    );
+    check(differ(&old.log, &new.log), "[log]");
+    check(differ(&old.hooks, &new.hooks), "[hooks]");
+    check(differ(&old.notify, &new.notify), "[notify]");
+    out
 }
 
 /// Opens the statistics store with the `[stats]` settings.

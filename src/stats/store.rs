@@ -37,6 +37,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0006_drafts_notifications",
         include_str!("migrations/0006_drafts_notifications.sql"),
     ),
+    (
+        "0007_search_log_losses",
+        include_str!("migrations/0007_search_log_losses.sql"),
+    ),
 ];
 
 /// Default number of days caller contact details are kept on an open escalation.
@@ -161,6 +165,8 @@ pub struct Store {
     pending: Mutex<Vec<Job>>,
     readers: Mutex<Vec<Connection>>,
     opts: StoreOptions,
+    /// Contact, search-log and summary retention days in force ([`Store::set_retention`]).
+    retention: Mutex<[u32; 3]>,
 }
 
 impl std::fmt::Debug for Store {
@@ -194,6 +200,11 @@ impl Store {
             pending: Mutex::new(Vec::new()),
             readers: Mutex::new(Vec::new()),
             opts: opts.clone(),
+            retention: Mutex::new([
+                opts.contact_retention_days,
+                opts.search_log_retention_days,
+                opts.summary_retention_days,
+            ]),
         })
     }
 
@@ -307,7 +318,7 @@ impl Store {
                 key,
                 reply,
             });
-        let retention_ms = i64::from(self.opts.contact_retention_days) * 86_400_000;
+        let retention_ms = i64::from(self.retention()[0]) * 86_400_000;
         self.write(|conn| {
             commit_pending(conn, &self.pending, retention_ms);
             Ok(())
@@ -525,6 +536,20 @@ impl Store {
         })
     }
 
+    /// Replaces the retention periods of the options the store was opened with
+    /// ([`StoreOptions::contact_retention_days`], `search_log_retention_days`,
+    /// `summary_retention_days`; SIGHUP): the next [`Store::purge`] and the next recorded
+    /// escalation use them (contact details already recorded keep their expiry).
+    pub fn set_retention(&self, contact_days: u32, search_log_days: u32, summary_days: u32) {
+        *self.retention.lock().unwrap_or_else(|e| e.into_inner()) =
+            [contact_days, search_log_days, summary_days];
+    }
+
+    /// The retention days in force: contact details, search log, summaries.
+    pub fn retention(&self) -> [u32; 3] {
+        *self.retention.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Deletes, in one transaction, what is past its retention period at `now`: caller
     /// contact details ([`StoreOptions::contact_retention_days`], fixed when the inquiry was
     /// recorded), search-log records older than
@@ -540,6 +565,7 @@ impl Store {
     pub fn purge(&self, now: DateTime<Utc>) -> Result<Purged> {
         let now_ms = now.timestamp_millis();
         let cutoff = |days: u32| now_ms - i64::from(days) * 86_400_000;
+        let [_, search_log_days, summary_days] = self.retention();
         self.write(|conn| {
             let tx = conn.transaction()?;
             let mut out = Purged {
@@ -550,8 +576,8 @@ impl Store {
                 )?,
                 ..Purged::default()
             };
-            if self.opts.search_log_retention_days > 0 {
-                let before = cutoff(self.opts.search_log_retention_days);
+            if search_log_days > 0 {
+                let before = cutoff(search_log_days);
                 tx.execute(
                     "DELETE FROM search_shown WHERE query_id IN \
                      (SELECT query_id FROM search_log WHERE logged_ms < ?1)",
@@ -560,8 +586,8 @@ impl Store {
                 out.searches =
                     tx.execute("DELETE FROM search_log WHERE logged_ms < ?1", [before])?;
             }
-            if self.opts.summary_retention_days > 0 {
-                let before = cutoff(self.opts.summary_retention_days);
+            if summary_days > 0 {
+                let before = cutoff(summary_days);
                 tx.execute(
                     "UPDATE escalations SET question = NULL WHERE question IS NOT NULL \
                      AND status <> 'open' AND inquiry_id IN \

@@ -182,7 +182,7 @@ pub(super) async fn page(
             "統計ストアが無効のため、集計はありません（kotae serve の設定を確認してください）。" } } },
         );
     };
-    let due_hours = state.escalation_due_hours;
+    let due_hours = *state.escalation_due_hours.get();
     let data = match tokio::task::spawn_blocking(move || load(&store, granularity, due_hours)).await
     {
         Ok(Ok(d)) => d,

@@ -28,8 +28,8 @@ fn fixture(guard: Guard) -> Fx {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open_path(&dir.path().join("kotae.db")).unwrap());
     let logger = Arc::new(SearchLogger::start(store.clone(), 100).unwrap());
-    let mut state = AppState::new(engine).with_stats(store.clone(), Some(logger.clone()));
-    state.guard = Arc::new(guard);
+    let state = AppState::new(engine).with_stats(store.clone(), Some(logger.clone()));
+    state.guard.set(guard);
     Fx {
         app: app(state),
         store,

@@ -24,6 +24,7 @@ mod privacy;
 mod promotion;
 mod real;
 mod search;
+mod search_log;
 mod segments;
 mod serve;
 mod stats;

@@ -197,9 +197,9 @@ async fn overdue_escalations_show_in_the_list_and_the_metrics() {
     let db = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open_path(&db.path().join("kotae.db")).unwrap());
     let logger = Arc::new(SearchLogger::start(store.clone(), 100).unwrap());
-    let mut state = AppState::new(engine).with_stats(store.clone(), Some(logger));
+    let state = AppState::new(engine).with_stats(store.clone(), Some(logger));
     // Due at once: every open escalation is overdue, an answered one never is.
-    state.escalation_due_hours = 0;
+    state.escalation_due_hours.set(0);
     let app = app(state);
     let late = escalate(&app, "国保医療課").await;
     let answered = escalate(&app, "国保医療課").await;

@@ -250,13 +250,18 @@ fn signal(server: &Server, sig: &str) {
 }
 
 fn request(port: u16, head: &str, body: &str) -> Option<(u16, String)> {
+    request_to(port, "127.0.0.1", head, body)
+}
+
+/// As [`request`] with `Host: host`.
+fn request_to(port: u16, host: &str, head: &str, body: &str) -> Option<(u16, String)> {
     let s = connect(
         std::net::SocketAddr::from(([127, 0, 0, 1], port)),
         Duration::from_secs(30),
     );
     (&s).write_all(
         format!(
-            "{head}\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "{head}\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         )
         .as_bytes(),
@@ -368,4 +373,137 @@ fn sighup_reloads_the_tokens() {
     signal(&server, "-HUP");
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(get("new-token-0123456789"), 200);
+}
+
+#[test]
+fn sighup_reloads_categories_tokens_hosts_and_the_user_dictionary_while_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("kotae.toml");
+    // The dictionary watcher is off, so only SIGHUP can pick up the user dictionary.
+    let write_config = |categories: &str, operator: &str, hosts: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                "watch_dictionaries = false\n[stats]\ncategories = [{categories}]\n\
+                 [http]\nallowed_hosts = [{hosts}]\n\
+                 [[auth.tokens]]\nrole = \"operator\"\ntoken = \"{operator}\"\n\
+                 [[auth.tokens]]\nrole = \"manager\"\ntoken = \"manager-token-0123456789\"\n"
+            ),
+        )
+        .unwrap();
+    };
+    write_config("\"国保\"", "old-token-0123456789", "");
+    let server = start_binary(dir.path(), None);
+    let port = server.port;
+    let inquiry = |token: &str, category: &str| {
+        let body = format!(r#"{{"channel":"phone","outcome":"koucho","category":"{category}"}}"#);
+        request(
+            port,
+            &format!(
+                "POST /api/inquiries HTTP/1.1\r\nAuthorization: Bearer {token}\r\n\
+                 Content-Type: application/json"
+            ),
+            &body,
+        )
+        .unwrap()
+    };
+    let search_from = |host: &str| {
+        request_to(
+            port,
+            host,
+            "GET /api/search?q=国保 HTTP/1.1\r\nAuthorization: Bearer manager-token-0123456789",
+            "",
+        )
+        .unwrap()
+        .0
+    };
+    let status = || -> serde_json::Value {
+        let (s, b) = request(
+            port,
+            "GET /api/status HTTP/1.1\r\nAuthorization: Bearer manager-token-0123456789",
+            "",
+        )
+        .unwrap();
+        assert_eq!(s, 200, "{b}");
+        serde_json::from_str(&b).unwrap()
+    };
+    assert_eq!(inquiry("old-token-0123456789", "国保").0, 201);
+    let (s, b) = inquiry("old-token-0123456789", "ごみ");
+    assert_eq!(s, 400, "{b}");
+    assert!(b.contains("unknown_category"), "{b}");
+    assert_eq!(inquiry("new-token-0123456789", "国保").0, 401);
+    assert_eq!(search_from("kotae.example.lg.jp"), 200);
+    assert_eq!(
+        search_from("rebind.example.com"),
+        200,
+        "any name with tokens, no list"
+    );
+    assert!(status()["rebuild"].is_null());
+
+    // Searches keep being answered through the reload and the user dictionary's rebuild.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let searcher = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let (mut ok, mut failed) = (0, 0);
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                match request(
+                    port,
+                    "GET /api/search?q=国保 HTTP/1.1\r\nAuthorization: Bearer manager-token-0123456789",
+                    "",
+                ) {
+                    Some((200, _)) => ok += 1,
+                    _ => failed += 1,
+                }
+            }
+            (ok, failed)
+        })
+    };
+    write_config(
+        "\"国保\", \"ごみ\"",
+        "new-token-0123456789",
+        "\"kotae.example.lg.jp\"",
+    );
+    std::fs::create_dir_all(dir.path().join("dictionaries")).unwrap();
+    std::fs::write(
+        dir.path().join("dictionaries/user_dict.csv"),
+        "ミソサザイ制度,名詞,ミソサザイセイド\n",
+    )
+    .unwrap();
+    signal(&server, "-HUP");
+    let t0 = Instant::now();
+    while inquiry("new-token-0123456789", "国保").0 != 201 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "tokens not reloaded"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(inquiry("old-token-0123456789", "国保").0, 401);
+    assert_eq!(
+        inquiry("new-token-0123456789", "ごみ").0,
+        201,
+        "new category"
+    );
+    assert_eq!(search_from("kotae.example.lg.jp"), 200);
+    assert_eq!(search_from("rebind.example.com"), 403, "host allowlist");
+    // The changed user dictionary started a rebuild, which finishes and is swapped in.
+    let rebuild = loop {
+        let r = status()["rebuild"].clone();
+        if r["status"] == "done" || r["status"] == "failed" {
+            break r;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(120), "no rebuild: {r}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(rebuild["reason"], "user_dict", "{rebuild}");
+    assert_eq!(rebuild["status"], "done", "{rebuild}");
+    assert_eq!(status()["index"]["generation"], rebuild["generation"]);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (ok, failed) = searcher.join().unwrap();
+    assert!(ok > 0);
+    assert_eq!(
+        failed, 0,
+        "searches failed during the reload ({ok} answered)"
+    );
 }

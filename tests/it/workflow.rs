@@ -350,8 +350,10 @@ async fn categories_are_checked_against_the_configured_list() {
     let (engine_dir, engine) = crate::common::default_engine(false);
     let db_dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open_path(&db_dir.path().join("kotae.db")).unwrap());
-    let mut state = AppState::new(engine).with_stats(store.clone(), None);
-    state.categories = Arc::new(vec!["国民健康保険".into(), "ごみ・リサイクル".into()]);
+    let state = AppState::new(engine).with_stats(store.clone(), None);
+    state
+        .categories
+        .set(vec!["国民健康保険".into(), "ごみ・リサイクル".into()]);
     let app = app(state);
     let body = |c: &str| json!({"channel": "phone", "outcome": "transfer", "category": c});
     let (s, v) = call(
