@@ -84,6 +84,9 @@ pub struct FileConfig {
     /// Outbound escalation notifications (`[notify]`).
     #[serde(default)]
     pub notify: Option<NotifyConfig>,
+    /// Learning from answered inquiries (`[learn]`, [`crate::learn::LearnConfig`]).
+    #[serde(default)]
+    pub learn: Option<crate::learn::LearnConfig>,
 }
 
 /// `[notify]`: the signed webhook sent on escalation opened / answered / reassigned /

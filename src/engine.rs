@@ -131,6 +131,8 @@ pub struct Engine {
     live: RwLock<Arc<Generation>>,
     materials: RwLock<Arc<HashMap<String, Arc<Material>>>>,
     ranking: RwLock<RankingParams>,
+    /// The learned queries' side index (see [`search::learned`]), swapped by the learner.
+    learned: RwLock<Arc<search::LearnedIndex>>,
     /// Fingerprint of the indexed material set (see [`fingerprint`]).
     fp: std::sync::Mutex<[u8; 32]>,
     /// The one writer: held across corpus write, index commit and table update.
@@ -249,6 +251,7 @@ impl Engine {
             live: RwLock::new(Arc::new(generation)),
             materials: RwLock::new(Arc::new(HashMap::new())),
             ranking: RwLock::new(RankingParams::default()),
+            learned: RwLock::new(Arc::new(search::LearnedIndex::empty())),
             fp: std::sync::Mutex::new([0; 32]),
             writer: std::sync::Mutex::new(()),
             in_memory: opts.in_memory,
@@ -416,6 +419,20 @@ impl Engine {
         *self.ranking.write().unwrap_or_else(|e| e.into_inner()) = w;
     }
 
+    /// Returns the learned queries' side index in use.
+    pub fn learned(&self) -> Arc<search::LearnedIndex> {
+        self.learned
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Replaces the learned queries' side index (see [`crate::learn`]): the next search
+    /// uses it.
+    pub fn set_learned(&self, learned: Arc<search::LearnedIndex>) {
+        *self.learned.write().unwrap_or_else(|e| e.into_inner()) = learned;
+    }
+
     /// Runs a search.
     ///
     /// # Errors
@@ -430,6 +447,7 @@ impl Engine {
             &materials,
             req,
             &self.ranking_params(),
+            &self.learned(),
         )?)
     }
 
@@ -446,6 +464,7 @@ impl Engine {
             q,
             k,
             &self.ranking_params(),
+            &self.learned(),
         )?)
     }
 

@@ -80,6 +80,10 @@ pub fn run(opts: &ServeOptions) -> anyhow::Result<()> {
     if let Some(h) = stats_cfg.escalation_due_hours {
         state.escalation_due_hours = h.max(1);
     }
+    let learn_cfg = file.learn.clone().unwrap_or_default();
+    if learn_cfg.enabled != Some(false) {
+        state = state.with_learning(learn_cfg.params())?;
+    }
     let notifier = notifier(file, store.clone(), state.escalation_due_hours)?;
     state.search_queue = Arc::new(super::SearchQueue::new(
         file.search_workers

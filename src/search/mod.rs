@@ -18,6 +18,7 @@
 pub mod abbrev;
 pub mod bm25f;
 pub mod bounds;
+pub mod learned;
 pub mod maxscore;
 pub mod params;
 pub mod plan;
@@ -35,6 +36,7 @@ use crate::analysis::Analyzer;
 use crate::index::MaterialIndex;
 use crate::material::Material;
 
+pub use learned::{LearnedIndex, LearnedParams};
 pub use maxscore::TotalRelation;
 pub use params::RankingParams;
 pub use plan::{QueryAnalysis, QueryPlan};
@@ -60,6 +62,7 @@ fn first_stage(
     materials: &HashMap<String, Arc<Material>>,
     req: &SearchRequest,
     w: &RankingParams,
+    learned: &LearnedIndex,
     with_facets: bool,
 ) -> tantivy::Result<FirstStage> {
     let qa = QueryAnalysis::new(analyzer, &req.q);
@@ -69,7 +72,21 @@ fn first_stage(
     let now = chrono::Utc::now().timestamp();
     let p = second_stage::with_feedback(index, analyzer, materials, p, req, now, w)?;
     let rr = second_stage::Rerank::new(materials, &qa, w);
-    let ranked = rank::rank(index, &searcher, &p, req, now, with_facets, Some(&rr))?;
+    let morph = p
+        .groups
+        .iter()
+        .find(|g| g.fields.first().map(|f| f.field) == Some(index.fields().title_morph));
+    let extra = learned.contributions(&searcher, index.fields().id, morph)?;
+    let ranked = rank::rank(
+        index,
+        &searcher,
+        &p,
+        req,
+        now,
+        with_facets,
+        Some(&rr),
+        &extra,
+    )?;
     Ok(FirstStage { plan: p, ranked })
 }
 
@@ -84,13 +101,14 @@ pub fn rank_ids(
     q: &str,
     k: usize,
     w: &RankingParams,
+    learned: &LearnedIndex,
 ) -> tantivy::Result<Vec<RankedId>> {
     let req = SearchRequest {
         q: q.to_string(),
         limit: k.max(1),
         ..SearchRequest::default()
     };
-    let ranked = first_stage(index, analyzer, materials, &req, w, false)?.ranked;
+    let ranked = first_stage(index, analyzer, materials, &req, w, learned, false)?.ranked;
     Ok(ranked
         .page
         .iter()
@@ -132,7 +150,8 @@ pub fn material_hit(m: &Material, highlighter: &Highlighter, score: f32) -> Hit 
 /// Runs a full search: ranking, totals, facets and snippets.
 ///
 /// `materials` maps ids to materials (the engine's in-memory copy of the corpus); hits whose
-/// material is missing (deleted between commit and lookup) are skipped.
+/// material is missing (deleted between commit and lookup) are skipped. `learned` adds the
+/// learned group ([`learned`]; [`LearnedIndex::empty`]: none).
 ///
 /// # Errors
 /// tantivy errors.
@@ -142,9 +161,11 @@ pub fn search(
     materials: &HashMap<String, Arc<Material>>,
     req: &SearchRequest,
     w: &RankingParams,
+    learned: &LearnedIndex,
 ) -> tantivy::Result<SearchResponse> {
     let started = std::time::Instant::now();
-    let FirstStage { plan: p, ranked } = first_stage(index, analyzer, materials, req, w, true)?;
+    let FirstStage { plan: p, ranked } =
+        first_stage(index, analyzer, materials, req, w, learned, true)?;
     let hits = ranked
         .page
         .iter()

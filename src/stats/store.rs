@@ -37,6 +37,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0006_drafts_notifications",
         include_str!("migrations/0006_drafts_notifications.sql"),
     ),
+    ("0008_learned", include_str!("migrations/0008_learned.sql")),
 ];
 
 /// Default number of days caller contact details are kept on an open escalation.

@@ -13,6 +13,7 @@ mod guard;
 mod hooks;
 mod http;
 mod install;
+mod learn;
 mod live;
 mod notify;
 mod openapi;
