@@ -208,6 +208,9 @@ pub struct Learner {
             std::time::Instant,
         )>,
     >,
+    /// Morph terms of the learned queries, for the analyzer in `seen` (a refresh analyses
+    /// only the queries it has not seen).
+    terms: Mutex<HashMap<String, Arc<[String]>>>,
 }
 
 impl std::fmt::Debug for Learner {
@@ -227,6 +230,7 @@ impl Learner {
             params,
             dirty: AtomicBool::new(true),
             seen: Mutex::new(None),
+            terms: Mutex::new(HashMap::new()),
         })
     }
 
@@ -343,7 +347,35 @@ impl Learner {
                 }),
             }
         }
-        let ix = LearnedIndex::build(&analyzer, &docs, self.params);
+        let same_analyzer = self
+            .seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .is_some_and(|(_, a, _)| Arc::ptr_eq(a, &analyzer));
+        let mut cache = self.terms.lock().unwrap_or_else(|e| e.into_inner());
+        if !same_analyzer {
+            cache.clear();
+        }
+        let mut used: HashMap<String, Arc<[String]>> = HashMap::with_capacity(cache.len());
+        let ix = LearnedIndex::build_with(
+            |q| {
+                let t = cache.get(q).cloned().unwrap_or_else(|| {
+                    analyzer
+                        .morph_tokens(q)
+                        .into_iter()
+                        .map(|t| t.term)
+                        .collect()
+                });
+                used.insert(q.to_string(), t.clone());
+                t
+            },
+            &docs,
+            self.params,
+        );
+        // Only the queries still learned stay cached.
+        *cache = used;
+        drop(cache);
         out.materials = ix.materials();
         out.queries = ix.queries();
         self.engine.set_learned(Arc::new(ix));

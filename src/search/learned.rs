@@ -94,6 +94,26 @@ impl LearnedIndex {
 
     /// Builds the index of `docs` with `analyzer`'s morph tokens (those of the morph fields).
     pub fn build(analyzer: &Analyzer, docs: &[LearnedDoc], params: LearnedParams) -> Self {
+        Self::build_with(
+            |q| {
+                analyzer
+                    .morph_tokens(q)
+                    .into_iter()
+                    .map(|t| t.term)
+                    .collect()
+            },
+            docs,
+            params,
+        )
+    }
+
+    /// [`LearnedIndex::build`] with the morph terms of a query given by `terms` (a cache of
+    /// them: a refresh then costs no analysis of the queries seen before).
+    pub fn build_with(
+        mut terms: impl FnMut(&str) -> std::sync::Arc<[String]>,
+        docs: &[LearnedDoc],
+        params: LearnedParams,
+    ) -> Self {
         let mut ix = Self {
             params,
             ..Self::default()
@@ -107,8 +127,8 @@ impl LearnedIndex {
                     continue;
                 }
                 ix.queries += 1;
-                for t in analyzer.morph_tokens(q) {
-                    *tf.entry(t.term).or_default() += w;
+                for t in terms(q).iter() {
+                    *tf.entry(t.clone()).or_default() += w;
                     len += w;
                 }
             }
