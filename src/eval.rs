@@ -278,8 +278,18 @@ pub fn load_localgov_corpus(path: &Path) -> Result<Vec<crate::material::Material
 
 /// The variants of the ablation table: these parameters, then each analysis choice
 /// switched off (`kotae eval --ablation`; the README's table).
+///
+/// The parts issue 13 added to the ranking (readings, abbreviations, the colloquial list)
+/// are each switched off alone, and each switched on alone over kotae before issue 13.
 pub fn ablation_variants(base: RankingParams) -> Vec<(&'static str, RankingParams)> {
     let d = base;
+    let before = RankingParams {
+        reading_kana_weight: 0.0,
+        reading_weight: 0.0,
+        abbrev_weight: 0.0,
+        colloquial_weight: 0.0,
+        ..d
+    };
     vec![
         ("kotae", d),
         (
@@ -290,6 +300,7 @@ pub fn ablation_variants(base: RankingParams) -> Vec<(&'static str, RankingParam
                 use_synonyms: false,
                 reading_kana_weight: 0.0,
                 abbrev_weight: 0.0,
+                colloquial_weight: 0.0,
                 ..d
             },
         ),
@@ -301,6 +312,7 @@ pub fn ablation_variants(base: RankingParams) -> Vec<(&'static str, RankingParam
                 use_synonyms: false,
                 reading_kana_weight: 0.0,
                 abbrev_weight: 0.0,
+                colloquial_weight: 0.0,
                 ..d
             },
         ),
@@ -334,12 +346,33 @@ pub fn ablation_variants(base: RankingParams) -> Vec<(&'static str, RankingParam
             },
         ),
         (
-            "neither readings nor abbreviations (kotae before issue 13)",
+            "no colloquial list",
             RankingParams {
-                reading_kana_weight: 0.0,
-                reading_weight: 0.0,
-                abbrev_weight: 0.0,
+                colloquial_weight: 0.0,
                 ..d
+            },
+        ),
+        ("kotae before issue 13 (none of the three)", before),
+        (
+            "before + readings only",
+            RankingParams {
+                reading_kana_weight: d.reading_kana_weight,
+                reading_weight: d.reading_weight,
+                ..before
+            },
+        ),
+        (
+            "before + abbreviations only",
+            RankingParams {
+                abbrev_weight: d.abbrev_weight,
+                ..before
+            },
+        ),
+        (
+            "before + colloquial list only",
+            RankingParams {
+                colloquial_weight: d.colloquial_weight,
+                ..before
             },
         ),
         (
@@ -423,9 +456,29 @@ mod tests {
         let d = RankingParams::default();
         let v = ablation_variants(d);
         assert_eq!(v[0], ("kotae", d));
-        assert_eq!(v.len(), 9);
+        assert_eq!(v.len(), 13);
         for (name, p) in &v[1..] {
             assert_ne!(*p, d, "{name}");
+        }
+        // Each "only" row differs from "before" in its own part alone.
+        let before = v
+            .iter()
+            .find(|x| x.0.starts_with("kotae before"))
+            .unwrap()
+            .1;
+        for (name, p) in v
+            .iter()
+            .filter(|x| x.0.ends_with("only") && x.0.starts_with("before"))
+        {
+            assert_ne!(*p, before, "{name}");
+            let off = RankingParams {
+                reading_kana_weight: 0.0,
+                reading_weight: 0.0,
+                abbrev_weight: 0.0,
+                colloquial_weight: 0.0,
+                ..*p
+            };
+            assert_eq!(off, before, "{name}");
         }
     }
 }

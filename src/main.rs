@@ -158,6 +158,10 @@ enum Command {
         /// `search::RankingParams`).
         #[arg(long)]
         weights: Option<String>,
+        /// Evaluate one configuration per line of this file (`name<TAB>overrides`, the
+        /// overrides applied after `--weights`; `#` comments), on one index.
+        #[arg(long)]
+        variants: Option<PathBuf>,
     },
 }
 
@@ -527,10 +531,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             half,
             unanswerable,
             weights,
+            variants,
         } => {
-            let w = match weights {
-                Some(spec) => RankingParams::parse_overrides(&spec)?,
-                None => RankingParams::default(),
+            let base_spec = weights.unwrap_or_default();
+            let w = RankingParams::parse_overrides(&base_spec)?;
+            let variants = match variants {
+                Some(path) => Some(read_variants(&path, &base_spec)?),
+                None => None,
             };
             let opts = EvalOptions {
                 run: run.as_deref(),
@@ -538,6 +545,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 ablation,
                 half: half.as_deref(),
                 unanswerable: unanswerable.as_deref(),
+                variants,
             };
             eval(&corpus, &queries, &qrels, &opts, w)
         }
@@ -571,6 +579,25 @@ struct EvalOptions<'a> {
     ablation: bool,
     half: Option<&'a str>,
     unanswerable: Option<&'a Path>,
+    variants: Option<Vec<(String, RankingParams)>>,
+}
+
+/// Reads `kotae eval --variants`: one `name<TAB>overrides` per line (overrides after
+/// `base_spec`), blank lines and `#` comments skipped.
+fn read_variants(path: &Path, base_spec: &str) -> anyhow::Result<Vec<(String, RankingParams)>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the variants file {}", path.display()))?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        let (name, spec) = line.split_once('\t').unwrap_or((line, line));
+        let w = RankingParams::parse_overrides(&format!("{base_spec},{spec}"))
+            .with_context(|| format!("{}:{}", path.display(), i + 1))?;
+        out.push((name.trim().to_string(), w));
+    }
+    Ok(out)
 }
 
 fn eval(
@@ -599,10 +626,15 @@ fn eval(
         engine.materials().len(),
         started.elapsed().as_secs_f64()
     );
-    let variants = if ablation {
+    let variants: Vec<(String, RankingParams)> = if let Some(v) = &opts.variants {
+        v.clone()
+    } else if ablation {
         kotae::eval::ablation_variants(base)
+            .into_iter()
+            .map(|(n, w)| (n.to_string(), w))
+            .collect()
     } else {
-        vec![("kotae", base)]
+        vec![("kotae".to_string(), base)]
     };
     println!("| configuration | R@{k} | P@{k} | nDCG@{k} | MRR@{k} |");
     println!("|---|---|---|---|---|");

@@ -17,6 +17,7 @@
 //! character filters, so snippets highlight the right characters.
 
 pub mod abbrev;
+pub mod colloquial;
 pub mod dictionary;
 pub mod normalize;
 pub mod reading;

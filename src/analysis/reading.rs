@@ -13,10 +13,10 @@
 //!
 //! Homophones share readings (健/見/県 all read けん), so the field is weak evidence: the
 //! planner uses it at full weight only for kana-typed queries ([`is_kana_typed`]).
-//! Token offsets are those of the reading text, not of the original: the field is never
-//! highlighted.
+//! Token offsets are those of the reading text, not of the original; the snippet highlights
+//! a kana-typed query's words through [`Analyzer::reading_words`] instead.
 
-use super::normalize::{is_ideograph, is_kana, katakana_to_hiragana, normalize};
+use super::normalize::{Normalized, is_ideograph, is_kana, katakana_to_hiragana, normalize};
 use super::{Analyzer, Token, bigram_tokens_normalized, chunks, content_pos, truncate};
 
 /// Index of the reading (読み, katakana) in an IPADIC token's details.
@@ -27,12 +27,75 @@ impl Analyzer {
     pub fn reading_text(&self, text: &str) -> String {
         let norm = normalize(truncate(text));
         let mut out = String::with_capacity(norm.text.len());
-        for (_, chunk) in chunks(&norm.text) {
+        self.for_each_reading(&norm, |word| match word {
+            Some((_, _, r)) => out.push_str(&r),
+            None => {
+                if !out.ends_with(' ') {
+                    out.push(' ');
+                }
+            }
+        });
+        out
+    }
+
+    /// Returns the content words of `text` that have a reading, each as its byte span in
+    /// the original `text` and its reading in hiragana (印鑑登録 → 印鑑 いんかん, 登録
+    /// とうろく), for highlighting a kana-typed query's words. A compound of
+    /// [`super::COMPOUND_MIN_CHARS`] or more characters (a user-dictionary word such as
+    /// 印鑑登録証明書) comes as its IPADIC parts, so a query reading part of it marks that part.
+    pub fn reading_words(&self, text: &str) -> Vec<(usize, usize, String)> {
+        let norm = normalize(truncate(text));
+        let mut words = Vec::new();
+        self.for_each_reading(&norm, |word| words.extend(word));
+        let mut out = Vec::with_capacity(words.len());
+        for (s, e, r) in words {
+            let surface = &norm.text[s..e];
+            let mut parts = Vec::new();
+            if surface.chars().count() >= super::COMPOUND_MIN_CHARS
+                && let Ok(tokens) = self
+                    .parts_segmenter
+                    .segment(std::borrow::Cow::Borrowed(surface))
+                && tokens.len() >= 2
+            {
+                for mut t in tokens {
+                    let reading = t
+                        .details()
+                        .get(READING)
+                        .copied()
+                        .filter(|r| !r.is_empty() && *r != "*" && r.chars().all(is_kana))
+                        .map(|r| r.chars().map(katakana_to_hiragana).collect::<String>());
+                    if let Some(r) = reading {
+                        parts.push((s + t.byte_start, s + t.byte_end, r));
+                    }
+                }
+            }
+            if parts.is_empty() {
+                parts.push((s, e, r));
+            }
+            for (ps, pe, r) in parts {
+                if let Some((os, oe)) = norm.original_span(ps, pe) {
+                    out.push((os, oe, r));
+                }
+            }
+        }
+        out
+    }
+
+    /// Calls `f` for each word of `norm` in order: `Some((start, end, reading))` (normalized
+    /// byte span, hiragana reading) for a readable content word, `None` for a word that breaks
+    /// the reading text, and `None` at the end of each chunk.
+    fn for_each_reading(
+        &self,
+        norm: &Normalized,
+        mut f: impl FnMut(Option<(usize, usize, String)>),
+    ) {
+        for (chunk_start, chunk) in chunks(&norm.text) {
             let Ok(tokens) = self.segmenter.segment(std::borrow::Cow::Borrowed(chunk)) else {
                 continue;
             };
             for mut t in tokens {
                 let surface = t.surface.to_string();
+                let (s, e) = (chunk_start + t.byte_start, chunk_start + t.byte_end);
                 let details = t.details();
                 let readable = content_pos(&details).is_some()
                     && !self.stop_words.contains(surface.as_str())
@@ -42,20 +105,21 @@ impl Analyzer {
                     .copied()
                     .filter(|r| !r.is_empty() && *r != "*" && r.chars().all(is_kana));
                 match (readable, reading) {
-                    (true, Some(r)) => out.extend(r.chars().map(katakana_to_hiragana)),
+                    (true, Some(r)) => {
+                        f(Some((s, e, r.chars().map(katakana_to_hiragana).collect())))
+                    }
                     (true, None) if surface.chars().all(is_kana) => {
-                        out.extend(surface.chars().map(katakana_to_hiragana));
+                        f(Some((
+                            s,
+                            e,
+                            surface.chars().map(katakana_to_hiragana).collect(),
+                        )));
                     }
-                    _ => {
-                        if !out.ends_with(' ') {
-                            out.push(' ');
-                        }
-                    }
+                    _ => f(None),
                 }
             }
-            out.push(' ');
+            f(None);
         }
-        out
     }
 
     /// Returns the reading-field tokens of `text`: the bigrams of [`Analyzer::reading_text`].

@@ -48,7 +48,8 @@ pub fn candidates(norm_text: &str, morph_terms: &[(String, f32)]) -> Vec<String>
 
 /// Keeps in the abbreviation group (the group whose first field is `abbrev_field`) only the
 /// terms that no morph field knows, each weighted by 1 / the number of distinct compounds
-/// the abbreviation field lists for it; drops terms no compound has.
+/// the abbreviation field lists for it; drops terms no compound has. Returns the compounds
+/// the kept terms stand for (at most [`MAX_SOURCES`] per term), for highlighting.
 ///
 /// # Errors
 /// tantivy I/O errors reading the term dictionaries.
@@ -57,26 +58,28 @@ pub fn resolve(
     groups: &mut Vec<TermGroup>,
     abbrev_field: Field,
     morph_fields: [Field; 2],
-) -> tantivy::Result<()> {
+) -> tantivy::Result<Vec<String>> {
     let Some(g) = groups
         .iter_mut()
         .find(|g| g.fields.first().map(|f| f.field) == Some(abbrev_field))
     else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     let mut kept = Vec::new();
+    let mut compounds = Vec::new();
     for (term, qw) in std::mem::take(&mut g.terms) {
         if known(searcher, &morph_fields, &term)? {
             continue;
         }
-        let n = sources(searcher, abbrev_field, &term)?;
-        if n > 0 {
-            kept.push((term, qw / n as f32));
+        let found = sources(searcher, abbrev_field, &term)?;
+        if !found.is_empty() {
+            kept.push((term, qw / found.len() as f32));
+            compounds.extend(found.into_iter().take(MAX_SOURCES));
         }
     }
     g.terms = kept;
     groups.retain(|g| !g.terms.is_empty());
-    Ok(())
+    Ok(compounds)
 }
 
 /// Resolves the abbreviation group of `p` over `searcher` ([`resolve`]), and makes each
@@ -91,12 +94,14 @@ pub fn resolve_plan(
     p: &mut QueryPlan,
 ) -> tantivy::Result<()> {
     let f = index.fields();
-    resolve(
+    let compounds = resolve(
         searcher,
         &mut p.groups,
         f.title_abbrev,
         [f.title_morph, f.body_morph],
     )?;
+    p.highlighter
+        .add_words(compounds.iter().map(String::as_str));
     let forms: Vec<String> = p
         .groups
         .iter()
@@ -129,8 +134,12 @@ fn known(searcher: &Searcher, fields: &[Field], term: &str) -> tantivy::Result<b
     Ok(false)
 }
 
-/// Counts the distinct `form + SEP + compound` terms of `form` over all segments.
-fn sources(searcher: &Searcher, field: Field, form: &str) -> tantivy::Result<usize> {
+/// Most compounds of one short form returned for highlighting (the count still weighs all).
+pub const MAX_SOURCES: usize = 16;
+
+/// Returns the distinct compounds of the `form + SEP + compound` terms of `form` over all
+/// segments.
+fn sources(searcher: &Searcher, field: Field, form: &str) -> tantivy::Result<Vec<String>> {
     let lo = format!("{form}{SOURCE_SEP}");
     let hi = format!(
         "{form}{}",
@@ -152,7 +161,10 @@ fn sources(searcher: &Searcher, field: Field, form: &str) -> tantivy::Result<usi
             }
         }
     }
-    Ok(seen.len())
+    Ok(seen
+        .iter()
+        .map(|k| String::from_utf8_lossy(&k[lo.len()..]).into_owned())
+        .collect())
 }
 
 #[cfg(test)]

@@ -124,6 +124,17 @@ pub fn rank_ids(
 /// Returns the hit of material `m` at `score`: its snippet highlighted by `highlighter`
 /// (from its body, or its title when it has none), `match_quality` 0 and not pinned.
 pub fn material_hit(m: &Material, highlighter: &Highlighter, score: f32) -> Hit {
+    material_hit_analyzed(m, highlighter, None, score)
+}
+
+/// [`material_hit`] with the analyzer at hand, so that a kana-typed query's words are marked
+/// by their readings ([`Highlighter::snippet_analyzed`]).
+pub fn material_hit_analyzed(
+    m: &Material,
+    highlighter: &Highlighter,
+    analyzer: Option<&Analyzer>,
+    score: f32,
+) -> Hit {
     let body = m.body_text();
     let text = if body.is_empty() {
         m.title_text()
@@ -136,7 +147,10 @@ pub fn material_hit(m: &Material, highlighter: &Highlighter, score: f32) -> Hit 
         kind: m.kind,
         title: m.display_title(),
         question: m.question.clone(),
-        snippet: highlighter.snippet(&text, snippet::SNIPPET_CHARS),
+        snippet: match analyzer {
+            Some(a) => highlighter.snippet_analyzed(a, &text, snippet::SNIPPET_CHARS),
+            None => highlighter.snippet(&text, snippet::SNIPPET_CHARS),
+        },
         url: m.url.clone(),
         department: m.department.clone(),
         contact: m.contact.clone(),
@@ -171,7 +185,7 @@ pub fn search(
         .iter()
         .filter_map(|d| {
             let m = materials.get(&ranked.id_of(d)?)?;
-            let mut hit = material_hit(m, &p.highlighter, d.score);
+            let mut hit = material_hit_analyzed(m, &p.highlighter, Some(analyzer), d.score);
             hit.match_quality = ranked.quality_of(d);
             Some(hit)
         })

@@ -76,6 +76,9 @@ pub struct RankingParams {
     pub title_abbrev: f32,
     /// BM25F weight of the body/answer field in the abbreviation group.
     pub body_abbrev: f32,
+    /// Query-weight multiplier of the administrative terms added for callers' words
+    /// (`dictionaries/colloquial.txt`, see [`crate::analysis::colloquial`]; 0 = off).
+    pub colloquial_weight: f32,
 }
 
 impl Default for RankingParams {
@@ -114,6 +117,7 @@ impl Default for RankingParams {
             abbrev_weight: 1.0,
             title_abbrev: 1.5,
             body_abbrev: 0.5,
+            colloquial_weight: 0.7,
         }
     }
 }
@@ -175,6 +179,7 @@ impl RankingParams {
                 "abbrev_weight" => w.abbrev_weight = f()?,
                 "title_abbrev" => w.title_abbrev = f()?,
                 "body_abbrev" => w.body_abbrev = f()?,
+                "colloquial_weight" => w.colloquial_weight = f()?,
                 _ => return Err(bad("unknown parameter")),
             }
         }

@@ -33,6 +33,9 @@ pub struct QueryAnalysis {
     pub kana_typed: bool,
     /// The synonym groups with a term in the query: (the terms found, the other terms).
     pub synonym_groups: Vec<(Vec<SynonymTerm>, Vec<SynonymTerm>)>,
+    /// Administrative terms for the callers' words of the query
+    /// ([`crate::analysis::colloquial`]), analysed (morph terms, bigrams).
+    pub colloquial: Vec<SynonymTerm>,
 }
 
 /// Returns whether `t` is hiragana only (です, ので, ください: function words).
@@ -60,10 +63,30 @@ impl QueryAnalysis {
                 )
             })
             .collect();
+        let morph = analyzer.morph_tokens_normalized(&normalized);
+        let colloquial = crate::analysis::colloquial::Colloquial::builtin()
+            .expansions(morph.iter().map(|t| t.term.as_str()))
+            .into_iter()
+            .map(|e| SynonymTerm {
+                text: e.to_string(),
+                normalized: normalize(e).text,
+                morph: analyzer
+                    .morph_tokens(e)
+                    .into_iter()
+                    .map(|t| t.term)
+                    .collect(),
+                bigrams: analyzer
+                    .bigram_tokens(e)
+                    .into_iter()
+                    .map(|t| t.term)
+                    .collect(),
+            })
+            .collect();
         Self {
+            colloquial,
             kana_typed: crate::analysis::reading::is_kana_typed(&normalized.text),
             synonym_groups,
-            morph: analyzer.morph_tokens_normalized(&normalized),
+            morph,
             bigrams: crate::analysis::bigram_tokens_normalized(&normalized),
             unigrams: crate::analysis::unigram_tokens_normalized(&normalized),
             synonyms: synonyms
@@ -157,6 +180,24 @@ pub fn plan(qa: &QueryAnalysis, fields: &schema::Fields, w: &RankingParams) -> Q
             hl_terms.extend(alt.bigrams.iter().cloned());
         }
     }
+    if w.colloquial_weight > 0.0 {
+        for alt in &qa.colloquial {
+            if w.use_morph {
+                add_counted(
+                    &mut morph_terms,
+                    alt.morph.iter().cloned(),
+                    w.colloquial_weight,
+                );
+            }
+            if w.use_bigram {
+                add_counted(
+                    &mut bigram_terms,
+                    alt.bigrams.iter().cloned(),
+                    w.colloquial_weight,
+                );
+            }
+        }
+    }
     let mut unigram_terms = Vec::new();
     if w.unigram_group_weight > 0.0 {
         add_counted(
@@ -235,9 +276,29 @@ pub fn plan(qa: &QueryAnalysis, fields: &schema::Fields, w: &RankingParams) -> Q
     .into_iter()
     .filter(|g| !g.terms.is_empty())
     .collect();
+    let mut highlighter = Highlighter::from_terms(hl_terms.iter().map(String::as_str));
+    // The query's own words are marked whole (粗大ごみ, not 粗大ご).
+    highlighter.add_words(qa.morph.iter().map(|t| t.term.as_str()));
+    if w.use_synonyms {
+        highlighter.add_words(
+            qa.synonyms
+                .iter()
+                .flat_map(|alt| alt.morph.iter().map(String::as_str)),
+        );
+    }
+    if w.colloquial_weight > 0.0 {
+        highlighter.add_words(
+            qa.colloquial
+                .iter()
+                .flat_map(|alt| alt.morph.iter().map(String::as_str)),
+        );
+    }
+    if qa.kana_typed {
+        highlighter.set_readings(qa.bigrams.iter().map(|t| t.term.as_str()));
+    }
     QueryPlan {
         groups,
-        highlighter: Highlighter::from_terms(hl_terms.iter().map(String::as_str)),
+        highlighter,
         units: content_units(qa, fields),
     }
 }

@@ -4,13 +4,22 @@
 //! Matching works on the same character filters as the index (NFKC, kana folding, long-vowel
 //! mark dropped), and every character keeps its byte span in the original text, so the marks
 //! land on the original characters even when the text is half-width or old-form.
+//!
+//! Marks are for content (issue 13): a bigram or single-character match that is hiragana
+//! only in the text (まい of お住まい for the query マイナ) is no mark; the query's own words
+//! (its morph terms, the compounds its abbreviations stand for) are marked whole wherever they
+//! occur, a hiragana word only where it is not the tail of a kanji word; marks that cover more
+//! than half of a katakana word, or two marks inside one, become one mark over the whole word
+//! (`<mark>マイナンバーカード</mark>`, not `<mark>マイナ</mark>ンバー<mark>カード</mark>`); and
+//! for a kana-typed query, the words whose IPADIC reading the query spells are marked
+//! ([`Highlighter::snippet_analyzed`]: いんかん → 印鑑).
 
 use std::collections::HashSet;
 
 use crate::analysis::normalize::{fold_variant_kanji, is_ideograph, is_kana, katakana_to_hiragana};
 use unicode_normalization::UnicodeNormalization;
 
-use crate::analysis::Token;
+use crate::analysis::{Analyzer, Token};
 
 /// Default snippet length, in characters of the original text.
 pub const SNIPPET_CHARS: usize = 120;
@@ -23,7 +32,16 @@ pub struct Highlighter {
     bigrams: Vec<u64>,
     unigrams: HashSet<char>,
     words: HashSet<String>,
+    /// Whole words marked wherever they occur, as folded characters (query morph terms,
+    /// abbreviation sources), each of 2..=[`MAX_WORD_CHARS`] characters.
+    phrases: Vec<Vec<char>>,
+    /// Packed reading bigrams of a kana-typed query (sorted): words whose reading is made of
+    /// them are marked by [`Highlighter::snippet_analyzed`].
+    readings: Vec<u64>,
 }
+
+/// Longest word (in folded characters) marked as a whole.
+pub const MAX_WORD_CHARS: usize = 24;
 
 impl Highlighter {
     /// Builds a highlighter from bigram-field terms (of the query and its synonyms).
@@ -54,6 +72,93 @@ impl Highlighter {
         h
     }
 
+    /// Adds whole words to mark wherever they occur (the query's morph terms, the compounds
+    /// its abbreviations stand for). Words of one character, of more than
+    /// [`MAX_WORD_CHARS`], or holding a separator are ignored (bigrams and unigrams cover
+    /// them).
+    pub fn add_words<'a>(&mut self, words: impl IntoIterator<Item = &'a str>) {
+        for w in words {
+            let mut chars = Vec::new();
+            for c in w.chars() {
+                match fold(c) {
+                    Folded::Char(f) if !f.is_ascii() => chars.push(f),
+                    Folded::Skip => {}
+                    _ => {
+                        chars.clear();
+                        break;
+                    }
+                }
+            }
+            if (2..=MAX_WORD_CHARS).contains(&chars.len()) && !self.phrases.contains(&chars) {
+                self.phrases.push(chars);
+            }
+        }
+    }
+
+    /// Sets the reading bigrams of a kana-typed query (its own bigrams: a kana query is its
+    /// reading), for [`Highlighter::snippet_analyzed`].
+    pub fn set_readings<'a>(&mut self, grams: impl IntoIterator<Item = &'a str>) {
+        self.readings = grams
+            .into_iter()
+            .filter_map(|g| {
+                let mut it = g.chars();
+                match (it.next(), it.next(), it.next()) {
+                    (Some(a), Some(b), None) => Some(pack(a, b)),
+                    _ => None,
+                }
+            })
+            .collect();
+        self.readings.sort_unstable();
+        self.readings.dedup();
+    }
+
+    /// Like [`Highlighter::snippet`], and for a kana-typed query (see
+    /// [`Highlighter::set_readings`]) also marks, in the first [`SCAN_CHARS`] characters, the
+    /// words whose reading (of at least two kana) is made of the query's bigrams.
+    pub fn snippet_analyzed(&self, analyzer: &Analyzer, text: &str, max_chars: usize) -> String {
+        let mut marks = self.marks(text, max_chars);
+        if !self.readings.is_empty() {
+            let head_end = text
+                .char_indices()
+                .nth(SCAN_CHARS)
+                .map_or(text.len(), |(i, _)| i);
+            let head = &text[..head_end];
+            let mut found: Vec<(usize, usize)> = analyzer
+                .reading_words(head)
+                .into_iter()
+                .filter(|(_, _, r)| self.reads_as_query(r))
+                .map(|(s, e, _)| (s, e))
+                .collect();
+            found.sort_unstable();
+            // Byte offsets to character indices, in one pass over the head (the words do
+            // not overlap: they are consecutive tokens).
+            let (mut ci, mut pos) = (0, 0);
+            let mut extra = Vec::with_capacity(found.len());
+            for (s, e) in found {
+                if s < pos {
+                    continue;
+                }
+                let cs = ci + head[pos..s].chars().count();
+                let ce = cs + head[s..e].chars().count();
+                (ci, pos) = (ce, e);
+                extra.push(Mark { s, e, cs, ce });
+            }
+            marks.extend(extra);
+            marks = merge(marks);
+        }
+        render(text, &marks, max_chars)
+    }
+
+    /// Whether `reading` (hiragana) has at least two characters, none of them outside a
+    /// bigram of the query's readings.
+    fn reads_as_query(&self, reading: &str) -> bool {
+        let chars: Vec<char> = reading.chars().filter(|&c| !matches!(c, 'ー')).collect();
+        chars.len() >= 2
+            && chars
+                .windows(2)
+                .all(|w| self.readings.binary_search(&pack(w[0], w[1])).is_ok())
+    }
+
     /// Returns an HTML snippet of `text` of about `max_chars` characters around the densest
     /// matches (the start of the text when nothing matches).
     ///
@@ -74,6 +179,13 @@ impl Highlighter {
         // Current ASCII word: start byte, start character, end byte, end character.
         let mut word: Option<Mark> = None;
         let mut word_text = String::new();
+        // The last folded CJK characters of the current run (folded, start byte, character
+        // index), for whole-word matches.
+        let mut recent: std::collections::VecDeque<(char, usize, usize)> =
+            std::collections::VecDeque::with_capacity(MAX_WORD_CHARS);
+        // The current katakana run, and the runs seen (at least two characters).
+        let mut kata: Option<Mark> = None;
+        let mut runs: Vec<Mark> = Vec::new();
         let flush_word =
             |word: &mut Option<Mark>, word_text: &mut String, marked: &mut Vec<Mark>| {
                 if let Some(w) = word.take()
@@ -92,14 +204,29 @@ impl Highlighter {
             }
             let end = i + c.len_utf8();
             let found = marked.len();
+            if is_katakana(c) {
+                let k = kata.get_or_insert(Mark {
+                    s: i,
+                    e: end,
+                    cs: ci,
+                    ce: ci + 1,
+                });
+                (k.e, k.ce) = (end, ci + 1);
+            } else if let Some(k) = kata.take()
+                && k.ce - k.cs >= 2
+            {
+                runs.push(k);
+            }
             match fold(c) {
                 Folded::Skip => {}
                 Folded::Separator => {
                     flush_word(&mut word, &mut word_text, &mut marked);
                     prev = None;
+                    recent.clear();
                 }
                 Folded::Char(f) if f.is_ascii_alphanumeric() => {
                     prev = None;
+                    recent.clear();
                     let w = word.get_or_insert(Mark {
                         s: i,
                         e: end,
@@ -111,7 +238,8 @@ impl Highlighter {
                 }
                 Folded::Char(f) => {
                     flush_word(&mut word, &mut word_text, &mut marked);
-                    if !self.unigrams.is_empty() && self.unigrams.contains(&f) {
+                    let content = |s: usize| !is_hiragana_span(&text[s..end]);
+                    if !self.unigrams.is_empty() && self.unigrams.contains(&f) && content(i) {
                         marked.push(Mark {
                             s: i,
                             e: end,
@@ -121,6 +249,7 @@ impl Highlighter {
                     }
                     if let Some((p, ps, pc)) = prev
                         && self.bigrams.binary_search(&pack(p, f)).is_ok()
+                        && content(ps)
                     {
                         marked.push(Mark {
                             s: ps,
@@ -130,6 +259,13 @@ impl Highlighter {
                         });
                     }
                     prev = Some((f, i, ci));
+                    if !self.phrases.is_empty() {
+                        if recent.len() == MAX_WORD_CHARS {
+                            recent.pop_front();
+                        }
+                        recent.push_back((f, i, ci));
+                        self.match_phrases(text, &recent, end, ci + 1, &mut marked);
+                    }
                 }
             }
             if found == 0 && !marked.is_empty() {
@@ -137,25 +273,120 @@ impl Highlighter {
                 stop = stop.max(marked[0].cs + max_chars);
             }
         }
+        if let Some(k) = kata.take()
+            && k.ce - k.cs >= 2
+        {
+            runs.push(k);
+        }
         if !cut {
             // A word cut by the end of the scan may be longer than what was read.
             flush_word(&mut word, &mut word_text, &mut marked);
         }
-        // Merge overlapping or touching marks.
-        marked.sort_unstable_by_key(|m| (m.s, m.e));
-        let mut merged: Vec<Mark> = Vec::new();
-        for m in marked {
-            match merged.last_mut() {
-                Some(last) if m.s <= last.e => {
-                    if m.e > last.e {
-                        (last.e, last.ce) = (m.e, m.ce);
-                    }
-                }
-                _ => merged.push(m),
-            }
-        }
-        merged
+        whole_katakana_words(merge(marked), &runs)
     }
+
+    /// Pushes a mark for each phrase that ends with the last character of `recent` (which
+    /// ends at byte `end`, character `ce`). A hiragana-only match right after a kanji is the
+    /// kanji word's tail (住まい), no mark.
+    fn match_phrases(
+        &self,
+        text: &str,
+        recent: &std::collections::VecDeque<(char, usize, usize)>,
+        end: usize,
+        ce: usize,
+        marked: &mut Vec<Mark>,
+    ) {
+        for p in &self.phrases {
+            let n = p.len();
+            if n > recent.len()
+                || recent
+                    .iter()
+                    .skip(recent.len() - n)
+                    .map(|r| r.0)
+                    .ne(p.iter().copied())
+            {
+                continue;
+            }
+            let (_, s, cs) = recent[recent.len() - n];
+            if is_hiragana_span(&text[s..end])
+                && text[..s].chars().next_back().is_some_and(is_ideograph)
+            {
+                continue;
+            }
+            marked.push(Mark { s, e: end, cs, ce });
+        }
+    }
+}
+
+/// Whether `s` holds only hiragana (and the long-vowel mark).
+fn is_hiragana_span(s: &str) -> bool {
+    s.chars()
+        .all(|c| matches!(c, '\u{3041}'..='\u{309F}' | 'ー'))
+}
+
+/// Whether `c` is a katakana letter (full or half width) or the long-vowel mark.
+fn is_katakana(c: char) -> bool {
+    matches!(c, '\u{30A1}'..='\u{30FA}' | 'ー' | '\u{FF66}'..='\u{FF9F}')
+}
+
+/// Sorts `marks` and merges overlapping or touching ones.
+fn merge(mut marks: Vec<Mark>) -> Vec<Mark> {
+    marks.sort_unstable_by_key(|m| (m.s, m.e));
+    let mut merged: Vec<Mark> = Vec::new();
+    for m in marks {
+        match merged.last_mut() {
+            Some(last) if m.s <= last.e => {
+                if m.e > last.e {
+                    (last.e, last.ce) = (m.e, m.ce);
+                }
+            }
+            _ => merged.push(m),
+        }
+    }
+    merged
+}
+
+/// Makes one mark of the marks inside each katakana word (`runs`, sorted): the whole word
+/// when they cover more than half of its characters, else the span from the first to the
+/// last when there are two or more.
+fn whole_katakana_words(marks: Vec<Mark>, runs: &[Mark]) -> Vec<Mark> {
+    if runs.is_empty() || marks.is_empty() {
+        return marks;
+    }
+    let mut out = marks;
+    for r in runs {
+        let inside: Vec<Mark> = out
+            .iter()
+            .filter(|m| m.s < r.e && m.e > r.s)
+            .copied()
+            .collect();
+        if inside.is_empty() {
+            continue;
+        }
+        let covered: usize = inside.iter().map(|m| m.ce.min(r.ce) - m.cs.max(r.cs)).sum();
+        let span = if covered * 2 > r.ce - r.cs {
+            let (first, last) = (inside[0], inside[inside.len() - 1]);
+            Mark {
+                s: r.s.min(first.s),
+                e: r.e.max(last.e),
+                cs: r.cs.min(first.cs),
+                ce: r.ce.max(last.ce),
+            }
+        } else if inside.len() >= 2 {
+            let (first, last) = (inside[0], inside[inside.len() - 1]);
+            Mark {
+                s: first.s,
+                e: last.e,
+                cs: first.cs,
+                ce: last.ce,
+            }
+        } else {
+            continue;
+        };
+        out.push(span);
+        out = merge(out);
+    }
+    out
 }
 
 /// Characters of a text scanned for matches before the snippet settles for the densest
@@ -415,5 +646,76 @@ mod tests {
             h.snippet("税の PDF です", 100),
             "<mark>税</mark>の <mark>PDF</mark> です"
         );
+    }
+
+    #[test]
+    fn hiragana_fragments_are_no_marks() {
+        // マイナ folds to まいな: its bigram まい is no mark inside お住まい.
+        let h = Highlighter::from_terms(["まい", "いな"]);
+        assert_eq!(
+            h.snippet("お住まいの区でマイナポータルを", 100),
+            "お住まいの区で<mark>マイナ</mark>ポータルを"
+        );
+    }
+
+    #[test]
+    fn marks_inside_one_katakana_word_become_one() {
+        // マイナカード: まい いな なか かど; the word is marked whole, not マイナ|ンバー|カード.
+        let h = Highlighter::from_terms(["まい", "いな", "なか", "かど"]);
+        assert_eq!(
+            h.snippet("マイナンバーカードの交付", 100),
+            "<mark>マイナンバーカード</mark>の交付"
+        );
+        // A small part of a long katakana word stays a small mark.
+        let h = Highlighter::from_terms(["かど"]);
+        assert_eq!(
+            h.snippet("クレジットカード払い", 100),
+            "クレジット<mark>カード</mark>払い"
+        );
+    }
+
+    #[test]
+    fn query_words_are_marked_whole_but_not_as_kanji_tails() {
+        let mut h = Highlighter::from_terms(["粗大", "大ご"]);
+        h.add_words(["粗大ごみ", "まい"]);
+        assert_eq!(
+            h.snippet("粗大ごみは住まいの前に", 100),
+            "<mark>粗大ごみ</mark>は住まいの前に"
+        );
+        let mut h = Highlighter::default();
+        h.add_words(["ごみ"]);
+        assert_eq!(h.snippet("ごみの日", 100), "<mark>ごみ</mark>の日");
+    }
+
+    #[test]
+    fn abbreviation_sources_are_marked_as_words() {
+        // 児扶 has no bigram in the text; its compound is added as a word.
+        let mut h = Highlighter::from_terms(["児扶"]);
+        h.add_words(["児童扶養手当"]);
+        assert_eq!(
+            h.snippet("児童扶養手当の申請", 100),
+            "<mark>児童扶養手当</mark>の申請"
+        );
+    }
+
+    #[test]
+    fn kana_typed_query_marks_the_kanji_words_it_reads_as() {
+        let a = Analyzer::builtin().expect("IPADIC");
+        let grams = ["いん", "んか", "かん", "んと", "とう", "うろ", "ろく"];
+        let mut h = Highlighter::from_terms(grams);
+        h.set_readings(grams);
+        // 印鑑登録証明書 is one user-dictionary word: its parts 印鑑, 登録 are marked.
+        let s = h.snippet_analyzed(
+            &a,
+            "印鑑登録証明書の交付は、市民課の窓口で受けられます。",
+            100,
+        );
+        assert_eq!(
+            s,
+            "<mark>印鑑登録</mark>証明書の交付は、市民課の窓口で受けられます。"
+        );
+        // Without readings set, the plain snippet marks nothing here.
+        let h = Highlighter::from_terms(grams);
+        assert!(!h.snippet_analyzed(&a, "印鑑登録", 100).contains("<mark>"));
     }
 }

@@ -7,9 +7,10 @@ use std::path::PathBuf;
 
 use kotae::engine::Engine;
 
-/// The figures reached (R@10 0.693, nDCG@10 0.574 on 2026-11-22) minus 0.02.
-const RECALL_FLOOR: f64 = 0.673;
-const NDCG_FLOOR: f64 = 0.554;
+/// The figures reached (R@10 0.705, nDCG@10 0.584 on 2026-12-02, with the colloquial list)
+/// minus 0.02.
+const RECALL_FLOOR: f64 = 0.685;
+const NDCG_FLOOR: f64 = 0.564;
 
 fn data_dir() -> PathBuf {
     let d = crate::common::repo().join("../shared/data/localgovfaq");

@@ -10,6 +10,7 @@ mod compression;
 mod crawl;
 mod eval;
 mod guard;
+mod highlight;
 mod hooks;
 mod http;
 mod install;
