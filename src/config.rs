@@ -32,6 +32,10 @@
 //! format = "text"              # or "json"
 //! access = true                # one access line per request at info
 //!
+//! [learn]                      # crate::learn: learning from answered inquiries
+//! enabled = true               # false: nothing learned or served
+//! weight = 1.0                 # the learned group's multiplier (k1, b, min_coverage too)
+//!
 //! [hooks.cms]                  # POST /api/hooks/cms (KOTAE_CMS_SECRET overrides)
 //! secret = "…"                 # shared with the CMS; HMAC-SHA256 key
 //!
@@ -92,6 +96,9 @@ pub struct FileConfig {
     /// Outbound escalation notifications (`[notify]`).
     #[serde(default)]
     pub notify: Option<NotifyConfig>,
+    /// Learning from answered inquiries (`[learn]`, [`crate::learn::LearnConfig`]).
+    #[serde(default)]
+    pub learn: Option<crate::learn::LearnConfig>,
 }
 
 /// `[notify]`: the signed webhook sent on escalation opened / answered / reassigned /

@@ -139,6 +139,8 @@ pub struct Engine {
     live: RwLock<Arc<Generation>>,
     table: RwLock<Table>,
     ranking: RwLock<RankingParams>,
+    /// The learned queries' side index (see [`search::learned`]), swapped by the learner.
+    learned: RwLock<Arc<search::LearnedIndex>>,
     /// The one writer: held across corpus write, index commit and table update.
     writer: std::sync::Mutex<()>,
     in_memory: bool,
@@ -427,6 +429,7 @@ impl Engine {
             live: RwLock::new(Arc::new(generation)),
             table: RwLock::new(Table::default()),
             ranking: RwLock::new(RankingParams::default()),
+            learned: RwLock::new(Arc::new(search::LearnedIndex::empty())),
             writer: std::sync::Mutex::new(()),
             in_memory: opts.in_memory,
             read_only: ro,
@@ -616,6 +619,20 @@ impl Engine {
         *self.ranking.write().unwrap_or_else(|e| e.into_inner()) = w;
     }
 
+    /// Returns the learned queries' side index in use.
+    pub fn learned(&self) -> Arc<search::LearnedIndex> {
+        self.learned
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Replaces the learned queries' side index (see [`crate::learn`]): the next search
+    /// uses it.
+    pub fn set_learned(&self, learned: Arc<search::LearnedIndex>) {
+        *self.learned.write().unwrap_or_else(|e| e.into_inner()) = learned;
+    }
+
     /// Runs a search.
     ///
     /// # Errors
@@ -630,6 +647,7 @@ impl Engine {
             &materials,
             req,
             &self.ranking_params(),
+            &self.learned(),
         )?)
     }
 
@@ -646,6 +664,7 @@ impl Engine {
             q,
             k,
             &self.ranking_params(),
+            &self.learned(),
         )?)
     }
 

@@ -24,6 +24,7 @@ pub mod http;
 pub mod import;
 pub mod index;
 pub mod jobs;
+pub mod learn;
 pub mod material;
 pub mod notify;
 pub mod promotion;

@@ -10,12 +10,15 @@
 //!  "jobs": {"queued": 0, "running": 1, "done": 12, "failed": 1, "recent_failed": ["…"]},
 //!  "search_queue": {"running": 1, "waiting": 0, "workers": 2, "capacity": 64},
 //!  "watch_errors": [{"path": "/data/corpus/authored/a.md", "line": 3, "reason": "…"}],
-//!  "dictionary_errors": [{"file": "user_dict.csv", "line": 7, "reason": "empty field"}]}
+//!  "dictionary_errors": [{"file": "user_dict.csv", "line": 7, "reason": "empty field"}],
+//!  "learned": {"materials": 212, "queries": 340}}
 //! ```
 //!
 //! `rebuild` is `null` until a rebuild ran since start; `jobs` is `null` on a server without
 //! a job queue, `watch_errors` on one without the file watcher ([`crate::watch`]),
-//! `dictionary_errors` on one without the dictionary watcher ([`crate::dictionaries`]).
+//! `dictionary_errors` on one without the dictionary watcher ([`crate::dictionaries`]),
+//! `learned` (the materials and learned queries the ranking serves, [`crate::learn`]) on one
+//! that does not learn.
 
 use axum::extract::State;
 use axum::routing::get;
@@ -63,5 +66,9 @@ async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
         },
         "watch_errors": state.watch_errors.as_ref().map(|w| w.list()),
         "dictionary_errors": state.dictionaries.as_ref().map(|d| d.errors()),
+        "learned": state.learner.as_ref().map(|_| {
+            let l = state.engine.learned();
+            json!({"materials": l.materials(), "queries": l.queries()})
+        }),
     })))
 }

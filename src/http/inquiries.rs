@@ -267,11 +267,16 @@ async fn create(
             ));
         }
     }
+    let learn = learning(&state, &inq);
     let Some(key) = key else {
         let rec = blocking(move || Ok(store.record_inquiry(&inq)?)).await?;
+        learn_from(learn).await;
         return Ok((StatusCode::CREATED, Json(rec)).into_response());
     };
     let (rec, replayed) = blocking(move || Ok(store.record_inquiry_once(&inq, &key)?)).await?;
+    if !replayed {
+        learn_from(learn).await;
+    }
     let mut r = (StatusCode::CREATED, Json(rec)).into_response();
     if replayed {
         r.headers_mut().insert(
@@ -280,6 +285,27 @@ async fn create(
         );
     }
     Ok(r)
+}
+
+/// What an answered inquiry teaches ([`crate::learn`]): its search and materials, when
+/// learning is on and the inquiry is `answered` with a `query_id` and materials.
+type Lesson = Option<(Arc<crate::learn::Learner>, String, Vec<String>)>;
+
+fn learning(state: &AppState, inq: &NewInquiry) -> Lesson {
+    let l = state.learner.clone()?;
+    let qid = inq.query_id.clone()?;
+    (inq.outcome == Outcome::Answered && !inq.material_ids.is_empty())
+        .then(|| (l, qid, inq.material_ids.clone()))
+}
+
+/// Records `lesson` after its inquiry was committed; a failure is logged, never the
+/// inquiry's error.
+async fn learn_from(lesson: Lesson) {
+    let Some((l, qid, ids)) = lesson else { return };
+    let r = tokio::task::spawn_blocking(move || l.record_search(&qid, &ids, Utc::now())).await;
+    if let Ok(Err(e)) = r {
+        tracing::warn!(error = %e, "cannot record the learned query");
+    }
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]

@@ -93,6 +93,8 @@ pub struct AppState {
     pub dictionaries: Option<Arc<crate::dictionaries::Dictionaries>>,
     /// Prometheus metrics (`GET /metrics`) and the access-log switch.
     pub metrics: Arc<crate::telemetry::Metrics>,
+    /// Learns from answered inquiries and promotions ([`crate::learn`]); `None`: off.
+    pub learner: Option<Arc<crate::learn::Learner>>,
 }
 
 impl AppState {
@@ -126,7 +128,27 @@ impl AppState {
             earliest_received_at: Live::new(DEFAULT_EARLIEST_RECEIVED_AT),
             dictionaries: None,
             metrics: Arc::new(crate::telemetry::Metrics::default()),
+            learner: None,
         }
+    }
+
+    /// Turns learning from answered inquiries on ([`crate::learn`]) with the learned
+    /// group's `params`: needs the statistics store (without one, nothing changes); starts
+    /// the learner's refresh thread, which ends when the last state holding it is dropped.
+    ///
+    /// # Errors
+    /// The refresh thread cannot be started.
+    pub fn with_learning(mut self, params: crate::search::LearnedParams) -> std::io::Result<Self> {
+        if let Some(store) = &self.stats {
+            let l = crate::learn::Learner::new(store.clone(), self.engine.clone(), params);
+            // What was learned before a restart is served from the first search on.
+            if let Err(e) = l.refresh(chrono::Utc::now()) {
+                tracing::warn!(error = %e, "cannot load the learned queries");
+            }
+            l.spawn()?;
+            self.learner = Some(l);
+        }
+        Ok(self)
     }
 
     /// Turns the CMS webhook on with `secret`, feeding `queue` (its worker must run).

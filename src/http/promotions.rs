@@ -148,14 +148,20 @@ async fn publish(
     let engine = state.engine.clone();
     let st = store(&state)?;
     let by = actor(&who);
+    let learner = state.learner.clone();
     let (draft, escalation, material) = blocking(move || {
-        Ok(promotion::publish(
-            &engine,
-            &st,
-            &id,
-            Some(&by),
-            b.acknowledge_flags,
-        )?)
+        let published = promotion::publish(&engine, &st, &id, Some(&by), b.acknowledge_flags)?;
+        // The promoted question is evidence for its new material (crate::learn).
+        if let Some(l) = learner
+            && let Err(e) = l.record(
+                &published.0.question,
+                std::slice::from_ref(&published.2.id),
+                chrono::Utc::now(),
+            )
+        {
+            tracing::warn!(error = %e, "cannot record the promoted question");
+        }
+        Ok(published)
     })
     .await?;
     Ok(Json(Published {

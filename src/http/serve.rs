@@ -75,6 +75,10 @@ pub fn run(opts: &ServeOptions) -> anyhow::Result<()> {
     state.earliest_received_at.set(policy.earliest_received_at);
     state.categories.set(policy.categories);
     state.escalation_due_hours.set(policy.escalation_due_hours);
+    let learn_cfg = file.learn.clone().unwrap_or_default();
+    if learn_cfg.enabled != Some(false) {
+        state = state.with_learning(learn_cfg.params())?;
+    }
     let notifier = notifier(file, store.clone(), policy.escalation_due_hours)?;
     state.search_queue = Arc::new(super::SearchQueue::new(
         file.search_workers

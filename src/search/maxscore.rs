@@ -37,6 +37,12 @@
 //! an upper bound for kotae's per-field b (a title with b = 1 favours short documents far
 //! more), and the block boundaries (`last_doc_in_block`) are not public.
 //!
+//! # Precomputed contributions
+//! One more score source may come as a list per segment of (doc, contribution) pairs: the
+//! learned-query group ([`super::learned`]), scored apart over its small side index. It is
+//! one more cursor whose bound is its largest value in the segment, added after every term
+//! (in both scorers), so the result is still the exhaustive top k bit for bit.
+//!
 //! # df without scoring every posting
 //! The idf needs the exact number of live documents having a term in any field of its
 //! group. Per segment, it is the length of the longest field list (tantivy's `doc_freq`),
@@ -59,6 +65,11 @@ const BOUND_SLACK: f32 = 1e-4;
 
 /// A scored document: (score, segment ordinal, doc id).
 pub type Scored = (f32, usize, DocId);
+
+/// Precomputed contributions of one more score source, per segment ordinal: (doc,
+/// contribution), ascending doc ids, contributions positive and finite (see the module
+/// docs, "Precomputed contributions"). Deleted documents in it are ignored.
+pub type ExtraScores = [Vec<(DocId, f32)>];
 
 /// Work done by one [`top_k`] call (for benchmarks and the per-query cost report).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -249,9 +260,14 @@ struct FieldCursor {
     avglen: f32,
 }
 
-/// A BM25F term's cursor: the union of its field postings in one segment.
-struct TermCursor {
+/// A BM25F term's cursor: the union of its field postings in one segment, or (no fields)
+/// a segment's list of precomputed contributions.
+struct TermCursor<'a> {
     fields: Vec<FieldCursor>,
+    /// Precomputed (doc, contribution) pairs, when `fields` is empty.
+    list: &'a [(DocId, f32)],
+    /// Position in `list`.
+    pos: usize,
     doc: DocId,
     mult: f32,
     k1: f32,
@@ -261,8 +277,12 @@ struct TermCursor {
     canon: usize,
 }
 
-impl TermCursor {
+impl TermCursor<'_> {
     fn refresh(&mut self) {
+        if self.fields.is_empty() {
+            self.doc = self.list.get(self.pos).map_or(TERMINATED, |x| x.0);
+            return;
+        }
         self.doc = self
             .fields
             .iter()
@@ -272,6 +292,11 @@ impl TermCursor {
     }
 
     fn advance(&mut self) {
+        if self.fields.is_empty() {
+            self.pos += 1;
+            self.refresh();
+            return;
+        }
         let d = self.doc;
         for f in &mut self.fields {
             if f.postings.doc() == d {
@@ -285,6 +310,11 @@ impl TermCursor {
         if self.doc >= target {
             return;
         }
+        if self.fields.is_empty() {
+            self.pos += self.list[self.pos..].partition_point(|x| x.0 < target);
+            self.refresh();
+            return;
+        }
         for f in &mut self.fields {
             if f.postings.doc() < target {
                 f.postings.seek(target);
@@ -295,6 +325,9 @@ impl TermCursor {
 
     /// The contribution at the current doc, in [`bm25f::score`]'s exact arithmetic.
     fn score(&self) -> f32 {
+        if self.fields.is_empty() {
+            return self.list[self.pos].1;
+        }
         let d = self.doc;
         let mut x = 0f32;
         for f in &self.fields {
@@ -372,10 +405,25 @@ pub fn top_k(
     searcher: &Searcher,
     groups: &[TermGroup],
     k: usize,
+    keep: impl FnMut(usize, DocId) -> bool,
+) -> tantivy::Result<(Vec<Scored>, PruneStats)> {
+    top_k_with(searcher, groups, &[], k, keep)
+}
+
+/// [`top_k`] with `extra`'s precomputed contributions added to the scores (see the module
+/// docs); equal to [`exhaustive_top_k_with`].
+///
+/// # Errors
+/// As [`top_k`].
+pub fn top_k_with(
+    searcher: &Searcher,
+    groups: &[TermGroup],
+    extra: &ExtraScores,
+    k: usize,
     mut keep: impl FnMut(usize, DocId) -> bool,
 ) -> tantivy::Result<(Vec<Scored>, PruneStats)> {
     if !bounds_hold(groups) {
-        let top = exhaustive_top_k(searcher, groups, k, keep)?;
+        let top = exhaustive_top_k_with(searcher, groups, extra, k, keep)?;
         return Ok((
             top,
             PruneStats {
@@ -393,10 +441,12 @@ pub fn top_k(
         k,
         heap: BinaryHeap::with_capacity(k + 1),
     };
-    if k == 0 || prep.terms.is_empty() {
+    let has_extra = extra.iter().any(|l| !l.is_empty());
+    if k == 0 || (prep.terms.is_empty() && !has_extra) {
         return Ok((Vec::new(), stats));
     }
-    let mut contrib = vec![0f32; prep.terms.len()];
+    // The extra contribution comes last, as in the exhaustive scorer.
+    let mut contrib = vec![0f32; prep.terms.len() + 1];
     for (si, s) in searcher.segment_readers().iter().enumerate() {
         let mut cursors = Vec::with_capacity(prep.terms.len());
         for (canon, t) in prep.terms.iter().enumerate() {
@@ -422,12 +472,29 @@ pub fn top_k(
             }
             let mut c = TermCursor {
                 fields,
+                list: &[],
+                pos: 0,
                 doc: TERMINATED,
                 mult: t.mult,
                 k1: g.k1,
                 // tf~ / (k1 + tf~) grows with tf~, which is at most x_max here.
                 ub: (t.mult * x_max / (g.k1 + x_max)).min(t.mult) * (1.0 + BOUND_SLACK),
                 canon,
+            };
+            c.refresh();
+            cursors.push(c);
+        }
+        if let Some(list) = extra.get(si).filter(|l| !l.is_empty()) {
+            let top = list.iter().map(|x| x.1).fold(0f32, f32::max);
+            let mut c = TermCursor {
+                fields: Vec::new(),
+                list,
+                pos: 0,
+                doc: TERMINATED,
+                mult: 0.0,
+                k1: 0.0,
+                ub: top * (1.0 + BOUND_SLACK),
+                canon: prep.terms.len(),
             };
             c.refresh();
             cursors.push(c);
@@ -515,9 +582,32 @@ pub fn exhaustive_top_k(
     searcher: &Searcher,
     groups: &[TermGroup],
     k: usize,
+    keep: impl FnMut(usize, DocId) -> bool,
+) -> tantivy::Result<Vec<Scored>> {
+    exhaustive_top_k_with(searcher, groups, &[], k, keep)
+}
+
+/// [`exhaustive_top_k`] with `extra`'s contributions added to the live documents' scores
+/// after every group.
+///
+/// # Errors
+/// tantivy I/O errors.
+pub fn exhaustive_top_k_with(
+    searcher: &Searcher,
+    groups: &[TermGroup],
+    extra: &ExtraScores,
+    k: usize,
     mut keep: impl FnMut(usize, DocId) -> bool,
 ) -> tantivy::Result<Vec<Scored>> {
-    let scores = bm25f::score(searcher, groups)?;
+    let mut scores = bm25f::score(searcher, groups)?;
+    for (si, s) in searcher.segment_readers().iter().enumerate() {
+        let alive = s.alive_bitset();
+        for &(doc, v) in extra.get(si).map_or(&[][..], Vec::as_slice) {
+            if alive.is_none_or(|a| a.is_alive(doc)) {
+                scores[si][doc as usize] += v;
+            }
+        }
+    }
     let mut all: Vec<Scored> = Vec::new();
     for (si, seg) in scores.iter().enumerate() {
         for (doc, &s) in seg.iter().enumerate() {
@@ -752,6 +842,23 @@ mod tests {
         w.commit().unwrap();
     }
 
+    /// Per segment of `searcher`, ascending (doc, contribution) lists from random
+    /// (segment, doc, value) triples (out-of-range documents dropped, one value per doc).
+    fn extra_lists(searcher: &Searcher, triples: &[(usize, usize, f32)]) -> Vec<Vec<(DocId, f32)>> {
+        let segs = searcher.segment_readers();
+        let mut out = vec![Vec::new(); segs.len()];
+        for &(si, doc, v) in triples {
+            if si < segs.len() && (doc as u32) < segs[si].max_doc() {
+                out[si].push((doc as DocId, v));
+            }
+        }
+        for l in &mut out {
+            l.sort_by_key(|x| x.0);
+            l.dedup_by_key(|x| x.0);
+        }
+        out
+    }
+
     fn keep_of(modulo: u32) -> impl FnMut(usize, DocId) -> bool {
         move |si, doc| modulo == 0 || !(doc + si as u32).is_multiple_of(modulo)
     }
@@ -768,6 +875,7 @@ mod tests {
             k in 1usize..15,
             modulo in 0u32..4,
             cap in 1u64..60,
+            extra in prop::collection::vec((0usize..4, 0usize..40, 0.01f32..6.0), 0..12),
         ) {
             let (index, fields) = build(&c);
             delete(&index, fields, &c.deletes);
@@ -776,6 +884,12 @@ mod tests {
             let (got, stats) = top_k(&searcher, &gs, k, keep_of(modulo)).unwrap();
             prop_assert!(!stats.exhaustive);
             prop_assert_eq!(&got, &want);
+            // With a group of precomputed contributions (the learned queries) on top.
+            let extra = extra_lists(&searcher, &extra);
+            let want_x =
+                exhaustive_top_k_with(&searcher, &gs, &extra, k, keep_of(modulo)).unwrap();
+            let (got_x, _) = top_k_with(&searcher, &gs, &extra, k, keep_of(modulo)).unwrap();
+            prop_assert_eq!(&got_x, &want_x);
             let all = exhaustive_top_k(&searcher, &gs, usize::MAX, keep_of(modulo)).unwrap();
             let mut seen = Vec::new();
             let (n, rel) =

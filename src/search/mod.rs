@@ -18,6 +18,7 @@
 pub mod abbrev;
 pub mod bm25f;
 pub mod bounds;
+pub mod learned;
 pub mod maxscore;
 pub mod params;
 pub mod plan;
@@ -35,6 +36,7 @@ use crate::analysis::Analyzer;
 use crate::index::MaterialIndex;
 use crate::material::Material;
 
+pub use learned::{LearnedIndex, LearnedParams};
 pub use maxscore::TotalRelation;
 pub use params::RankingParams;
 pub use plan::{QueryAnalysis, QueryPlan};
@@ -62,6 +64,7 @@ fn first_stage(
     materials: &HashMap<String, Arc<Material>>,
     req: &SearchRequest,
     w: &RankingParams,
+    learned: &LearnedIndex,
     with_facets: bool,
 ) -> tantivy::Result<FirstStage> {
     let qa = QueryAnalysis::new(analyzer, &req.q);
@@ -71,7 +74,21 @@ fn first_stage(
     let now = chrono::Utc::now().timestamp();
     let p = second_stage::with_feedback(index, analyzer, materials, p, req, now, w)?;
     let rr = second_stage::Rerank::new(materials, &qa, w);
-    let ranked = rank::rank(index, &searcher, &p, req, now, with_facets, Some(&rr))?;
+    let morph = p
+        .groups
+        .iter()
+        .find(|g| g.fields.first().map(|f| f.field) == Some(index.fields().title_morph));
+    let extra = learned.contributions(&searcher, index.fields().id, morph)?;
+    let ranked = rank::rank(
+        index,
+        &searcher,
+        &p,
+        req,
+        now,
+        with_facets,
+        Some(&rr),
+        &extra,
+    )?;
     Ok(FirstStage {
         plan: p,
         ranked,
@@ -90,13 +107,14 @@ pub fn rank_ids(
     q: &str,
     k: usize,
     w: &RankingParams,
+    learned: &LearnedIndex,
 ) -> tantivy::Result<Vec<RankedId>> {
     let req = SearchRequest {
         q: q.to_string(),
         limit: k.max(1),
         ..SearchRequest::default()
     };
-    let ranked = first_stage(index, analyzer, materials, &req, w, false)?.ranked;
+    let ranked = first_stage(index, analyzer, materials, &req, w, learned, false)?.ranked;
     Ok(ranked
         .page
         .iter()
@@ -154,7 +172,8 @@ pub fn material_hit_analyzed(
 /// `materials` maps ids to materials (the engine's in-memory copy of the corpus, without the
 /// texts kept in the doc store); hits whose material is missing (deleted between commit and
 /// lookup) are skipped. The snippet text of each hit shown is read from the doc store of the
-/// searcher that ranked it.
+/// searcher that ranked it. `learned` adds the
+/// learned group ([`learned`]; [`LearnedIndex::empty`]: none).
 ///
 /// # Errors
 /// tantivy errors.
@@ -164,13 +183,14 @@ pub fn search(
     materials: &HashMap<String, Arc<Material>>,
     req: &SearchRequest,
     w: &RankingParams,
+    learned: &LearnedIndex,
 ) -> tantivy::Result<SearchResponse> {
     let started = std::time::Instant::now();
     let FirstStage {
         plan: p,
         ranked,
         searcher,
-    } = first_stage(index, analyzer, materials, req, w, true)?;
+    } = first_stage(index, analyzer, materials, req, w, learned, true)?;
     let mut hits = Vec::with_capacity(ranked.page.len());
     for d in &ranked.page {
         let Some(m) = ranked.id_of(d).and_then(|id| materials.get(&id)) else {

@@ -81,6 +81,9 @@ pub(crate) fn id_of(cols: &[Arc<SegmentDocs>], addr: DocAddress) -> Option<Strin
 /// With facets, `total` and the facets count only the matches that cover a content unit of
 /// the query ([`Coverage`]: a content word, not any shared character or bigram); a query
 /// without content units counts every match. The ranking itself is unchanged by it.
+// The learned group's contributions come as their own argument: the plan is the query's,
+// they are the searcher's.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn rank(
     index: &MaterialIndex,
     searcher: &tantivy::Searcher,
@@ -89,6 +92,7 @@ pub(crate) fn rank(
     now: i64,
     with_facets: bool,
     rerank: Option<&Rerank<'_>>,
+    learned: &maxscore::ExtraScores,
 ) -> tantivy::Result<Ranked> {
     let cols = index.docmeta().for_searcher(searcher)?;
     let mut kind_counts = [0u64; 3];
@@ -132,7 +136,9 @@ pub(crate) fn rank(
         Some(rr) if rr.weight > 0.0 => (req.offset + req.limit).max(rr.depth),
         _ => req.offset + req.limit,
     };
-    let (top, _) = maxscore::top_k(searcher, &plan.groups, k, keep)?;
+    // The learned group (precomputed per document, see super::learned) adds to the scores;
+    // `total` and the facets count the matches of the text as before.
+    let (top, _) = maxscore::top_k_with(searcher, &plan.groups, learned, k, keep)?;
     let mut candidates: Vec<ScoredDoc> = top
         .into_iter()
         .map(|(score, si, doc)| ScoredDoc {

@@ -36,7 +36,7 @@ pub(crate) fn with_feedback(
         ..req.clone()
     };
     let searcher = index.reader().searcher();
-    let ranked = rank(index, &searcher, &plan, &first, now, false, None)?;
+    let ranked = rank(index, &searcher, &plan, &first, now, false, None, &[])?;
     let Some(top_score) = ranked.page.first().map(|p| p.score) else {
         return Ok(plan);
     };

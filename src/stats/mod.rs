@@ -22,6 +22,7 @@ pub mod drafts;
 pub mod gaps;
 pub mod idempotency;
 pub mod jobs;
+pub mod learned;
 pub mod metrics;
 pub mod notifications;
 pub mod pins;

@@ -41,6 +41,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0007_search_log_losses",
         include_str!("migrations/0007_search_log_losses.sql"),
     ),
+    ("0008_learned", include_str!("migrations/0008_learned.sql")),
 ];
 
 /// Default number of days caller contact details are kept on an open escalation.

@@ -14,6 +14,7 @@ mod highlight;
 mod hooks;
 mod http;
 mod install;
+mod learn;
 mod live;
 mod notify;
 mod openapi;
