@@ -98,7 +98,11 @@ impl Analyzer {
     /// Returns the compounds of `text`: runs of at least two consecutive noun tokens of
     /// IPADIC's segmentation (without the user dictionary), each as its parts' surfaces.
     pub fn compounds(&self, text: &str) -> Vec<Vec<String>> {
-        let norm = normalize(truncate(text));
+        self.compounds_normalized(&normalize(truncate(text)))
+    }
+
+    /// Returns the compounds of already normalized text (see [`Analyzer::compounds`]).
+    pub fn compounds_normalized(&self, norm: &super::Normalized) -> Vec<Vec<String>> {
         let mut out = Vec::new();
         for (_, chunk) in chunks(&norm.text) {
             let Ok(tokens) = self
@@ -138,24 +142,29 @@ impl Analyzer {
     /// Returns the abbreviation-field tokens of `text`: every short form of every compound,
     /// once as the form and once as `form` + [`SOURCE_SEP`] + compound.
     pub fn abbreviation_tokens(&self, text: &str) -> Vec<Token> {
-        let mut out = Vec::new();
-        for parts in self.compounds(text) {
-            let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
-            let whole: String = refs.concat().chars().map(katakana_to_hiragana).collect();
-            for form in short_forms(&refs) {
-                let tagged = format!("{form}{SOURCE_SEP}{whole}");
-                for term in [form, tagged] {
-                    out.push(Token {
-                        term,
-                        start: 0,
-                        end: 0,
-                        noun: true,
-                    });
-                }
+        abbreviation_tokens_of(self.compounds(text))
+    }
+}
+
+/// Returns the abbreviation-field tokens of `compounds` (see [`Analyzer::abbreviation_tokens`]).
+pub(super) fn abbreviation_tokens_of(compounds: Vec<Vec<String>>) -> Vec<Token> {
+    let mut out = Vec::new();
+    for parts in compounds {
+        let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
+        let whole: String = refs.concat().chars().map(katakana_to_hiragana).collect();
+        for form in short_forms(&refs) {
+            let tagged = format!("{form}{SOURCE_SEP}{whole}");
+            for term in [form, tagged] {
+                out.push(Token {
+                    term,
+                    start: 0,
+                    end: 0,
+                    noun: true,
+                });
             }
         }
-        out
     }
+    out
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@
 pub mod abbrev;
 pub mod colloquial;
 pub mod dictionary;
+pub mod fields;
 pub mod normalize;
 pub mod reading;
 pub mod synonyms;
@@ -183,6 +184,8 @@ pub struct Analyzer {
     parts_segmenter: Segmenter,
     stop_words: HashSet<&'static str>,
     synonyms: std::sync::RwLock<std::sync::Arc<Synonyms>>,
+    /// Unique among the analyzers of the process (keys [`tokenizer`]'s cache of analyses).
+    id: u64,
 }
 
 impl std::fmt::Debug for Analyzer {
@@ -221,6 +224,10 @@ impl Analyzer {
             parts_segmenter,
             stop_words: STOP_WORDS.iter().copied().collect(),
             synonyms: std::sync::RwLock::new(std::sync::Arc::new(Synonyms::default())),
+            id: {
+                static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+                NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            },
         };
         let synonyms = synonyms.prepared(&a);
         a.synonyms = std::sync::RwLock::new(std::sync::Arc::new(synonyms));
@@ -260,38 +267,53 @@ impl Analyzer {
                 let surface = t.surface.to_string();
                 let (s, e) = (chunk_start + t.byte_start, chunk_start + t.byte_end);
                 let details = t.details();
-                let Some(pos) = content_pos(&details) else {
-                    continue;
-                };
-                let base = details
-                    .get(6)
-                    .copied()
-                    .filter(|b| !b.is_empty() && *b != "*")
-                    .unwrap_or(surface.as_str());
-                if self.stop_words.contains(base) || self.stop_words.contains(surface.as_str()) {
-                    continue;
-                }
-                let Some(term) = morph_term(base) else {
-                    continue;
-                };
-                let noun = !(pos.starts_with("動詞")
-                    || pos.starts_with("形容詞")
-                    || pos.starts_with("副詞")
-                    || pos.starts_with("連体詞"));
-                if let Some((start, end)) = norm.original_span(s, e) {
-                    out.push(Token {
-                        term,
-                        start,
-                        end,
-                        noun,
-                    });
-                }
-                if surface.chars().count() >= COMPOUND_MIN_CHARS {
-                    self.push_parts(&surface, norm, s, &mut out);
-                }
+                self.push_morph(norm, &surface, (s, e), &details, &mut out);
             }
         }
         out
+    }
+
+    /// Appends the morph-field tokens of one word of the segmentation of `norm`: the word
+    /// `surface` at normalized bytes `span`, with its IPADIC `details` (none for a stop tag or
+    /// stop word; its compound parts after it, see [`Analyzer::push_parts`]).
+    fn push_morph(
+        &self,
+        norm: &Normalized,
+        surface: &str,
+        span: (usize, usize),
+        details: &[&str],
+        out: &mut Vec<Token>,
+    ) {
+        let (s, e) = span;
+        let Some(pos) = content_pos(details) else {
+            return;
+        };
+        let base = details
+            .get(6)
+            .copied()
+            .filter(|b| !b.is_empty() && *b != "*")
+            .unwrap_or(surface);
+        if self.stop_words.contains(base) || self.stop_words.contains(surface) {
+            return;
+        }
+        let Some(term) = morph_term(base) else {
+            return;
+        };
+        let noun = !(pos.starts_with("動詞")
+            || pos.starts_with("形容詞")
+            || pos.starts_with("副詞")
+            || pos.starts_with("連体詞"));
+        if let Some((start, end)) = norm.original_span(s, e) {
+            out.push(Token {
+                term,
+                start,
+                end,
+                noun,
+            });
+        }
+        if surface.chars().count() >= COMPOUND_MIN_CHARS {
+            self.push_parts(surface, norm, s, out);
+        }
     }
 
     /// Emits the parts of the compound `surface` (at normalized byte `base`) as IPADIC alone

@@ -27,14 +27,7 @@ impl Analyzer {
     pub fn reading_text(&self, text: &str) -> String {
         let norm = normalize(truncate(text));
         let mut out = String::with_capacity(norm.text.len());
-        self.for_each_reading(&norm, |word| match word {
-            Some((_, _, r)) => out.push_str(&r),
-            None => {
-                if !out.ends_with(' ') {
-                    out.push(' ');
-                }
-            }
-        });
+        self.for_each_reading(&norm, |word| push_reading(&mut out, word));
         out
     }
 
@@ -97,34 +90,53 @@ impl Analyzer {
                 let surface = t.surface.to_string();
                 let (s, e) = (chunk_start + t.byte_start, chunk_start + t.byte_end);
                 let details = t.details();
-                let readable = content_pos(&details).is_some()
-                    && !self.stop_words.contains(surface.as_str())
-                    && !details.get(6).is_some_and(|b| self.stop_words.contains(*b));
-                let reading = details
-                    .get(READING)
-                    .copied()
-                    .filter(|r| !r.is_empty() && *r != "*" && r.chars().all(is_kana));
-                match (readable, reading) {
-                    (true, Some(r)) => {
-                        f(Some((s, e, r.chars().map(katakana_to_hiragana).collect())))
-                    }
-                    (true, None) if surface.chars().all(is_kana) => {
-                        f(Some((
-                            s,
-                            e,
-                            surface.chars().map(katakana_to_hiragana).collect(),
-                        )));
-                    }
-                    _ => f(None),
-                }
+                f(self.reading_word(&surface, (s, e), &details));
             }
             f(None);
+        }
+    }
+
+    /// The reading of one word of a segmentation (see [`Analyzer::for_each_reading`]): the
+    /// word `surface` at normalized bytes `span` with its IPADIC `details`.
+    pub(super) fn reading_word(
+        &self,
+        surface: &str,
+        span: (usize, usize),
+        details: &[&str],
+    ) -> Option<(usize, usize, String)> {
+        let (s, e) = span;
+        let readable = content_pos(details).is_some()
+            && !self.stop_words.contains(surface)
+            && !details.get(6).is_some_and(|b| self.stop_words.contains(*b));
+        let reading = details
+            .get(READING)
+            .copied()
+            .filter(|r| !r.is_empty() && *r != "*" && r.chars().all(is_kana));
+        match (readable, reading) {
+            (true, Some(r)) => Some((s, e, r.chars().map(katakana_to_hiragana).collect())),
+            (true, None) if surface.chars().all(is_kana) => {
+                Some((s, e, surface.chars().map(katakana_to_hiragana).collect()))
+            }
+            _ => None,
         }
     }
 
     /// Returns the reading-field tokens of `text`: the bigrams of [`Analyzer::reading_text`].
     pub fn reading_tokens(&self, text: &str) -> Vec<Token> {
         bigram_tokens_normalized(&normalize(&self.reading_text(text)))
+    }
+}
+
+/// Appends one word of [`Analyzer::for_each_reading`] to a reading text: its reading, or a
+/// single space for a break.
+pub(super) fn push_reading(out: &mut String, word: Option<(usize, usize, String)>) {
+    match word {
+        Some((_, _, r)) => out.push_str(&r),
+        None => {
+            if !out.ends_with(' ') {
+                out.push(' ');
+            }
+        }
     }
 }
 
