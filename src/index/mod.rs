@@ -20,6 +20,7 @@
 //! search needs it.
 
 pub mod docmeta;
+pub mod merge;
 pub mod schema;
 pub mod texts;
 
@@ -409,8 +410,8 @@ impl Rebuild<'_> {
         Ok(())
     }
 
-    /// Commits the new content, reloads the reader, merges small indexes into one segment
-    /// and builds the document metadata.
+    /// Commits the new content, reloads the reader, merges the segments (into one for a
+    /// small index, else into [`merge::REBUILD_SEGMENTS`]) and builds the document metadata.
     ///
     /// # Errors
     /// [`IndexError::Tantivy`] when the commit fails (nothing changes then).
@@ -418,6 +419,7 @@ impl Rebuild<'_> {
         self.done = true;
         self.w.commit()?;
         self.index.reader.reload()?;
+        self.index.merge_rebuilt(&mut self.w);
         self.index.compact(&mut self.w, true);
         self.index.warm();
         Ok(())
