@@ -47,7 +47,8 @@ impl Analyzer {
                 continue;
             };
             for mut t in tokens {
-                let surface = t.surface.to_string();
+                // A borrow of the chunk (lindera's surfaces are slices of its input), not a copy.
+                let surface = t.surface.clone();
                 let span = (chunk_start + t.byte_start, chunk_start + t.byte_end);
                 let details = t.details();
                 self.push_morph(&norm, &surface, span, &details, &mut morph);

@@ -388,16 +388,22 @@ pub fn unigram_tokens_normalized(norm: &Normalized) -> Vec<Token> {
     out
 }
 
-/// Returns the part of speech (`品詞,細分類1,細分類2,細分類3`) of a token's IPADIC details,
-/// or `None` when it has a stop tag.
-fn content_pos(details: &[&str]) -> Option<String> {
-    let pos = details
-        .iter()
-        .take(4)
-        .copied()
-        .collect::<Vec<_>>()
-        .join(",");
-    (!STOP_TAG_PREFIXES.iter().any(|p| pos.starts_with(p))).then_some(pos)
+/// Returns the part of speech (`品詞`, the first of a token's IPADIC details), or `None`
+/// when its `品詞,細分類1,細分類2,細分類3` starts with a stop tag. Compared detail by detail
+/// (IPADIC details hold no comma), without joining them: this runs for every word indexed.
+fn content_pos<'a>(details: &[&'a str]) -> Option<&'a str> {
+    let stop = STOP_TAG_PREFIXES.iter().any(|prefix| {
+        let parts = prefix.split(',').count();
+        prefix.split(',').enumerate().all(|(i, part)| {
+            let d = details.get(i).filter(|_| i < 4);
+            if i + 1 == parts {
+                d.is_some_and(|d| d.starts_with(part))
+            } else {
+                d.is_some_and(|d| *d == part)
+            }
+        })
+    });
+    (!stop).then(|| details.first().copied().unwrap_or(""))
 }
 
 fn truncate(text: &str) -> &str {
