@@ -57,7 +57,7 @@ impl MaterialIndex {
         };
         let docs: u64 = metas.iter().map(|m| u64::from(m.num_docs())).sum();
         if docs > COMPACT_MAX_DOCS {
-            self.merge_into(w, &metas, REBUILD_SEGMENTS);
+            self.merge_into(w, metas, REBUILD_SEGMENTS);
         }
     }
 
@@ -72,7 +72,7 @@ impl MaterialIndex {
         let mut w = self.writer()?;
         self.wait_for_merge();
         let metas = self.index.searchable_segment_metas()?;
-        self.merge_into(&mut w, &metas, k);
+        self.merge_into(&mut w, metas, k);
         drop(w);
         self.warm();
         Ok(self.reader.searcher().segment_readers().len())
@@ -80,7 +80,9 @@ impl MaterialIndex {
 
     /// Merges the segments `metas` into at most `k` of about equal size, in parallel, waits
     /// for the merges and reloads the reader (see [`MaterialIndex::merge_rebuilt`]).
-    fn merge_into(&self, w: &mut IndexWriter, metas: &[tantivy::index::SegmentMeta], k: usize) {
+    /// The metas are dropped before the merged segments' files are deleted (tantivy keeps the
+    /// files of every segment whose meta is alive).
+    fn merge_into(&self, w: &mut IndexWriter, metas: Vec<tantivy::index::SegmentMeta>, k: usize) {
         if metas.len() <= k {
             return;
         }
@@ -89,6 +91,7 @@ impl MaterialIndex {
             .iter()
             .map(|m| (m.id(), u64::from(m.num_docs())))
             .collect();
+        drop(metas);
         let started = std::time::Instant::now();
         let merges: Vec<_> = balanced_groups(&segments, k)
             .into_iter()
@@ -104,6 +107,10 @@ impl MaterialIndex {
         }
         if let Err(e) = self.reader.reload() {
             tracing::warn!(error = %e, "reader reload after the rebuild's merge failed");
+        }
+        // The merged segments' files (as large as the index) are not deleted by the merge.
+        if let Err(e) = w.garbage_collect_files().wait() {
+            tracing::warn!(error = %e, "cannot delete the merged segments' files");
         }
         tracing::info!(
             segments_before = segments.len(),
@@ -167,7 +174,7 @@ mod tests {
         index.reader.reload().expect("reload");
         let metas = index.index.searchable_segment_metas().expect("metas");
         assert!(metas.len() >= 5, "{} segments", metas.len());
-        index.merge_into(&mut w, &metas, 2);
+        index.merge_into(&mut w, metas, 2);
         let searcher = index.reader.searcher();
         assert_eq!(searcher.segment_readers().len(), 2);
         assert_eq!(searcher.num_docs(), 20);
@@ -180,6 +187,13 @@ mod tests {
             assert_eq!(n, 1, "q{i}");
         }
         assert_eq!(index.failed_merges(), 0);
+        drop(w);
+        // The merged segments' files are gone (an in-memory directory lists its files too).
+        let files = index.index.directory().list_managed_files();
+        let idx = files
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "idx"));
+        assert_eq!(idx.count(), 2, "{files:?}");
     }
 
     #[test]
