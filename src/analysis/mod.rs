@@ -392,14 +392,20 @@ pub fn unigram_tokens_normalized(norm: &Normalized) -> Vec<Token> {
 /// when its `品詞,細分類1,細分類2,細分類3` starts with a stop tag. Compared detail by detail
 /// (IPADIC details hold no comma), without joining them: this runs for every word indexed.
 fn content_pos<'a>(details: &[&'a str]) -> Option<&'a str> {
-    let stop = STOP_TAG_PREFIXES.iter().any(|prefix| {
-        let parts = prefix.split(',').count();
-        prefix.split(',').enumerate().all(|(i, part)| {
+    static PARTS: std::sync::OnceLock<Vec<Vec<&'static str>>> = std::sync::OnceLock::new();
+    let prefixes = PARTS.get_or_init(|| {
+        STOP_TAG_PREFIXES
+            .iter()
+            .map(|p| p.split(',').collect())
+            .collect()
+    });
+    let stop = prefixes.iter().any(|parts| {
+        parts.iter().enumerate().all(|(i, part)| {
             let d = details.get(i).filter(|_| i < 4);
-            if i + 1 == parts {
+            if i + 1 == parts.len() {
                 d.is_some_and(|d| d.starts_with(part))
             } else {
-                d.is_some_and(|d| *d == part)
+                d.is_some_and(|d| d == part)
             }
         })
     });
