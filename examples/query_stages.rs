@@ -17,7 +17,10 @@
 //! `count` + `quality` (the present path: [`kotae::search::quality::count_covered`] and
 //! [`kotae::search::quality::Coverage::for_docs`] over the top k), `search` (the whole
 //! [`kotae::engine::Engine::search`]: feedback, ranking, facets, quality, doc-store texts,
-//! snippets) and `json` (serialising its response). Also the postings the full walk reads
+//! snippets), `json` (serialising its response) and `(harness)` (this program's checks).
+//! Wall-clock times on a shared machine mostly measure waiting for a core; the CPU times
+//! (the thread's, sampled at each 10 ms tick, so meaningful as means over many queries)
+//! much less so. Also the postings the full walk reads
 //! and the postings MaxScore scores, per query (mean). Exits non-zero when a count, its
 //! documents or a quality differ between the two paths.
 
@@ -28,7 +31,7 @@ use kotae::search::quality::{self, Coverage};
 use kotae::search::{MAX_TRACKED_TOTAL, QueryAnalysis, SearchRequest, abbrev, maxscore, plan};
 use tantivy::{DocAddress, Term};
 
-const STAGES: [&str; 8] = [
+const STAGES: [&str; 9] = [
     "plan",
     "top_k",
     "full_cover",
@@ -37,7 +40,34 @@ const STAGES: [&str; 8] = [
     "quality",
     "search",
     "json",
+    "(harness)",
 ];
+
+/// This thread's user + system CPU time in clock ticks (`/proc/thread-self/stat` fields 14
+/// and 15), 0 where unreadable. Sampled by the kernel at each tick, so summed over many
+/// queries it estimates a stage's CPU time even while other processes share the cores
+/// (where wall-clock times mostly measure waiting).
+fn cpu_ticks() -> u64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/thread-self/stat") else {
+        return 0;
+    };
+    // The command name (field 2) is parenthesised and may hold spaces; after it come
+    // fields 3 (state), 4, …: utime is field 14, stime 15.
+    let rest: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |x| x.1)
+        .split_whitespace()
+        .collect();
+    let field = |n: usize| {
+        rest.get(n - 3)
+            .and_then(|x| x.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    field(14) + field(15)
+}
+
+/// Clock ticks per second (`getconf CLK_TCK`; 100 on Linux).
+const TICKS_PER_S: f64 = 100.0;
 
 fn pct(xs: &mut [f64], p: f64) -> f64 {
     xs.sort_by(f64::total_cmp);
@@ -46,15 +76,17 @@ fn pct(xs: &mut [f64], p: f64) -> f64 {
         .unwrap_or(0.0)
 }
 
-fn report(label: &str, ms: &mut [Vec<f64>]) {
+fn report(label: &str, ms: &mut [Vec<f64>], ticks: &[u64]) {
     println!("{label}");
-    for (name, xs) in STAGES.iter().zip(ms.iter_mut()) {
-        let mean = xs.iter().sum::<f64>() / xs.len().max(1) as f64;
+    for ((name, xs), t) in STAGES.iter().zip(ms.iter_mut()).zip(ticks) {
+        let n = xs.len().max(1) as f64;
+        let mean = xs.iter().sum::<f64>() / n;
         println!(
-            "  {name:<11} p50 {:>8.3} p99 {:>8.3} mean {:>8.3} ms",
+            "  {name:<11} wall p50 {:>8.3} p99 {:>8.3} mean {:>8.3} ms; CPU mean {:>8.3} ms",
             pct(xs, 0.5),
             pct(xs, 0.99),
-            mean
+            mean,
+            *t as f64 / TICKS_PER_S * 1e3 / n
         );
     }
 }
@@ -84,10 +116,16 @@ fn main() -> anyhow::Result<()> {
     let (mut differ, mut gte) = (0usize, 0usize);
     let (mut unit_postings, mut scored, mut total) = (0u64, 0u64, 0u64);
     let mut ms: Vec<Vec<f64>> = vec![Vec::new(); STAGES.len()];
+    let mut ticks = vec![0u64; STAGES.len()];
+    let mut t0 = cpu_ticks();
     for pass in 0..passes {
         for q in &queries {
-            let mut lap =
-                |stage: usize, t: Instant| ms[stage].push(t.elapsed().as_secs_f64() * 1e3);
+            let mut lap = |stage: usize, t: Instant| {
+                ms[stage].push(t.elapsed().as_secs_f64() * 1e3);
+                let now = cpu_ticks();
+                ticks[stage] += now - t0;
+                t0 = now;
+            };
             let t = Instant::now();
             let qa = QueryAnalysis::new(&analyzer, q);
             let mut p = plan::plan(&qa, index.fields(), &w);
@@ -142,6 +180,7 @@ fn main() -> anyhow::Result<()> {
             let json = serde_json::to_string(&resp)?;
             lap(7, t);
             std::hint::black_box(json);
+            let t = Instant::now();
 
             let same_quality = top
                 .iter()
@@ -169,16 +208,19 @@ fn main() -> anyhow::Result<()> {
                     }
                 }
             }
+            lap(8, t);
         }
         if pass == 0 {
-            report("pass 1 (cold caches)", &mut ms);
+            report("pass 1 (cold caches)", &mut ms, &ticks);
             ms.iter_mut().for_each(Vec::clear);
+            ticks.iter_mut().for_each(|t| *t = 0);
         }
     }
     if passes > 1 {
         report(
             &format!("passes 2..={passes} (warm caches), pooled"),
             &mut ms,
+            &ticks,
         );
     }
     let n = queries.len().max(1) as f64;

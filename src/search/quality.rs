@@ -544,6 +544,8 @@ pub fn count_covered(
     for (si, s) in searcher.segment_readers().iter().enumerate() {
         let mut cover = SegmentUnits::open(s, units)?;
         let mut lists = maxscore::match_lists(s, groups)?;
+        // Longest first: the list most likely to hold a document is asked first.
+        lists.sort_by_key(|p| std::cmp::Reverse(p.doc_freq()));
         let alive = s.alive_bitset();
         loop {
             let doc = cover.doc();
