@@ -418,25 +418,17 @@ fn unit_df<'a>(
     deleted: impl FnOnce() -> &'a Vec<DocId>,
     unit: &Unit,
 ) -> tantivy::Result<u64> {
-    // The base: the longest list of a single-term alternative; the rest: every other list
-    // and every alternative of several terms.
-    let mut single: Vec<SegmentPostings> = Vec::new();
-    let mut multi: Vec<AllTerms> = Vec::new();
+    // The cache key and the longest single-term list from the term dictionaries: no
+    // postings are opened when the df is cached.
     let mut key_fields = Vec::new();
     let mut key_terms = String::new();
+    let mut longest = 0u32;
     for alt in &unit.alternatives {
         if let [(fields, term)] = alt.as_slice() {
             for &f in fields {
                 let t = Term::from_field_text(f, term);
-                if let Some(p) = s
-                    .inverted_index(f)?
-                    .read_postings(&t, IndexRecordOption::Basic)?
-                {
-                    single.push(p);
-                }
+                longest = longest.max(s.inverted_index(f)?.doc_freq(&t)?);
             }
-        } else {
-            multi.push(AllTerms::open(s, alt)?);
         }
         for (fields, term) in alt {
             key_fields.extend_from_slice(fields);
@@ -447,12 +439,33 @@ fn unit_df<'a>(
         key_fields.push(Field::from_field_id(u32::MAX - 1));
         key_terms.push('\u{1e}');
     }
-    let longest = single.iter().map(|p| p.doc_freq()).max().unwrap_or(0);
-    let compute = || {
+    let compute = || -> tantivy::Result<u64> {
+        // The base: the longest list of a single-term alternative; the rest: every other
+        // list and every alternative of several terms.
+        let mut single: Vec<SegmentPostings> = Vec::new();
+        let mut others: Vec<DocId> = Vec::new();
+        for alt in &unit.alternatives {
+            if let [(fields, term)] = alt.as_slice() {
+                for &f in fields {
+                    let t = Term::from_field_text(f, term);
+                    if let Some(p) = s
+                        .inverted_index(f)?
+                        .read_postings(&t, IndexRecordOption::Basic)?
+                    {
+                        single.push(p);
+                    }
+                }
+            } else {
+                let mut a = AllTerms::open(s, alt)?;
+                while a.doc != TERMINATED {
+                    others.push(a.doc);
+                    a.advance();
+                }
+            }
+        }
         single.sort_by_key(|p| std::cmp::Reverse(p.doc_freq()));
         let mut rest = single.into_iter();
         let base = rest.next();
-        let mut others: Vec<DocId> = Vec::new();
         for mut p in rest {
             let mut d = p.doc();
             while d != TERMINATED {
@@ -460,20 +473,14 @@ fn unit_df<'a>(
                 d = p.advance();
             }
         }
-        for mut a in multi {
-            while a.doc != TERMINATED {
-                others.push(a.doc);
-                a.advance();
-            }
-        }
         others.sort_unstable();
         others.dedup();
         let alive = s.alive_bitset();
         let Some(base) = base else {
-            return others
+            return Ok(others
                 .iter()
                 .filter(|&&d| alive.is_none_or(|a| a.is_alive(d)))
-                .count() as u64;
+                .count() as u64);
         };
         let mut df = u64::from(base.doc_freq());
         let mut probe = base.clone();
@@ -494,16 +501,16 @@ fn unit_df<'a>(
                 df += 1;
             }
         }
-        df
+        Ok(df)
     };
-    Ok(super::bounds::union_df(
+    super::bounds::try_union_df(
         s.segment_id(),
         s.num_deleted_docs(),
         key_fields,
         &key_terms,
         longest,
         compute,
-    ))
+    )
 }
 
 /// Counts the live documents that match `groups`, pass `keep` and cover a unit of `units`
