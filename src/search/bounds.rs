@@ -122,14 +122,33 @@ pub fn union_df(
     longest: u32,
     compute: impl FnOnce() -> u64,
 ) -> u64 {
+    let ok: Result<u64, std::convert::Infallible> =
+        try_union_df(segment, deleted, fields, term, longest, || Ok(compute()));
+    match ok {
+        Ok(df) => df,
+    }
+}
+
+/// [`union_df`] with a fallible `compute` (nothing is cached when it fails).
+///
+/// # Errors
+/// `compute`'s.
+pub fn try_union_df<E>(
+    segment: SegmentId,
+    deleted: u32,
+    fields: Vec<Field>,
+    term: &str,
+    longest: u32,
+    compute: impl FnOnce() -> Result<u64, E>,
+) -> Result<u64, E> {
     if longest < MIN_CACHED_DF {
         return compute();
     }
     let key = (segment, deleted, fields, term.to_string());
     if let Some(df) = get(&DFS, &key) {
-        return df;
+        return Ok(df);
     }
-    let df = compute();
+    let df = compute()?;
     put(&DFS, key, df);
-    df
+    Ok(df)
 }

@@ -117,7 +117,7 @@ fn weighted_fields(g: &TermGroup) -> impl Iterator<Item = (usize, &bm25f::FieldS
 }
 
 /// Whether the MaxScore bounds hold for `groups` (non-negative weights and k1).
-fn bounds_hold(groups: &[TermGroup]) -> bool {
+pub(crate) fn bounds_hold(groups: &[TermGroup]) -> bool {
     groups.iter().all(|g| {
         g.k1 >= 0.0
             && g.weight.is_finite()
@@ -632,6 +632,26 @@ pub enum TotalRelation {
     Gte,
 }
 
+/// The postings whose documents match `groups` in segment `s` when the bounds hold
+/// ([`bounds_hold`]): every weighted field's list of every term of positive query weight in
+/// a group of positive weight. Terms of query weight 0 add 0 to a score: a document having
+/// only those does not match (as in the exhaustive scorer).
+///
+/// # Errors
+/// tantivy I/O errors.
+pub(crate) fn match_lists(
+    s: &SegmentReader,
+    groups: &[TermGroup],
+) -> tantivy::Result<Vec<SegmentPostings>> {
+    let mut lists: Vec<SegmentPostings> = Vec::new();
+    for g in groups.iter().filter(|g| g.weight > 0.0) {
+        for (term, _) in g.terms.iter().filter(|(_, qw)| *qw > 0.0) {
+            lists.extend(field_postings(s, g, term)?.into_iter().map(|(_, p)| p));
+        }
+    }
+    Ok(lists)
+}
+
 /// Counts the live documents matching any term of `groups` (a positive score) and passing
 /// `keep`, in (segment, doc) order, calling `counted` for each; stops after `cap` of them,
 /// and returns ([`TotalRelation::Gte`], `cap`) if one more matches.
@@ -668,14 +688,7 @@ pub fn count_matches(
         return Ok((n, TotalRelation::Eq));
     }
     for (si, s) in searcher.segment_readers().iter().enumerate() {
-        // Terms of query weight 0 add 0 to a score: a document having only those does not
-        // match (as in the exhaustive scorer).
-        let mut lists: Vec<SegmentPostings> = Vec::new();
-        for g in groups.iter().filter(|g| g.weight > 0.0) {
-            for (term, _) in g.terms.iter().filter(|(_, qw)| *qw > 0.0) {
-                lists.extend(field_postings(s, g, term)?.into_iter().map(|(_, p)| p));
-            }
-        }
+        let mut lists = match_lists(s, groups)?;
         let alive = s.alive_bitset();
         let mut bits = [0u64; (WINDOW / 64) as usize];
         let mut start = 0u32;

@@ -11,7 +11,7 @@ use crate::material::MaterialKind;
 
 use super::maxscore::{self, TotalRelation};
 use super::plan::QueryPlan;
-use super::quality::Coverage;
+use super::quality::{self, Coverage};
 use super::request::{Facets, MAX_DEPARTMENT_FACETS, MAX_TRACKED_TOTAL, SearchRequest};
 use super::second_stage::Rerank;
 
@@ -47,7 +47,7 @@ pub(crate) struct Ranked {
     pub facets: Facets,
     /// The per-segment columns of the searcher (ids, kinds, departments).
     pub cols: Vec<Arc<SegmentDocs>>,
-    /// Which materials cover which content units of the query (with facets only).
+    /// Which content units of the query the hits of `page` cover (with facets only).
     pub coverage: Option<Coverage>,
 }
 
@@ -146,19 +146,15 @@ pub(crate) fn rank(
             addr: DocAddress::new(si as u32, doc),
         })
         .collect();
-    let coverage = if with_facets {
-        Some(Coverage::compute(searcher, &plan.units)?)
-    } else {
-        None
-    };
-    let (total, total_relation) = if let Some(cov) = &coverage {
-        let covered =
-            |si: usize, doc: DocId| keep(si, doc) && (!cov.has_units() || cov.matches(si, doc));
-        maxscore::count_matches(
+    // `total` and the facets: the matches covering a content unit, counted up to the cap
+    // over the units' postings (see quality::count_covered).
+    let (total, total_relation) = if with_facets {
+        quality::count_covered(
             searcher,
+            &plan.units,
             &plan.groups,
             MAX_TRACKED_TOTAL,
-            covered,
+            keep,
             |si, doc| {
                 let c = &cols[si];
                 if let Some(k) = c.kinds[doc as usize] {
@@ -208,6 +204,13 @@ pub(crate) fn rank(
     }
     candidates.sort_unstable_by(better);
     let page: Vec<_> = candidates.into_iter().skip(req.offset).collect();
+    // Match quality of the hits shown only (their units' postings sought to them).
+    let coverage = if with_facets {
+        let docs: Vec<DocAddress> = page.iter().map(|d| d.addr).collect();
+        Some(Coverage::for_docs(searcher, &plan.units, &docs)?)
+    } else {
+        None
+    };
     let mut facets = Facets {
         population: if with_facets { total } else { 0 },
         ..Facets::default()
