@@ -1,5 +1,6 @@
 //! The `kotae` command: parses arguments and dispatches to the library.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -162,6 +163,24 @@ enum Command {
         /// overrides applied after `--weights`; `#` comments), on one index.
         #[arg(long)]
         variants: Option<PathBuf>,
+        /// Simulate learning from answered inquiries: every query of this half (`tune` or
+        /// `heldout`) with grade-2 judgments is learned for those materials, then the other
+        /// half is evaluated before and after, all and split into queries whose relevant
+        /// materials got feedback ("fed") or none ("unfed").
+        #[arg(long, value_parser = ["tune", "heldout"])]
+        feedback_from: Option<String>,
+        /// Learned group parameters for `--feedback-from`, e.g. `weight=1,min_coverage=0.3`
+        /// (fields of `search::LearnedParams`).
+        #[arg(long)]
+        learned: Option<String>,
+        /// Evaluate the terse shape of every query instead (at most 3 of its nouns, see
+        /// `kotae::eval::terse_query`), as operators type.
+        #[arg(long)]
+        terse: bool,
+        /// Write the queries evaluated (after `--half` and `--terse`) to this JSON file
+        /// ({id: text}, for the anchors).
+        #[arg(long)]
+        write_queries: Option<PathBuf>,
     },
 }
 
@@ -539,6 +558,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             unanswerable,
             weights,
             variants,
+            feedback_from,
+            learned,
+            terse,
+            write_queries,
         } => {
             let base_spec = weights.unwrap_or_default();
             let w = RankingParams::parse_overrides(&base_spec)?;
@@ -553,6 +576,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 half: half.as_deref(),
                 unanswerable: unanswerable.as_deref(),
                 variants,
+                feedback_from: feedback_from.as_deref(),
+                terse,
+                write_queries: write_queries.as_deref(),
+                learned: kotae::search::LearnedParams::parse_overrides(
+                    learned.as_deref().unwrap_or(""),
+                )?,
             };
             eval(&corpus, &queries, &qrels, &opts, w)
         }
@@ -587,6 +616,10 @@ struct EvalOptions<'a> {
     half: Option<&'a str>,
     unanswerable: Option<&'a Path>,
     variants: Option<Vec<(String, RankingParams)>>,
+    feedback_from: Option<&'a str>,
+    learned: kotae::search::LearnedParams,
+    terse: bool,
+    write_queries: Option<&'a Path>,
 }
 
 /// Reads `kotae eval --variants`: one `name<TAB>overrides` per line (overrides after
@@ -617,6 +650,9 @@ fn eval(
     let (run_path, k, ablation) = (opts.run, opts.k, opts.ablation);
     let materials = kotae::eval::load_localgov_corpus(corpus)?;
     let mut queries = kotae::eval::read_queries(queries)?;
+    if let Some(from) = opts.feedback_from {
+        return eval_feedback(materials, queries, qrels, from, opts, base);
+    }
     if let Some(h) = opts.half {
         let want = kotae::eval::Half::parse(h)?;
         queries.retain(|(id, _)| kotae::eval::half_of(id) == want);
@@ -624,6 +660,19 @@ fn eval(
     let mut qrels = kotae::eval::read_qrels(qrels)?;
     qrels.retain(|id, _| queries.iter().any(|(q, _)| q == id));
     let analyzer = Arc::new(kotae::analysis::Analyzer::builtin()?);
+    if opts.terse {
+        for (_, q) in &mut queries {
+            *q = kotae::eval::terse_query(&analyzer, q, 3);
+        }
+    }
+    if let Some(p) = opts.write_queries {
+        let map: serde_json::Map<String, serde_json::Value> = queries
+            .iter()
+            .map(|(id, q)| (id.clone(), serde_json::Value::String(q.clone())))
+            .collect();
+        std::fs::write(p, serde_json::to_string_pretty(&map)?)
+            .with_context(|| format!("cannot write {}", p.display()))?;
+    }
     let pb = spinner(&format!("indexing {} materials", materials.len()));
     let started = std::time::Instant::now();
     let engine = Engine::ephemeral(analyzer, materials)?;
@@ -671,6 +720,86 @@ fn eval(
         }
     }
     eprintln!("{} queries", queries.len());
+    Ok(())
+}
+
+/// `kotae eval --feedback-from`: learned queries from one half, the other half evaluated
+/// before and after (all, fed, unfed), for each variant.
+fn eval_feedback(
+    materials: Vec<kotae::material::Material>,
+    mut queries: Vec<(String, String)>,
+    qrels: &Path,
+    from: &str,
+    opts: &EvalOptions<'_>,
+    base: RankingParams,
+) -> anyhow::Result<()> {
+    use kotae::eval::{Half, half_of};
+    let from = Half::parse(from)?;
+    let qrels = kotae::eval::read_qrels(qrels)?;
+    let material_of_source: HashMap<String, String> = materials
+        .iter()
+        .map(|m| (m.source_id.clone(), m.id.clone()))
+        .collect();
+    let feedback: Vec<(String, String)> = queries
+        .iter()
+        .filter(|(id, _)| half_of(id) == from)
+        .cloned()
+        .collect();
+    queries.retain(|(id, _)| half_of(id) != from);
+    let (docs, fed) = kotae::eval::feedback_docs(&feedback, &qrels, &material_of_source);
+    let mut evaluated = qrels.clone();
+    evaluated.retain(|id, _| queries.iter().any(|(q, _)| q == id));
+    let (fed_q, unfed_q) = kotae::eval::split_fed(&evaluated, &fed);
+    let analyzer = Arc::new(kotae::analysis::Analyzer::builtin()?);
+    let engine = Engine::ephemeral(analyzer.clone(), materials)?;
+    let learned = Arc::new(kotae::search::LearnedIndex::build(
+        &analyzer,
+        &docs,
+        opts.learned,
+    ));
+    eprintln!(
+        "feedback: {} queries, {} materials, {} learned queries",
+        feedback.len(),
+        learned.materials(),
+        learned.queries()
+    );
+    let variants = opts
+        .variants
+        .clone()
+        .unwrap_or_else(|| vec![("kotae".to_string(), base)]);
+    let k = opts.k;
+    println!(
+        "| configuration | queries | R@{k} before → after | nDCG@{k} before → after | MRR@{k} before → after |"
+    );
+    println!("|---|---|---|---|---|");
+    for (name, w) in &variants {
+        engine.set_ranking_params(*w);
+        engine.set_learned(Arc::new(kotae::search::LearnedIndex::empty()));
+        let (_, before) = kotae::eval::run_queries(&engine, &queries, &evaluated, k, 100)?;
+        engine.set_learned(learned.clone());
+        let (_, after) = kotae::eval::run_queries(&engine, &queries, &evaluated, k, 100)?;
+        if let Some(p) = opts.run {
+            let order: Vec<String> = queries.iter().map(|q| q.0.clone()).collect();
+            kotae::eval::write_trec_run(p, &after, &order, "kotae-learned")?;
+        }
+        for (part, q) in [("all", &evaluated), ("fed", &fed_q), ("unfed", &unfed_q)] {
+            let (a, b) = (
+                kotae::eval::evaluate(&before, q, k),
+                kotae::eval::evaluate(&after, q, k),
+            );
+            println!(
+                "| {name} {part} | {} | {:.3} → {:.3} | {:.3} → {:.3} ({:+.3}) | {:.3} → {:.3} |",
+                a.queries,
+                a.recall,
+                b.recall,
+                a.ndcg,
+                b.ndcg,
+                b.ndcg - a.ndcg,
+                a.mrr,
+                b.mrr
+            );
+        }
+    }
     Ok(())
 }
 
