@@ -495,6 +495,83 @@ pub fn split_fed(qrels: &Qrels, fed: &std::collections::HashSet<String>) -> (Qre
     (a, b)
 }
 
+/// Before/after metrics of one part of the evaluated half (see [`feedback_eval`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct BeforeAfter {
+    /// Without the learned queries.
+    pub before: Metrics,
+    /// With them.
+    pub after: Metrics,
+}
+
+/// [`feedback_eval`]'s result for the evaluated half: all its queries, those some of whose
+/// relevant answers got feedback ("fed") and those none of whose did ("unfed").
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct FeedbackReport {
+    /// Every query of the evaluated half.
+    pub all: BeforeAfter,
+    /// The fed queries.
+    pub fed: BeforeAfter,
+    /// The unfed queries.
+    pub unfed: BeforeAfter,
+    /// Materials with learned queries.
+    pub materials: usize,
+    /// Learned queries.
+    pub learned_queries: usize,
+}
+
+/// Learning from answered inquiries on `engine` (a corpus with localgovFAQ source ids),
+/// simulated offline: the queries of half `from` teach their grade-2 answers
+/// ([`feedback_docs`], learned group `params`), the other half is evaluated at `k` before
+/// and after. The engine's learned index is left empty.
+///
+/// # Errors
+/// Engine errors.
+pub fn feedback_eval(
+    engine: &crate::engine::Engine,
+    queries: &[(String, String)],
+    qrels: &Qrels,
+    from: Half,
+    params: crate::search::LearnedParams,
+    k: usize,
+) -> Result<FeedbackReport> {
+    let materials = engine.materials();
+    let material_of_source: HashMap<String, String> = materials
+        .values()
+        .map(|m| (m.source_id.clone(), m.id.clone()))
+        .collect();
+    let (feedback, evaluated): (Vec<_>, Vec<_>) = queries
+        .iter()
+        .cloned()
+        .partition(|(id, _)| half_of(id) == from);
+    let (docs, fed) = feedback_docs(&feedback, qrels, &material_of_source);
+    let mut judged = qrels.clone();
+    judged.retain(|id, _| evaluated.iter().any(|(q, _)| q == id));
+    let (fed_q, unfed_q) = split_fed(&judged, &fed);
+    let learned = std::sync::Arc::new(crate::search::LearnedIndex::build(
+        &engine.analyzer(),
+        &docs,
+        params,
+    ));
+    engine.set_learned(std::sync::Arc::new(crate::search::LearnedIndex::empty()));
+    let (_, before) = run_queries(engine, &evaluated, &judged, k, 100)?;
+    engine.set_learned(learned.clone());
+    let after = run_queries(engine, &evaluated, &judged, k, 100);
+    engine.set_learned(std::sync::Arc::new(crate::search::LearnedIndex::empty()));
+    let (_, after) = after?;
+    let part = |q: &Qrels| BeforeAfter {
+        before: evaluate(&before, q, k),
+        after: evaluate(&after, q, k),
+    };
+    Ok(FeedbackReport {
+        all: part(&judged),
+        fed: part(&fed_q),
+        unfed: part(&unfed_q),
+        materials: learned.materials(),
+        learned_queries: learned.queries(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

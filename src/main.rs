@@ -1,6 +1,5 @@
 //! The `kotae` command: parses arguments and dispatches to the library.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -166,7 +165,8 @@ enum Command {
         /// Simulate learning from answered inquiries: every query of this half (`tune` or
         /// `heldout`) with grade-2 judgments is learned for those materials, then the other
         /// half is evaluated before and after, all and split into queries whose relevant
-        /// materials got feedback ("fed") or none ("unfed").
+        /// materials got feedback ("fed") or none ("unfed"). `--run` and `--terse` do not
+        /// apply.
         #[arg(long, value_parser = ["tune", "heldout"])]
         feedback_from: Option<String>,
         /// Learned group parameters for `--feedback-from`, e.g. `weight=1,min_coverage=0.3`
@@ -727,42 +727,16 @@ fn eval(
 /// before and after (all, fed, unfed), for each variant.
 fn eval_feedback(
     materials: Vec<kotae::material::Material>,
-    mut queries: Vec<(String, String)>,
+    queries: Vec<(String, String)>,
     qrels: &Path,
     from: &str,
     opts: &EvalOptions<'_>,
     base: RankingParams,
 ) -> anyhow::Result<()> {
-    use kotae::eval::{Half, half_of};
-    let from = Half::parse(from)?;
+    let from = kotae::eval::Half::parse(from)?;
     let qrels = kotae::eval::read_qrels(qrels)?;
-    let material_of_source: HashMap<String, String> = materials
-        .iter()
-        .map(|m| (m.source_id.clone(), m.id.clone()))
-        .collect();
-    let feedback: Vec<(String, String)> = queries
-        .iter()
-        .filter(|(id, _)| half_of(id) == from)
-        .cloned()
-        .collect();
-    queries.retain(|(id, _)| half_of(id) != from);
-    let (docs, fed) = kotae::eval::feedback_docs(&feedback, &qrels, &material_of_source);
-    let mut evaluated = qrels.clone();
-    evaluated.retain(|id, _| queries.iter().any(|(q, _)| q == id));
-    let (fed_q, unfed_q) = kotae::eval::split_fed(&evaluated, &fed);
     let analyzer = Arc::new(kotae::analysis::Analyzer::builtin()?);
-    let engine = Engine::ephemeral(analyzer.clone(), materials)?;
-    let learned = Arc::new(kotae::search::LearnedIndex::build(
-        &analyzer,
-        &docs,
-        opts.learned,
-    ));
-    eprintln!(
-        "feedback: {} queries, {} materials, {} learned queries",
-        feedback.len(),
-        learned.materials(),
-        learned.queries()
-    );
+    let engine = Engine::ephemeral(analyzer, materials)?;
     let variants = opts
         .variants
         .clone()
@@ -774,19 +748,13 @@ fn eval_feedback(
     println!("|---|---|---|---|---|");
     for (name, w) in &variants {
         engine.set_ranking_params(*w);
-        engine.set_learned(Arc::new(kotae::search::LearnedIndex::empty()));
-        let (_, before) = kotae::eval::run_queries(&engine, &queries, &evaluated, k, 100)?;
-        engine.set_learned(learned.clone());
-        let (_, after) = kotae::eval::run_queries(&engine, &queries, &evaluated, k, 100)?;
-        if let Some(p) = opts.run {
-            let order: Vec<String> = queries.iter().map(|q| q.0.clone()).collect();
-            kotae::eval::write_trec_run(p, &after, &order, "kotae-learned")?;
-        }
-        for (part, q) in [("all", &evaluated), ("fed", &fed_q), ("unfed", &unfed_q)] {
-            let (a, b) = (
-                kotae::eval::evaluate(&before, q, k),
-                kotae::eval::evaluate(&after, q, k),
-            );
+        let r = kotae::eval::feedback_eval(&engine, &queries, &qrels, from, opts.learned, k)?;
+        eprintln!(
+            "feedback: {} materials, {} learned queries",
+            r.materials, r.learned_queries
+        );
+        for (part, x) in [("all", r.all), ("fed", r.fed), ("unfed", r.unfed)] {
+            let (a, b) = (x.before, x.after);
             println!(
                 "| {name} {part} | {} | {:.3} → {:.3} | {:.3} → {:.3} ({:+.3}) | {:.3} → {:.3} |",
                 a.queries,
