@@ -286,9 +286,10 @@ impl LearnedIndex {
             mass += qw * idf;
             terms.push((term, *qw, idf));
         }
-        // Slot → its live documents, resolved once per slot the query touches.
+        // Slot → its live documents, resolved once per slot: here for every slot the query
+        // touches when `content_overlap` needs them, else below for the slots that score.
         let mut docs_of: HashMap<u32, Vec<(usize, DocId)>> = HashMap::new();
-        for (term, _, _) in &terms {
+        for (term, _, _) in terms.iter().filter(|_| p.content_overlap < 1.0) {
             for &(slot, _) in self.postings.get(*term).into_iter().flatten() {
                 if let std::collections::hash_map::Entry::Vacant(e) = docs_of.entry(slot) {
                     e.insert(self.live_docs(searcher, id_field, slot)?);
@@ -354,6 +355,9 @@ impl LearnedIndex {
             };
             if !(v.is_finite() && v > 0.0) {
                 continue;
+            }
+            if let std::collections::hash_map::Entry::Vacant(e) = docs_of.entry(slot) {
+                e.insert(self.live_docs(searcher, id_field, slot)?);
             }
             for &(si, doc) in docs_of.get(&slot).into_iter().flatten() {
                 out[si].push((doc, v));
