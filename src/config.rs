@@ -34,7 +34,8 @@
 //!
 //! [learn]                      # crate::learn: learning from answered inquiries
 //! enabled = true               # false: nothing learned or served
-//! weight = 1.0                 # the learned group's multiplier (k1, b, min_coverage too)
+//! weight = 1.0                 # the learned group's multiplier (k1, b, min_coverage,
+//! min_similarity = 0.15        #   content_overlap too; see crate::search::learned)
 //!
 //! [hooks.cms]                  # POST /api/hooks/cms (KOTAE_CMS_SECRET overrides)
 //! secret = "…"                 # shared with the CMS; HMAC-SHA256 key

@@ -387,6 +387,191 @@ pub fn ablation_variants(base: RankingParams) -> Vec<(&'static str, RankingParam
     ]
 }
 
+/// The terse ("keyword") shape of a query, the way operators type while a caller speaks:
+/// the surface forms of its nouns (IPADIC; a compound's parts left out, adjacent nouns
+/// joined into one word, repeats once), at most
+/// `max_words`, the longest kept (longer words are the more specific), in the query's order
+/// and joined by spaces. A query without nouns is kept as it is.
+pub fn terse_query(analyzer: &crate::analysis::Analyzer, q: &str, max_words: usize) -> String {
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for t in analyzer.morph_tokens(q) {
+        if !t.noun || t.end > q.len() || t.start >= t.end {
+            continue;
+        }
+        // A compound's parts lie inside the compound's span: keep the widest.
+        if spans.iter().any(|&(s, e)| s <= t.start && t.end <= e) {
+            continue;
+        }
+        spans.retain(|&(s, e)| !(t.start <= s && e <= t.end));
+        spans.push((t.start, t.end));
+    }
+    // Adjacent nouns are one compound word (国民 健康保険証 → 国民健康保険証); a word
+    // repeated counts once.
+    spans.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    for (s, e) in spans {
+        match merged.last_mut() {
+            Some(last) if last.1 == s => last.1 = e,
+            _ => merged.push((s, e)),
+        }
+    }
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for x in merged {
+        if !spans.iter().any(|&(s, e)| q[s..e] == q[x.0..x.1]) {
+            spans.push(x);
+        }
+    }
+    let mut by_len: Vec<(usize, usize)> = spans.clone();
+    by_len.sort_by_key(|&(s, e)| (std::cmp::Reverse(q[s..e].chars().count()), s));
+    by_len.truncate(max_words);
+    spans.retain(|x| by_len.contains(x));
+    spans.sort_unstable();
+    let words: Vec<&str> = spans.iter().map(|&(s, e)| &q[s..e]).collect();
+    if words.is_empty() {
+        q.to_string()
+    } else {
+        words.join(" ")
+    }
+}
+
+/// Learning from answered inquiries, simulated offline (`kotae eval --feedback-from`; the
+/// HTTP measurement is `benches/feedback/run.sh`): every query of `feedback` with judged
+/// grade-2 materials becomes one learned query (weight 1) of each of those materials, as an
+/// answered inquiry with that search's `query_id` would make it. Returns the learned
+/// documents (material ids via `material_of_source`, localgovFAQ id → material id) and the
+/// fed materials' source ids.
+pub fn feedback_docs(
+    feedback: &[(String, String)],
+    qrels: &Qrels,
+    material_of_source: &HashMap<String, String>,
+) -> (
+    Vec<crate::search::learned::LearnedDoc>,
+    std::collections::HashSet<String>,
+) {
+    let mut by_material: std::collections::BTreeMap<String, Vec<(String, f32)>> =
+        std::collections::BTreeMap::new();
+    let mut fed = std::collections::HashSet::new();
+    for (qid, text) in feedback {
+        let Some(judged) = qrels.get(qid) else {
+            continue;
+        };
+        let mut grade2: Vec<&String> = judged
+            .iter()
+            .filter(|&(d, &g)| g == 2 && material_of_source.contains_key(d))
+            .map(|(d, _)| d)
+            .collect();
+        grade2.sort();
+        for d in grade2 {
+            fed.insert(d.clone());
+            by_material
+                .entry(material_of_source[d].clone())
+                .or_default()
+                .push((text.clone(), 1.0));
+        }
+    }
+    let docs = by_material
+        .into_iter()
+        .map(
+            |(material_id, queries)| crate::search::learned::LearnedDoc {
+                material_id,
+                queries,
+            },
+        )
+        .collect();
+    (docs, fed)
+}
+
+/// Splits `qrels` into the queries some of whose relevant (grade ≥ 1) documents are in
+/// `fed` and those none of whose are ("unfed": the answers that never got feedback).
+pub fn split_fed(qrels: &Qrels, fed: &std::collections::HashSet<String>) -> (Qrels, Qrels) {
+    let (mut a, mut b) = (Qrels::new(), Qrels::new());
+    for (q, judged) in qrels {
+        if judged.iter().any(|(d, &g)| g >= 1 && fed.contains(d)) {
+            a.insert(q.clone(), judged.clone());
+        } else {
+            b.insert(q.clone(), judged.clone());
+        }
+    }
+    (a, b)
+}
+
+/// Before/after metrics of one part of the evaluated half (see [`feedback_eval`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct BeforeAfter {
+    /// Without the learned queries.
+    pub before: Metrics,
+    /// With them.
+    pub after: Metrics,
+}
+
+/// [`feedback_eval`]'s result for the evaluated half: all its queries, those some of whose
+/// relevant answers got feedback ("fed") and those none of whose did ("unfed").
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct FeedbackReport {
+    /// Every query of the evaluated half.
+    pub all: BeforeAfter,
+    /// The fed queries.
+    pub fed: BeforeAfter,
+    /// The unfed queries.
+    pub unfed: BeforeAfter,
+    /// Materials with learned queries.
+    pub materials: usize,
+    /// Learned queries.
+    pub learned_queries: usize,
+}
+
+/// Learning from answered inquiries on `engine` (a corpus with localgovFAQ source ids),
+/// simulated offline: the queries of half `from` teach their grade-2 answers
+/// ([`feedback_docs`], learned group `params`), the other half is evaluated at `k` before
+/// and after. The engine's learned index is left empty.
+///
+/// # Errors
+/// Engine errors.
+pub fn feedback_eval(
+    engine: &crate::engine::Engine,
+    queries: &[(String, String)],
+    qrels: &Qrels,
+    from: Half,
+    params: crate::search::LearnedParams,
+    k: usize,
+) -> Result<FeedbackReport> {
+    let materials = engine.materials();
+    let material_of_source: HashMap<String, String> = materials
+        .values()
+        .map(|m| (m.source_id.clone(), m.id.clone()))
+        .collect();
+    let (feedback, evaluated): (Vec<_>, Vec<_>) = queries
+        .iter()
+        .cloned()
+        .partition(|(id, _)| half_of(id) == from);
+    let (docs, fed) = feedback_docs(&feedback, qrels, &material_of_source);
+    let mut judged = qrels.clone();
+    judged.retain(|id, _| evaluated.iter().any(|(q, _)| q == id));
+    let (fed_q, unfed_q) = split_fed(&judged, &fed);
+    let learned = std::sync::Arc::new(crate::search::LearnedIndex::build(
+        &engine.analyzer(),
+        &docs,
+        params,
+    ));
+    engine.set_learned(std::sync::Arc::new(crate::search::LearnedIndex::empty()));
+    let (_, before) = run_queries(engine, &evaluated, &judged, k, 100)?;
+    engine.set_learned(learned.clone());
+    let after = run_queries(engine, &evaluated, &judged, k, 100);
+    engine.set_learned(std::sync::Arc::new(crate::search::LearnedIndex::empty()));
+    let (_, after) = after?;
+    let part = |q: &Qrels| BeforeAfter {
+        before: evaluate(&before, q, k),
+        after: evaluate(&after, q, k),
+    };
+    Ok(FeedbackReport {
+        all: part(&judged),
+        fed: part(&fed_q),
+        unfed: part(&unfed_q),
+        materials: learned.materials(),
+        learned_queries: learned.queries(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -399,6 +584,34 @@ mod tests {
         );
         q.insert("2".into(), [("c".to_string(), 1)].into());
         q
+    }
+
+    #[test]
+    fn terse_queries_keep_the_longest_nouns_in_order() {
+        let a = crate::analysis::Analyzer::builtin().unwrap();
+        let q = "国民健康保険証を紛失してしまったので、再発行に必要な持ち物を教えて";
+        let t = terse_query(&a, q, 3);
+        assert_eq!(t.split(' ').count(), 3, "{t}");
+        assert!(t.starts_with("国民健康保険証"), "{t}");
+        assert_eq!(terse_query(&a, "です", 3), "です");
+    }
+
+    #[test]
+    fn feedback_learns_grade_two_answers_and_splits_fed_queries() {
+        let q = qrels();
+        let ids: HashMap<String, String> = ["a", "b", "c"]
+            .iter()
+            .map(|d| (d.to_string(), format!("m-{d}")))
+            .collect();
+        let fb = vec![("1".to_string(), "text one".to_string())];
+        let (docs, fed) = feedback_docs(&fb, &q, &ids);
+        // Only the grade-2 answer "a" is learned.
+        assert_eq!(docs.len(), 1);
+        assert_eq!(docs[0].material_id, "m-a");
+        assert_eq!(docs[0].queries, vec![("text one".to_string(), 1.0)]);
+        let (f, u) = split_fed(&q, &fed);
+        assert_eq!(f.keys().collect::<Vec<_>>(), vec!["1"]);
+        assert_eq!(u.keys().collect::<Vec<_>>(), vec!["2"]);
     }
 
     #[test]

@@ -162,6 +162,25 @@ enum Command {
         /// overrides applied after `--weights`; `#` comments), on one index.
         #[arg(long)]
         variants: Option<PathBuf>,
+        /// Simulate learning from answered inquiries: every query of this half (`tune` or
+        /// `heldout`) with grade-2 judgments is learned for those materials, then the other
+        /// half is evaluated before and after, all and split into queries whose relevant
+        /// materials got feedback ("fed") or none ("unfed"). `--run` and `--terse` do not
+        /// apply.
+        #[arg(long, value_parser = ["tune", "heldout"])]
+        feedback_from: Option<String>,
+        /// Learned group parameters for `--feedback-from`, e.g. `weight=1,min_coverage=0.3`
+        /// (fields of `search::LearnedParams`).
+        #[arg(long)]
+        learned: Option<String>,
+        /// Evaluate the terse shape of every query instead (at most 3 of its nouns, see
+        /// `kotae::eval::terse_query`), as operators type.
+        #[arg(long)]
+        terse: bool,
+        /// Write the queries evaluated (after `--half` and `--terse`) to this JSON file
+        /// ({id: text}, for the anchors).
+        #[arg(long)]
+        write_queries: Option<PathBuf>,
     },
 }
 
@@ -539,6 +558,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             unanswerable,
             weights,
             variants,
+            feedback_from,
+            learned,
+            terse,
+            write_queries,
         } => {
             let base_spec = weights.unwrap_or_default();
             let w = RankingParams::parse_overrides(&base_spec)?;
@@ -553,6 +576,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 half: half.as_deref(),
                 unanswerable: unanswerable.as_deref(),
                 variants,
+                feedback_from: feedback_from.as_deref(),
+                terse,
+                write_queries: write_queries.as_deref(),
+                learned: kotae::search::LearnedParams::parse_overrides(
+                    learned.as_deref().unwrap_or(""),
+                )?,
             };
             eval(&corpus, &queries, &qrels, &opts, w)
         }
@@ -587,6 +616,10 @@ struct EvalOptions<'a> {
     half: Option<&'a str>,
     unanswerable: Option<&'a Path>,
     variants: Option<Vec<(String, RankingParams)>>,
+    feedback_from: Option<&'a str>,
+    learned: kotae::search::LearnedParams,
+    terse: bool,
+    write_queries: Option<&'a Path>,
 }
 
 /// Reads `kotae eval --variants`: one `name<TAB>overrides` per line (overrides after
@@ -617,6 +650,9 @@ fn eval(
     let (run_path, k, ablation) = (opts.run, opts.k, opts.ablation);
     let materials = kotae::eval::load_localgov_corpus(corpus)?;
     let mut queries = kotae::eval::read_queries(queries)?;
+    if let Some(from) = opts.feedback_from {
+        return eval_feedback(materials, queries, qrels, from, opts, base);
+    }
     if let Some(h) = opts.half {
         let want = kotae::eval::Half::parse(h)?;
         queries.retain(|(id, _)| kotae::eval::half_of(id) == want);
@@ -624,6 +660,19 @@ fn eval(
     let mut qrels = kotae::eval::read_qrels(qrels)?;
     qrels.retain(|id, _| queries.iter().any(|(q, _)| q == id));
     let analyzer = Arc::new(kotae::analysis::Analyzer::builtin()?);
+    if opts.terse {
+        for (_, q) in &mut queries {
+            *q = kotae::eval::terse_query(&analyzer, q, 3);
+        }
+    }
+    if let Some(p) = opts.write_queries {
+        let map: serde_json::Map<String, serde_json::Value> = queries
+            .iter()
+            .map(|(id, q)| (id.clone(), serde_json::Value::String(q.clone())))
+            .collect();
+        std::fs::write(p, serde_json::to_string_pretty(&map)?)
+            .with_context(|| format!("cannot write {}", p.display()))?;
+    }
     let pb = spinner(&format!("indexing {} materials", materials.len()));
     let started = std::time::Instant::now();
     let engine = Engine::ephemeral(analyzer, materials)?;
@@ -671,6 +720,54 @@ fn eval(
         }
     }
     eprintln!("{} queries", queries.len());
+    Ok(())
+}
+
+/// `kotae eval --feedback-from`: learned queries from one half, the other half evaluated
+/// before and after (all, fed, unfed), for each variant.
+fn eval_feedback(
+    materials: Vec<kotae::material::Material>,
+    queries: Vec<(String, String)>,
+    qrels: &Path,
+    from: &str,
+    opts: &EvalOptions<'_>,
+    base: RankingParams,
+) -> anyhow::Result<()> {
+    let from = kotae::eval::Half::parse(from)?;
+    let qrels = kotae::eval::read_qrels(qrels)?;
+    let analyzer = Arc::new(kotae::analysis::Analyzer::builtin()?);
+    let engine = Engine::ephemeral(analyzer, materials)?;
+    let variants = opts
+        .variants
+        .clone()
+        .unwrap_or_else(|| vec![("kotae".to_string(), base)]);
+    let k = opts.k;
+    println!(
+        "| configuration | queries | R@{k} before → after | nDCG@{k} before → after | MRR@{k} before → after |"
+    );
+    println!("|---|---|---|---|---|");
+    for (name, w) in &variants {
+        engine.set_ranking_params(*w);
+        let r = kotae::eval::feedback_eval(&engine, &queries, &qrels, from, opts.learned, k)?;
+        eprintln!(
+            "feedback: {} materials, {} learned queries",
+            r.materials, r.learned_queries
+        );
+        for (part, x) in [("all", r.all), ("fed", r.fed), ("unfed", r.unfed)] {
+            let (a, b) = (x.before, x.after);
+            println!(
+                "| {name} {part} | {} | {:.3} → {:.3} | {:.3} → {:.3} ({:+.3}) | {:.3} → {:.3} |",
+                a.queries,
+                a.recall,
+                b.recall,
+                a.ndcg,
+                b.ndcg,
+                b.ndcg - a.ndcg,
+                a.mrr,
+                b.mrr
+            );
+        }
+    }
     Ok(())
 }
 

@@ -18,13 +18,16 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 for dir in ${DIRECTIONS:-A B}; do
   D="$WORK/$dir"
   mkdir -p "$D"
-  # [learn] overrides for tuning: WEIGHT, K1, B, COVERAGE (min_coverage).
+  # [learn] overrides for tuning: WEIGHT, K1, B, COVERAGE (min_coverage), SIMILARITY
+  # (min_similarity), OVERLAP (content_overlap).
   {
     echo '[learn]'
     [ -n "${WEIGHT:-}" ] && echo "weight = $WEIGHT"
     [ -n "${K1:-}" ] && echo "k1 = $K1"
     [ -n "${B:-}" ] && echo "b = $B"
     [ -n "${COVERAGE:-}" ] && echo "min_coverage = $COVERAGE"
+    [ -n "${SIMILARITY:-}" ] && echo "min_similarity = $SIMILARITY"
+    [ -n "${OVERLAP:-}" ] && echo "content_overlap = $OVERLAP"
     true
   } > "$D/kotae.toml"
   "$KOTAE" --data-dir "$D" import --no-contacts "$DATA/corpus.json" >/dev/null

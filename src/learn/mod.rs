@@ -81,6 +81,12 @@ pub struct LearnConfig {
     /// Least share of the query's idf mass a material's learned queries must hold, in
     /// [0, 1] (default [`LearnedParams::default`]'s).
     pub min_coverage: Option<f32>,
+    /// Least similarity of a learned query to the typed one, in [0, 1] (default
+    /// [`LearnedParams::default`]'s; see [`crate::search::learned`]).
+    pub min_similarity: Option<f32>,
+    /// Multiplier of a learned term a material's own text already holds, in [0, 1]
+    /// (default [`LearnedParams::default`]'s).
+    pub content_overlap: Option<f32>,
 }
 
 impl LearnConfig {
@@ -100,6 +106,12 @@ impl LearnConfig {
         }
         if let Some(v) = self.min_coverage.filter(unit) {
             p.min_coverage = v;
+        }
+        if let Some(v) = self.min_similarity.filter(unit) {
+            p.min_similarity = v;
+        }
+        if let Some(v) = self.content_overlap.filter(unit) {
+            p.content_overlap = v;
         }
         p
     }

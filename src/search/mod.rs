@@ -73,7 +73,7 @@ fn first_stage(
     abbrev::resolve_plan(index, &searcher, &mut p)?;
     let now = chrono::Utc::now().timestamp();
     let p = second_stage::with_feedback(index, analyzer, materials, p, req, now, w)?;
-    let rr = second_stage::Rerank::new(materials, &qa, w);
+    let rr = second_stage::Rerank::new(materials, &qa, w, Some((analyzer, index, &searcher)));
     let morph = p
         .groups
         .iter()

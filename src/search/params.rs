@@ -52,6 +52,13 @@ pub struct RankingParams {
     pub rerank_weight: f32,
     /// Number of first-stage candidates rescored by the second stage.
     pub rerank_depth: usize,
+    /// Weight of the term-pair proximity feature of the second stage (a multiple of the top
+    /// candidate's score; 0: off; see `second_stage::proximity`).
+    pub proximity_weight: f32,
+    /// Largest distance in characters of two query terms that count as near.
+    pub proximity_window: f32,
+    /// Saturation of a pair's proximity count.
+    pub proximity_k: f32,
     /// Use the morph group at all (for ablation).
     pub use_morph: bool,
     /// Use the bigram group at all (for ablation).
@@ -106,6 +113,9 @@ impl Default for RankingParams {
             prf_weight: 0.3,
             rerank_weight: 0.0,
             rerank_depth: 50,
+            proximity_weight: 0.0,
+            proximity_window: 20.0,
+            proximity_k: 0.1,
             use_morph: true,
             use_bigram: true,
             use_synonyms: true,
@@ -157,6 +167,9 @@ impl RankingParams {
                 "non_noun_weight" => w.non_noun_weight = f()?,
                 "rerank_weight" => w.rerank_weight = f()?,
                 "rerank_depth" => w.rerank_depth = n()?,
+                "proximity_weight" => w.proximity_weight = f()?,
+                "proximity_window" => w.proximity_window = f()?,
+                "proximity_k" => w.proximity_k = f()?,
                 "prf_docs" => w.prf_docs = n()?,
                 "prf_terms" => w.prf_terms = n()?,
                 "prf_weight" => w.prf_weight = f()?,

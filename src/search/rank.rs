@@ -189,7 +189,7 @@ pub(crate) fn rank(
         for c in &mut candidates[..depth] {
             let sim = id_of(&cols, c.addr)
                 .and_then(|id| rr.materials.get(&id))
-                .map_or(0.0, |m| rr.similarity(m));
+                .map_or(0.0, |m| rr.score(m, c.addr));
             c.score += rr.weight * top * sim;
         }
         if depth < candidates.len() {
