@@ -459,6 +459,36 @@ fn open_dir(dir: &Path, schema: &tantivy::schema::Schema) -> Result<(Index, bool
     Ok((index, true))
 }
 
+/// The live documents holding `term`, as (segment ordinal, doc id) in index order: a
+/// material's documents by its id term (deleted documents skipped).
+///
+/// # Errors
+/// tantivy errors reading the term's postings.
+pub fn live_docs_with(
+    searcher: &tantivy::Searcher,
+    term: &Term,
+) -> tantivy::Result<Vec<(usize, tantivy::DocId)>> {
+    use tantivy::DocSet;
+    let mut out = Vec::new();
+    for (ord, r) in searcher.segment_readers().iter().enumerate() {
+        let Some(mut postings) = r
+            .inverted_index(term.field())?
+            .read_postings(term, tantivy::schema::IndexRecordOption::Basic)?
+        else {
+            continue;
+        };
+        let alive = r.alive_bitset();
+        let mut doc = postings.doc();
+        while doc != tantivy::TERMINATED {
+            if alive.is_none_or(|a| a.is_alive(doc)) {
+                out.push((ord, doc));
+            }
+            doc = postings.advance();
+        }
+    }
+    Ok(out)
+}
+
 /// Removes tantivy's own files from `dir` (README.md, the manifest, generation
 /// subdirectories and other files stay).
 ///

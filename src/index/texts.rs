@@ -70,24 +70,10 @@ impl MaterialIndex {
     /// # Errors
     /// tantivy errors reading the id field's postings.
     pub fn address_of(&self, searcher: &Searcher, id: &str) -> tantivy::Result<Option<DocAddress>> {
-        use tantivy::DocSet;
         let term = Term::from_field_text(self.fields.id, id);
-        for (ord, r) in searcher.segment_readers().iter().enumerate() {
-            let inverted = r.inverted_index(self.fields.id)?;
-            let Some(mut postings) =
-                inverted.read_postings(&term, tantivy::schema::IndexRecordOption::Basic)?
-            else {
-                continue;
-            };
-            let mut doc = postings.doc();
-            while doc != tantivy::TERMINATED {
-                if r.alive_bitset().is_none_or(|a| a.is_alive(doc)) {
-                    return Ok(Some(DocAddress::new(ord as u32, doc)));
-                }
-                doc = postings.advance();
-            }
-        }
-        Ok(None)
+        Ok(super::live_docs_with(searcher, &term)?
+            .first()
+            .map(|&(ord, doc)| DocAddress::new(ord as u32, doc)))
     }
 
     /// Reads the stored texts of material `id` (`None` when it is not in the index).

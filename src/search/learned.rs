@@ -377,24 +377,7 @@ impl LearnedIndex {
         slot: u32,
     ) -> tantivy::Result<Vec<(usize, DocId)>> {
         let t = Term::from_field_text(id_field, &self.ids[slot as usize]);
-        let mut out = Vec::new();
-        for (si, s) in searcher.segment_readers().iter().enumerate() {
-            let Some(mut postings) = s
-                .inverted_index(id_field)?
-                .read_postings(&t, IndexRecordOption::Basic)?
-            else {
-                continue;
-            };
-            let alive = s.alive_bitset();
-            let mut doc = postings.doc();
-            while doc != TERMINATED {
-                if alive.is_none_or(|a| a.is_alive(doc)) {
-                    out.push((si, doc));
-                }
-                doc = postings.advance();
-            }
-        }
-        Ok(out)
+        crate::index::live_docs_with(searcher, &t)
     }
 
     /// The slots of `list` whose material's own text (a field of `g`) holds `term`.
