@@ -9,7 +9,9 @@
 //!   QUERIES_JSON  {id: text}, e.g. ../shared/data/localgovfaq/queries.json
 //!   MODE          both (default: time both and compare) | maxscore | exhaustive | count
 //!                 (only that one, for instruction counts: `perf stat -e instructions` with
-//!                 PASSES 1 and 2, the difference is one pass over the queries)
+//!                 PASSES 1 and 2, the difference is one pass over the queries) | windows
+//!                 (block-max MaxScore, the search path's, against plain MaxScore with the
+//!                 whole lists' bounds only; same top k required) | plain (that one alone)
 //!   PASSES        passes over the queries (default 1)
 //!   K             top k (default 10)
 //! ```
@@ -47,11 +49,20 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let (Some(dir), Some(queries)) = (args.get(1), args.get(2)) else {
         anyhow::bail!(
-            "usage: scale_cost DATA_DIR QUERIES_JSON [both|maxscore|exhaustive|count] [PASSES] [K]"
+            "usage: scale_cost DATA_DIR QUERIES_JSON [both|maxscore|exhaustive|count|windows|plain] [PASSES] [K]"
         );
     };
     let mode = args.get(3).map_or("both", String::as_str);
-    if !["both", "maxscore", "exhaustive", "count"].contains(&mode) {
+    if ![
+        "both",
+        "maxscore",
+        "exhaustive",
+        "count",
+        "windows",
+        "plain",
+    ]
+    .contains(&mode)
+    {
         anyhow::bail!("unknown mode {mode:?}");
     }
     let passes: usize = args.get(4).map_or(Ok(1), |a| a.parse())?;
@@ -77,17 +88,49 @@ fn main() -> anyhow::Result<()> {
         .map(|q| plan::plan(&QueryAnalysis::new(&analyzer, q), index.fields(), &w))
         .collect();
     let (mut ms_max, mut ms_ex, mut ms_count) = (Vec::new(), Vec::new(), Vec::new());
+    let mut ms_plain = Vec::new();
     let (mut scored, mut total, mut docs, mut differ, mut gte) = (0u64, 0u64, 0u64, 0usize, 0);
-    for _ in 0..passes {
+    let (mut plain_scored, mut plain_docs) = (0u64, 0u64);
+    for pass in 0..passes {
+        if pass == 1 && passes > 1 {
+            // Pass 1 pays the per-segment bounds of each new term (cold caches): apart.
+            if !ms_max.is_empty() {
+                report("maxscore 1st", &mut ms_max);
+                ms_max.clear();
+            }
+            if !ms_plain.is_empty() {
+                report("plain 1st", &mut ms_plain);
+                ms_plain.clear();
+            }
+            (scored, total, docs, plain_scored, plain_docs) = (0, 0, 0, 0, 0);
+        }
         for p in &plans {
             let mut got = None;
-            if mode == "both" || mode == "maxscore" {
+            if mode == "windows" || mode == "plain" {
+                let t = Instant::now();
+                let (top, stats) = maxscore::top_k_windowed(
+                    &searcher,
+                    &p.groups,
+                    &[],
+                    k,
+                    |_, _| true,
+                    kotae::search::bounds::WindowLayout::NONE,
+                )?;
+                ms_plain.push(t.elapsed().as_secs_f64() * 1e3);
+                plain_scored += stats.postings_scored;
+                plain_docs += stats.docs_scored;
+                got = Some(top);
+            }
+            if mode == "both" || mode == "maxscore" || mode == "windows" {
                 let t = Instant::now();
                 let (top, stats) = maxscore::top_k(&searcher, &p.groups, k, |_, _| true)?;
                 ms_max.push(t.elapsed().as_secs_f64() * 1e3);
                 scored += stats.postings_scored;
                 total += stats.postings_total;
                 docs += stats.docs_scored;
+                if got.as_ref().is_some_and(|g| *g != top) {
+                    differ += 1;
+                }
                 got = Some(top);
             }
             if mode == "both" || mode == "exhaustive" {
@@ -123,6 +166,15 @@ fn main() -> anyhow::Result<()> {
             docs as f64 / n
         );
     }
+    if !ms_plain.is_empty() {
+        report("plain", &mut ms_plain);
+        let n = ms_plain.len() as f64;
+        println!(
+            "plain       postings scored per query {:.0}, documents scored {:.0}",
+            plain_scored as f64 / n,
+            plain_docs as f64 / n
+        );
+    }
     if !ms_ex.is_empty() {
         report("exhaustive", &mut ms_ex);
     }
@@ -130,7 +182,7 @@ fn main() -> anyhow::Result<()> {
         report("count", &mut ms_count);
         println!("count       queries over {MAX_TRACKED_TOTAL} matches (gte): {gte}");
     }
-    if mode == "both" {
+    if mode == "both" || mode == "windows" {
         println!("queries whose top {k} differ: {differ}");
         anyhow::ensure!(differ == 0, "MaxScore and the exhaustive scorer differ");
     }

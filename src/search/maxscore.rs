@@ -18,25 +18,32 @@
 //! `tf~_max = Σ_f max over the field's postings of w_f · tf / norm`, read from the term's
 //! (field norm, tf) frontier ([`bounds`], cached per segment).
 //!
-//! # MaxScore
-//! Terms are sorted by `ub`. With θ the score of the k-th best document so far, the longest
-//! prefix of terms whose summed bounds are below θ is *non-essential*: a document that has
-//! none of the other (*essential*) terms cannot beat θ. Candidates come only from the
-//! essential terms' postings (typically the rare morph terms once θ has risen); the
-//! non-essential cursors (the long bigram/unigram lists) are only advanced with `seek`
-//! (tantivy's skip list) to the candidates, in decreasing bound order, and the evaluation
-//! stops as soon as the partial score plus the remaining bounds is below θ. Documents are
-//! visited in (segment, doc) order, so a document tying θ loses the tie (it comes later) and
-//! pruning on `bound < θ` keeps exactly the exhaustive top k. Bounds carry a relative slack
-//! of 10^-4 over f32 rounding; every score that is kept is recomputed in the exhaustive
-//! scorer's summation order, so it equals [`bm25f::score`]'s value exactly.
+//! # MaxScore over block-max windows
+//! A segment's doc ids are cut into windows of 128 ([`WindowLayout::DEFAULT`]). Per window,
+//! each term is bounded by the smaller of its list's bound and its *window* bound, from the
+//! largest tf and `tf / len` of its postings in the window ([`bounds`]; Ding & Suel,
+//! "Faster top-k document retrieval using block-max indexes", SIGIR 2011, on kotae's own
+//! windows: tantivy 0.27's per-block maxima are for its own BM25, k1 = 1.2, b = 0.75, not an
+//! upper bound for kotae's per-field b, and its block boundaries are not public). With θ
+//! the score of the k-th best document so far:
+//! - a window whose bounds sum below θ is skipped without reading a posting;
+//! - otherwise the terms are taken in ascending order of their list bounds, and the longest
+//!   prefix whose window bounds sum below θ is *non-essential* (MaxScore: H. Turtle and
+//!   J. Flood, "Query evaluation: strategies and optimizations", Information Processing &
+//!   Management 31(6), 1995): a document with none of the other (*essential*) terms cannot
+//!   beat θ. The essential terms are scored term at a time into the window's accumulators
+//!   (as Lucene's `MaxScoreBulkScorer` does); then, per document of the window in doc order,
+//!   the non-essential cursors are advanced with `seek` (tantivy's skip list) in
+//!   decreasing bound order, and the evaluation stops as soon as the partial score plus the
+//!   remaining bounds is below θ.
 //!
-//! Block-max bounds (Ding & Suel, "Faster top-k document retrieval using block-max indexes",
-//! SIGIR 2011) are not used: tantivy 0.27 stores per block the (field norm, tf) pair that
-//! maximises *its own* BM25 (k1 = 1.2, b = 0.75, its segment's average length), which is not
-//! an upper bound for kotae's per-field b (a title with b = 1 favours short documents far
-//! more), and the block boundaries (`last_doc_in_block`) are not public.
-//!
+//! Documents are visited in (segment, doc) order, so a document tying θ loses the tie (it
+//! comes later) and pruning on `bound < θ` keeps exactly the exhaustive top k. Bounds carry
+//! a relative slack of 10^-4 over f32 rounding (the accumulators sum in another order than
+//! the scorer: the same slack covers that); every document that passes is rescored by a
+//! second set of cursors in the exhaustive scorer's summation order, so its score equals
+//! [`bm25f::score`]'s exactly.
+
 //! # Precomputed contributions
 //! One more score source may come as a list per segment of (doc, contribution) pairs: the
 //! learned-query group ([`super::learned`]), scored apart over its small side index. It is
@@ -57,8 +64,10 @@ use tantivy::postings::{Postings, SegmentPostings};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, DocSet, Searcher, SegmentReader, TERMINATED, Term};
 
+use std::sync::Arc;
+
 use super::bm25f::{self, TermGroup};
-use super::bounds;
+use super::bounds::{self, TermBounds, WindowLayout};
 
 /// Relative slack on upper bounds, covering f32 rounding of the scores and their sums.
 const BOUND_SLACK: f32 = 1e-4;
@@ -78,6 +87,14 @@ pub struct PruneStats {
     pub postings_scored: u64,
     /// Documents whose score was computed in full.
     pub docs_scored: u64,
+    /// Documents an essential term's postings offered (each window's candidates).
+    pub candidates: u64,
+    /// Seeks of non-essential terms' cursors to a candidate.
+    pub seeks: u64,
+    /// Windows skipped whole (their bounds summed below θ), and windows in all.
+    pub windows_skipped: u64,
+    /// Windows in all (segments' doc ids cut by the layout).
+    pub windows: u64,
     /// Postings of the query's terms in total (what the exhaustive scorer reads).
     pub postings_total: u64,
     /// Whether the exhaustive scorer was used (a weight makes the bounds invalid).
@@ -251,17 +268,23 @@ fn prepare(searcher: &Searcher, groups: &[TermGroup]) -> tantivy::Result<Prepare
     })
 }
 
-/// One field's postings of a term, with what its tf~ share needs.
+/// One field's postings of a term, with what its tf~ share and its bounds need.
+#[derive(Clone)]
 struct FieldCursor {
     postings: SegmentPostings,
     norms: FieldNormReader,
     weight: f32,
     b: f32,
     avglen: f32,
+    /// The frontier and window maxima of the list.
+    bounds: Arc<TermBounds>,
+    /// Upper bound of the field's tf~ share over the whole list.
+    global: f32,
 }
 
 /// A BM25F term's cursor: the union of its field postings in one segment, or (no fields)
 /// a segment's list of precomputed contributions.
+#[derive(Clone)]
 struct TermCursor<'a> {
     fields: Vec<FieldCursor>,
     /// Precomputed (doc, contribution) pairs, when `fields` is empty.
@@ -321,6 +344,40 @@ impl TermCursor<'_> {
             }
         }
         self.refresh();
+    }
+
+    /// Upper bound of the contribution over the doc ids `lo..hi` of window `w` (no larger
+    /// than [`Self::ub`]); 0 when the cursor has no posting there. Moves the fields
+    /// without window maxima (short lists) and a precomputed list to `lo` at least, which
+    /// is safe: every document before `lo` is done.
+    fn window_ub(&mut self, w: usize, lo: DocId, hi: DocId) -> f32 {
+        if self.fields.is_empty() {
+            self.seek(lo);
+            return if self.doc < hi { self.ub } else { 0.0 };
+        }
+        let mut x = 0f32;
+        let mut moved = false;
+        for f in &mut self.fields {
+            match &f.bounds.windows {
+                Some(win) => x += win.bound(w, f.weight, f.b, f.avglen).min(f.global),
+                None => {
+                    if f.postings.doc() < lo {
+                        f.postings.seek(lo);
+                        moved = true;
+                    }
+                    if f.postings.doc() < hi {
+                        x += f.global;
+                    }
+                }
+            }
+        }
+        if moved {
+            self.refresh();
+        }
+        if x <= 0.0 {
+            return 0.0;
+        }
+        ((self.mult * x / (self.k1 + x)).min(self.mult) * (1.0 + BOUND_SLACK)).min(self.ub)
     }
 
     /// The contribution at the current doc, in [`bm25f::score`]'s exact arithmetic.
@@ -420,7 +477,24 @@ pub fn top_k_with(
     groups: &[TermGroup],
     extra: &ExtraScores,
     k: usize,
+    keep: impl FnMut(usize, DocId) -> bool,
+) -> tantivy::Result<(Vec<Scored>, PruneStats)> {
+    top_k_windowed(searcher, groups, extra, k, keep, WindowLayout::DEFAULT)
+}
+
+/// [`top_k_with`] with the block-max windows cut by `layout` ([`WindowLayout::NONE`]: plain
+/// MaxScore, the bounds of whole lists only; benchmarks compare the two, tests use small
+/// windows). Same result for every layout.
+///
+/// # Errors
+/// As [`top_k`].
+pub fn top_k_windowed(
+    searcher: &Searcher,
+    groups: &[TermGroup],
+    extra: &ExtraScores,
+    k: usize,
     mut keep: impl FnMut(usize, DocId) -> bool,
+    layout: WindowLayout,
 ) -> tantivy::Result<(Vec<Scored>, PruneStats)> {
     if !bounds_hold(groups) {
         let top = exhaustive_top_k_with(searcher, groups, extra, k, keep)?;
@@ -457,14 +531,25 @@ pub fn top_k_with(
                 let f = &g.fields[fi];
                 let norms = s.get_fieldnorms_reader(f.field)?;
                 let avglen = prep.groups[t.group].avglen[fi];
-                let frontier = bounds::frontier(s.segment_id(), f.field, &t.term, &p, &norms);
-                x_max += bounds::field_bound(&frontier, f.weight, f.b, avglen);
+                let bounds = bounds::term_bounds(
+                    s.segment_id(),
+                    s.max_doc(),
+                    f.field,
+                    &t.term,
+                    &p,
+                    &norms,
+                    layout,
+                );
+                let global = bounds::field_bound(&bounds.frontier, f.weight, f.b, avglen);
+                x_max += global;
                 fields.push(FieldCursor {
                     postings: p,
                     norms,
                     weight: f.weight,
                     b: f.b,
                     avglen,
+                    bounds,
+                    global,
                 });
             }
             if fields.is_empty() {
@@ -499,72 +584,108 @@ pub fn top_k_with(
             c.refresh();
             cursors.push(c);
         }
+        // Ascending bound over the whole list: the order in which the non-essential set is
+        // taken, per window, as the longest prefix whose window bounds sum below θ (any
+        // set with a sum below θ is correct; this one needs no sort per window).
         cursors.sort_by(|a, b| a.ub.total_cmp(&b.ub));
-        // prefix[i] = Σ ub of cursors[..=i].
-        let prefix: Vec<f32> = cursors
-            .iter()
-            .scan(0f32, |acc, c| {
-                *acc += c.ub;
-                Some(*acc)
-            })
-            .collect();
-        let non_essential = |theta: f32| prefix.iter().take_while(|&&p| p < theta).count();
-        let mut ne = non_essential(top.theta());
+        // Copies that recompute the exact contributions of a document that made it through
+        // the pruning (documents come in ascending order, so they only move forward).
+        let mut probes = cursors.clone();
         let alive = s.alive_bitset();
-        let mut at_doc: Vec<usize> = Vec::with_capacity(cursors.len());
-        loop {
-            if ne == cursors.len() {
-                break;
+        let max_doc = s.max_doc();
+        let n = cursors.len();
+        let size = 1usize << layout.window_bits();
+        let mut wub = vec![0f32; n];
+        // prefix[j] = Σ wub[..=j] in the cursors' order.
+        let mut prefix = vec![0f32; n];
+        // The essential terms' partial scores of the window's documents, and which are set.
+        let mut acc = vec![0f32; size];
+        let mut hit = vec![0u64; size.div_ceil(64)];
+        for w in 0..(max_doc as usize).div_ceil(size) {
+            let lo = (w * size) as DocId;
+            let hi = lo.saturating_add(size as DocId).min(max_doc);
+            let mut total = 0f32;
+            for (i, c) in cursors.iter_mut().enumerate() {
+                wub[i] = if c.doc >= hi {
+                    0.0
+                } else {
+                    c.window_ub(w, lo, hi)
+                };
+                total += wub[i];
+                prefix[i] = total;
             }
-            let doc = cursors[ne..]
-                .iter()
-                .map(|c| c.doc)
-                .min()
-                .unwrap_or(TERMINATED);
-            if doc == TERMINATED {
-                break;
-            }
-            at_doc.clear();
-            at_doc.extend((ne..cursors.len()).filter(|&i| cursors[i].doc == doc));
             let theta = top.theta();
-            let rest = if ne > 0 { prefix[ne - 1] } else { 0.0 };
-            let ess_ub: f32 = at_doc.iter().map(|&i| cursors[i].ub).sum();
-            let eligible =
-                ess_ub + rest >= theta && alive.is_none_or(|a| a.is_alive(doc)) && keep(si, doc);
-            if eligible {
-                let mut partial = 0f32;
-                for &i in &at_doc {
-                    let c = cursors[i].score();
-                    contrib[cursors[i].canon] = c;
-                    partial += c;
-                    stats.postings_scored += 1;
-                }
-                let mut complete = true;
-                for i in (0..ne).rev() {
-                    if partial + prefix[i] < theta {
-                        complete = false;
-                        break;
-                    }
-                    cursors[i].seek(doc);
-                    if cursors[i].doc == doc {
-                        let c = cursors[i].score();
-                        contrib[cursors[i].canon] = c;
-                        partial += c;
-                        stats.postings_scored += 1;
-                    }
-                }
-                if complete {
-                    stats.docs_scored += 1;
-                    // The exhaustive scorer's order: groups, then terms (zeros are exact).
-                    let score = contrib.iter().fold(0f32, |acc, &c| acc + c);
-                    if top.offer((score, si, doc)) {
-                        ne = non_essential(top.theta());
-                    }
-                }
-                contrib.iter_mut().for_each(|c| *c = 0.0);
+            stats.windows += 1;
+            // No document of the window can beat θ: skip it without reading a posting.
+            if total <= 0.0 || total < theta {
+                stats.windows_skipped += 1;
+                continue;
             }
-            for &i in &at_doc {
-                cursors[i].advance();
+            let ne = prefix.iter().take_while(|&&p| p < theta).count();
+            let rest = if ne > 0 { prefix[ne - 1] } else { 0.0 };
+            // Essential terms, term at a time over the window.
+            for (c, &ub) in cursors[ne..].iter_mut().zip(&wub[ne..]) {
+                if ub <= 0.0 {
+                    continue;
+                }
+                c.seek(lo);
+                while c.doc < hi {
+                    let o = (c.doc - lo) as usize;
+                    acc[o] += c.score();
+                    hit[o / 64] |= 1 << (o % 64);
+                    stats.postings_scored += 1;
+                    c.advance();
+                }
+            }
+            for (wi, bits) in hit.iter_mut().enumerate() {
+                let mut word = std::mem::take(bits);
+                while word != 0 {
+                    let o = wi * 64 + word.trailing_zeros() as usize;
+                    word &= word - 1;
+                    let doc = lo + o as DocId;
+                    let mut partial = std::mem::take(&mut acc[o]);
+                    stats.candidates += 1;
+                    let theta = top.theta();
+                    // The summation order differs from the scorer's: allow for its rounding.
+                    let slack = 1.0 + BOUND_SLACK;
+                    if partial * slack + rest < theta
+                        || !alive.is_none_or(|a| a.is_alive(doc))
+                        || !keep(si, doc)
+                    {
+                        continue;
+                    }
+                    let mut complete = true;
+                    for j in (0..ne).rev() {
+                        if partial * slack + prefix[j] < theta {
+                            complete = false;
+                            break;
+                        }
+                        if wub[j] <= 0.0 {
+                            continue;
+                        }
+                        cursors[j].seek(doc);
+                        stats.seeks += 1;
+                        if cursors[j].doc == doc {
+                            let c = cursors[j].score();
+                            contrib[cursors[j].canon] = c;
+                            partial += c;
+                            stats.postings_scored += 1;
+                        }
+                    }
+                    if complete {
+                        stats.docs_scored += 1;
+                        for p in &mut probes[ne..] {
+                            p.seek(doc);
+                            if p.doc == doc {
+                                contrib[p.canon] = p.score();
+                            }
+                        }
+                        // The exhaustive scorer's order: groups, then terms (zeros are exact).
+                        let score = contrib.iter().fold(0f32, |acc, &c| acc + c);
+                        top.offer((score, si, doc));
+                    }
+                    contrib.iter_mut().for_each(|c| *c = 0.0);
+                }
             }
         }
     }
@@ -889,6 +1010,8 @@ mod tests {
             modulo in 0u32..4,
             cap in 1u64..60,
             extra in prop::collection::vec((0usize..4, 0usize..40, 0.01f32..6.0), 0..12),
+            bits in 0u32..5,
+            min_df in 1u32..8,
         ) {
             let (index, fields) = build(&c);
             delete(&index, fields, &c.deletes);
@@ -903,6 +1026,11 @@ mod tests {
                 exhaustive_top_k_with(&searcher, &gs, &extra, k, keep_of(modulo)).unwrap();
             let (got_x, _) = top_k_with(&searcher, &gs, &extra, k, keep_of(modulo)).unwrap();
             prop_assert_eq!(&got_x, &want_x);
+            // With block-max windows small enough for these corpora (1 to 16 doc ids).
+            let layout = WindowLayout { bits, min_df };
+            let (got_w, _) =
+                top_k_windowed(&searcher, &gs, &extra, k, keep_of(modulo), layout).unwrap();
+            prop_assert_eq!(&got_w, &want_x);
             let all = exhaustive_top_k(&searcher, &gs, usize::MAX, keep_of(modulo)).unwrap();
             let mut seen = Vec::new();
             let (n, rel) =
@@ -990,5 +1118,61 @@ mod tests {
         assert!(got.iter().all(|x| x.2 % 120 == 7), "{got:?}");
         assert_eq!(stats.postings_total, 605);
         assert!(stats.docs_scored <= 248 + 2, "{stats:?}");
+    }
+
+    #[test]
+    fn windows_whose_bound_is_below_theta_are_skipped() {
+        // 600 documents have a and b once; 0, 1, 2 have b twice; 599 has a eight times.
+        // One window over all 600 (θ is 0 when it starts, so both terms are essential):
+        // every posting is scored. Per window of 16 doc ids, a and b are bounded by tf 1 in
+        // every window but the first and the last, which is below θ (set by 0, 1, 2): those
+        // 36 windows are skipped without reading a posting.
+        let seg: Vec<Vec<Vec<usize>>> = (0..600)
+            .map(|i| {
+                let mut f = vec![0, 1];
+                if i < 3 {
+                    f.push(1);
+                }
+                if i == 599 {
+                    f.extend([0; 7]);
+                }
+                vec![f, vec![], vec![]]
+            })
+            .collect();
+        let c = Corpus {
+            segments: vec![seg],
+            deletes: vec![],
+        };
+        let (index, fields) = build(&c);
+        let searcher = index.reader().unwrap().searcher();
+        let gs = vec![TermGroup {
+            fields: vec![FieldSpec {
+                field: fields[0],
+                weight: 1.0,
+                b: 0.0,
+            }],
+            k1: 1.2,
+            weight: 1.0,
+            terms: vec![("a".into(), 1.0), ("b".into(), 1.0)],
+        }];
+        let want = exhaustive_top_k(&searcher, &gs, 3, |_, _| true).unwrap();
+        assert_eq!(want.iter().map(|x| x.2).collect::<Vec<_>>(), [599, 0, 1]);
+        let whole = WindowLayout {
+            bits: 10,
+            min_df: u32::MAX,
+        };
+        let (got, plain) = top_k_windowed(&searcher, &gs, &[], 3, |_, _| true, whole).unwrap();
+        assert_eq!(got, want);
+        assert_eq!(plain.postings_scored, 1200, "{plain:?}");
+        let small = WindowLayout { bits: 4, min_df: 1 };
+        let (got, windowed) = top_k_windowed(&searcher, &gs, &[], 3, |_, _| true, small).unwrap();
+        assert_eq!(got, want);
+        assert_eq!(
+            (windowed.windows, windowed.windows_skipped),
+            (38, 36),
+            "{windowed:?}"
+        );
+        // The first window (16 documents) and the last (592..600), two terms each.
+        assert!(windowed.postings_scored <= 48, "{windowed:?}");
     }
 }
