@@ -10,8 +10,9 @@
 //!   MODE          both (default: time both and compare) | maxscore | exhaustive | count
 //!                 (only that one, for instruction counts: `perf stat -e instructions` with
 //!                 PASSES 1 and 2, the difference is one pass over the queries) | windows
-//!                 (block-max MaxScore, the search path's, against plain MaxScore with the
-//!                 whole lists' bounds only; same top k required) | plain (that one alone)
+//!                 (block-max MaxScore, the search path's, against the same evaluation with
+//!                 the whole lists' bounds only, over windows of 65,536 doc ids; same top k
+//!                 required) | plain (that one alone)
 //!   PASSES        passes over the queries (default 1)
 //!   K             top k (default 10)
 //! ```
