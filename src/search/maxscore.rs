@@ -1080,6 +1080,30 @@ mod tests {
         assert_eq!(got.iter().map(|x| x.2).collect::<Vec<_>>(), [1]);
     }
 
+    /// One segment of `seg`'s documents, and one group over the first field (weight 1, `b`,
+    /// k1 1.2) with `terms` at query weight 1.
+    fn first_field_index(
+        seg: Vec<Vec<Vec<usize>>>,
+        b: f32,
+        terms: &[&str],
+    ) -> (Index, Vec<TermGroup>) {
+        let (index, fields) = build(&Corpus {
+            segments: vec![seg],
+            deletes: vec![],
+        });
+        let gs = vec![TermGroup {
+            fields: vec![FieldSpec {
+                field: fields[0],
+                weight: 1.0,
+                b,
+            }],
+            k1: 1.2,
+            weight: 1.0,
+            terms: terms.iter().map(|t| (t.to_string(), 1.0)).collect(),
+        }];
+        (index, gs)
+    }
+
     #[test]
     fn long_lists_are_pruned() {
         // 600 documents have the common word a; 5 (7, 127, 247, 367, 487) have the rare
@@ -1094,22 +1118,8 @@ mod tests {
                 ]
             })
             .collect();
-        let c = Corpus {
-            segments: vec![seg],
-            deletes: vec![],
-        };
-        let (index, fields) = build(&c);
+        let (index, gs) = first_field_index(seg, 0.75, &["a", "h"]);
         let searcher = index.reader().unwrap().searcher();
-        let gs = vec![TermGroup {
-            fields: vec![FieldSpec {
-                field: fields[0],
-                weight: 1.0,
-                b: 0.75,
-            }],
-            k1: 1.2,
-            weight: 1.0,
-            terms: vec![("a".into(), 1.0), ("h".into(), 1.0)],
-        }];
         let (got, stats) = top_k(&searcher, &gs, 3, |_, _| true).unwrap();
         assert_eq!(
             got,
@@ -1139,22 +1149,8 @@ mod tests {
                 vec![f, vec![], vec![]]
             })
             .collect();
-        let c = Corpus {
-            segments: vec![seg],
-            deletes: vec![],
-        };
-        let (index, fields) = build(&c);
+        let (index, gs) = first_field_index(seg, 0.0, &["a", "b"]);
         let searcher = index.reader().unwrap().searcher();
-        let gs = vec![TermGroup {
-            fields: vec![FieldSpec {
-                field: fields[0],
-                weight: 1.0,
-                b: 0.0,
-            }],
-            k1: 1.2,
-            weight: 1.0,
-            terms: vec![("a".into(), 1.0), ("b".into(), 1.0)],
-        }];
         let want = exhaustive_top_k(&searcher, &gs, 3, |_, _| true).unwrap();
         assert_eq!(want.iter().map(|x| x.2).collect::<Vec<_>>(), [599, 0, 1]);
         let whole = WindowLayout {
