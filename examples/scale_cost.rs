@@ -92,6 +92,7 @@ fn main() -> anyhow::Result<()> {
     let mut ms_plain = Vec::new();
     let (mut scored, mut total, mut docs, mut differ, mut gte) = (0u64, 0u64, 0u64, 0usize, 0);
     let (mut plain_scored, mut plain_docs) = (0u64, 0u64);
+    let (mut windows, mut skipped, mut candidates, mut seeks) = (0u64, 0u64, 0u64, 0u64);
     for pass in 0..passes {
         if pass == 1 && passes > 1 {
             // Pass 1 pays the per-segment bounds of each new term (cold caches): apart.
@@ -104,6 +105,7 @@ fn main() -> anyhow::Result<()> {
                 ms_plain.clear();
             }
             (scored, total, docs, plain_scored, plain_docs) = (0, 0, 0, 0, 0);
+            (windows, skipped, candidates, seeks) = (0, 0, 0, 0);
         }
         for p in &plans {
             let mut got = None;
@@ -129,6 +131,10 @@ fn main() -> anyhow::Result<()> {
                 scored += stats.postings_scored;
                 total += stats.postings_total;
                 docs += stats.docs_scored;
+                windows += stats.windows;
+                skipped += stats.windows_skipped;
+                candidates += stats.candidates;
+                seeks += stats.seeks;
                 if got.as_ref().is_some_and(|g| *g != top) {
                     differ += 1;
                 }
@@ -165,6 +171,14 @@ fn main() -> anyhow::Result<()> {
             total as f64 / n,
             100.0 * scored as f64 / total.max(1) as f64,
             docs as f64 / n
+        );
+        println!(
+            "maxscore    windows per query {:.0}, skipped {:.0} ({:.1}%), candidates {:.0}, seeks {:.0}",
+            windows as f64 / n,
+            skipped as f64 / n,
+            100.0 * skipped as f64 / windows.max(1) as f64,
+            candidates as f64 / n,
+            seeks as f64 / n
         );
     }
     if !ms_plain.is_empty() {
