@@ -412,10 +412,10 @@ impl TermCursor<'_> {
         ((self.mult * x / (self.k1 + x)).min(self.mult) * (1.0 + BOUND_SLACK)).min(self.ub)
     }
 
-    /// The contribution at the current doc, within a few units in the last place of
-    /// [`Self::score`] (far inside [`BOUND_SLACK`]): each field's share is its tf times the
-    /// field's [`GroupStats::share_of_norm`], one multiplication and no division.
-    fn approx_score(&self) -> f32 {
+    /// The contribution at the current doc, each present field's share `tf~_f` given by
+    /// `share(field, doc)`, summed in the fields' order and saturated.
+    #[inline]
+    fn contribution(&self, share: impl Fn(&FieldCursor, DocId) -> f32) -> f32 {
         if self.fields.is_empty() {
             return self.list[self.pos].1;
         }
@@ -423,28 +423,28 @@ impl TermCursor<'_> {
         let mut x = 0f32;
         for f in &self.fields {
             if f.postings.doc() == d {
-                let share = f.share_of_norm[usize::from(f.norms.fieldnorm_id(d))];
-                x += share * f.postings.term_freq() as f32;
+                x += share(f, d);
             }
         }
         self.mult * x / (self.k1 + x)
     }
 
+    /// The contribution at the current doc, within a few units in the last place of
+    /// [`Self::score`] (far inside [`BOUND_SLACK`]): each field's share is its tf times the
+    /// field's [`GroupStats::share_of_norm`], one multiplication and no division.
+    fn approx_score(&self) -> f32 {
+        self.contribution(|f, d| {
+            f.share_of_norm[usize::from(f.norms.fieldnorm_id(d))] * f.postings.term_freq() as f32
+        })
+    }
+
     /// The contribution at the current doc, in [`bm25f::score`]'s exact arithmetic.
     fn score(&self) -> f32 {
-        if self.fields.is_empty() {
-            return self.list[self.pos].1;
-        }
-        let d = self.doc;
-        let mut x = 0f32;
-        for f in &self.fields {
-            if f.postings.doc() == d {
-                let len = f.norms.fieldnorm(d) as f32;
-                let norm = 1.0 - f.b + f.b * len / f.avglen;
-                x += f.weight * f.postings.term_freq() as f32 / norm.max(1e-3);
-            }
-        }
-        self.mult * x / (self.k1 + x)
+        self.contribution(|f, d| {
+            let len = f.norms.fieldnorm(d) as f32;
+            let norm = 1.0 - f.b + f.b * len / f.avglen;
+            f.weight * f.postings.term_freq() as f32 / norm.max(1e-3)
+        })
     }
 }
 
