@@ -470,16 +470,24 @@ impl Ord for Worst {
 struct TopK {
     k: usize,
     heap: BinaryHeap<Worst>,
+    /// A score that at least k documents reach (0 when none is known): θ starts there.
+    floor: f32,
 }
 
 impl TopK {
-    /// Score a new (later) document must exceed to enter; 0 while fewer than k are held.
-    fn theta(&self) -> f32 {
+    /// The k-th best score held; 0 while fewer than k are held.
+    fn held(&self) -> f32 {
         if self.heap.len() < self.k {
             0.0
         } else {
             self.heap.peek().map_or(0.0, |w| w.0.0)
         }
+    }
+
+    /// Score a new (later) document must reach to be evaluated: the k-th best held, or the
+    /// floor when that is higher.
+    fn theta(&self) -> f32 {
+        self.held().max(self.floor)
     }
 
     /// Offers a document that comes after every held one; returns whether θ moved.
@@ -491,7 +499,7 @@ impl TopK {
             self.heap.push(Worst(s));
             return self.heap.len() == self.k;
         }
-        if s.0 > self.theta() {
+        if s.0 > self.held() {
             self.heap.pop();
             self.heap.push(Worst(s));
             return true;
@@ -543,8 +551,25 @@ pub fn top_k_windowed(
     groups: &[TermGroup],
     extra: &ExtraScores,
     k: usize,
+    keep: impl FnMut(usize, DocId) -> bool,
+    layout: WindowLayout,
+) -> tantivy::Result<(Vec<Scored>, PruneStats)> {
+    top_k_from(searcher, groups, extra, k, keep, layout, 0.0)
+}
+
+/// [`top_k_windowed`] with θ starting at `floor`, a score at least k documents passing
+/// `keep` reach (their k-th best exact score, say): same result, fewer windows read.
+///
+/// # Errors
+/// As [`top_k`].
+pub fn top_k_from(
+    searcher: &Searcher,
+    groups: &[TermGroup],
+    extra: &ExtraScores,
+    k: usize,
     mut keep: impl FnMut(usize, DocId) -> bool,
     layout: WindowLayout,
+    floor: f32,
 ) -> tantivy::Result<(Vec<Scored>, PruneStats)> {
     if !bounds_hold(groups) {
         let top = exhaustive_top_k_with(searcher, groups, extra, k, keep)?;
@@ -564,6 +589,7 @@ pub fn top_k_windowed(
     let mut top = TopK {
         k,
         heap: BinaryHeap::with_capacity(k + 1),
+        floor,
     };
     let has_extra = extra.iter().any(|l| !l.is_empty());
     if k == 0 || (prep.terms.is_empty() && !has_extra) {
@@ -1083,6 +1109,14 @@ mod tests {
             let (got_w, _) =
                 top_k_windowed(&searcher, &gs, &extra, k, keep_of(modulo), layout).unwrap();
             prop_assert_eq!(&got_w, &want_x);
+            // With θ starting at the k-th best exact score (a perfect seed), or below it.
+            let kth = if want_x.len() == k { want_x[k - 1].0 } else { 0.0 };
+            for floor in [kth, kth * 0.5] {
+                let (got_f, _) =
+                    top_k_from(&searcher, &gs, &extra, k, keep_of(modulo), layout, floor)
+                        .unwrap();
+                prop_assert_eq!(&got_f, &want_x);
+            }
             let all = exhaustive_top_k(&searcher, &gs, usize::MAX, keep_of(modulo)).unwrap();
             let mut seen = Vec::new();
             let (n, rel) =
