@@ -14,7 +14,9 @@
 //!                 the whole lists' bounds only, over windows of 65,536 doc ids; same top k
 //!                 required) | plain (that one alone) | oracle (MaxScore with θ starting at
 //!                 the k-th best exact score, taken from a first untimed run: the most any
-//!                 seeding of θ could save; same top k required)
+//!                 seeding of θ could save; same top k required) | serial (maxscore on
+//!                 one thread: the other modes rank an index of two segments or more on
+//!                 the cores, `maxscore::query_threads`)
 //!   PASSES        passes over the queries (default 1)
 //!   K             top k (default 10)
 //! ```
@@ -52,10 +54,14 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let (Some(dir), Some(queries)) = (args.get(1), args.get(2)) else {
         anyhow::bail!(
-            "usage: scale_cost DATA_DIR QUERIES_JSON [both|maxscore|exhaustive|count|windows|plain] [PASSES] [K]"
+            "usage: scale_cost DATA_DIR QUERIES_JSON [both|maxscore|exhaustive|count|windows|plain|oracle|serial] [PASSES] [K]"
         );
     };
-    let mode = args.get(3).map_or("both", String::as_str);
+    let mut mode = args.get(3).map_or("both", String::as_str);
+    if mode == "serial" {
+        maxscore::set_query_threads(1);
+        mode = "maxscore";
+    }
     if ![
         "both",
         "maxscore",
@@ -81,10 +87,11 @@ fn main() -> anyhow::Result<()> {
         .map(|(_, q)| q)
         .collect();
     println!(
-        "{} documents in {} segment(s), {} queries, top {k}, {passes} pass(es)",
+        "{} documents in {} segment(s), {} queries, top {k}, {passes} pass(es), ranking on {} thread(s)",
         searcher.num_docs(),
         searcher.segment_readers().len(),
-        queries.len()
+        queries.len(),
+        maxscore::query_threads(&searcher)
     );
     let w = RankingParams::default();
     let plans: Vec<_> = queries

@@ -8,6 +8,8 @@
 //! addr = "127.0.0.1:7700"     # serve: listen address
 //! search_workers = 2           # serve: searches running at once (default: CPU cores)
 //! search_queue = 64            # serve: searches waiting before the API answers 503
+//! search_threads = 2           # serve: threads one search's ranking may use (default: CPU
+//!                              #   cores, fewer when other searches keep them busy; 1: one)
 //! watch_dictionaries = true    # serve: reload dictionaries on change (else on SIGHUP only)
 //!
 //! # SIGHUP re-reads this file: tokens, [http] allowed_hosts, cors_origins and the three
@@ -68,6 +70,10 @@ pub struct FileConfig {
     pub search_workers: Option<usize>,
     /// Searches waiting for a worker before the API answers `503 busy` (default 64).
     pub search_queue: Option<usize>,
+    /// Threads one search's top-k ranking may use over an index of two segments or more and
+    /// at least [`crate::search::maxscore::PARALLEL_MIN_DOCS`] documents (default: the CPU
+    /// cores; never more than the cores no other search is ranking on; 1: one thread).
+    pub search_threads: Option<usize>,
     /// Whether `serve` watches `DATA_DIR/dictionaries/` and reloads the dictionaries when
     /// they change (default true); off, only SIGHUP reloads them (for file systems without
     /// change events, such as some network mounts).

@@ -80,6 +80,7 @@ pub fn run(opts: &ServeOptions) -> anyhow::Result<()> {
         state = state.with_learning(learn_cfg.params())?;
     }
     let notifier = notifier(file, store.clone(), policy.escalation_due_hours)?;
+    crate::search::maxscore::set_query_threads(file.search_threads.unwrap_or(0));
     state.search_queue = Arc::new(super::SearchQueue::new(
         file.search_workers
             .unwrap_or_else(super::queue::default_search_workers),
@@ -565,6 +566,10 @@ fn needs_restart(old: &FileConfig, new: &FileConfig) -> Vec<&'static str> {
         "search_workers",
     );
     check(differ(&old.search_queue, &new.search_queue), "search_queue");
+    check(
+        differ(&old.search_threads, &new.search_threads),
+        "search_threads",
+    );
     check(
         differ(&old.watch_dictionaries, &new.watch_dictionaries),
         "watch_dictionaries",

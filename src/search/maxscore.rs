@@ -72,7 +72,8 @@ use tantivy::postings::{Postings, SegmentPostings};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, DocSet, Searcher, SegmentReader, TERMINATED, Term};
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering as AtomicOrdering};
+use std::sync::{Arc, OnceLock};
 
 use super::bm25f::{self, TermGroup};
 use super::bounds::{self, TermBounds, WindowLayout};
@@ -107,6 +108,20 @@ pub struct PruneStats {
     pub postings_total: u64,
     /// Whether the exhaustive scorer was used (a weight makes the bounds invalid).
     pub exhaustive: bool,
+}
+
+impl PruneStats {
+    /// Adds the work of another part of the same query (`postings_total` is the query's, so
+    /// it is kept).
+    fn add(&mut self, o: &PruneStats) {
+        self.postings_scored += o.postings_scored;
+        self.docs_scored += o.docs_scored;
+        self.candidates += o.candidates;
+        self.seeks += o.seeks;
+        self.windows_skipped += o.windows_skipped;
+        self.windows += o.windows;
+        self.exhaustive |= o.exhaustive;
+    }
 }
 
 /// Orders scored documents best first: score descending, then segment, then doc.
@@ -466,15 +481,39 @@ impl Ord for Worst {
     }
 }
 
-/// The best k so far and the threshold θ they set.
-struct TopK {
-    k: usize,
-    heap: BinaryHeap<Worst>,
-    /// A score that at least k documents reach (0 when none is known): θ starts there.
-    floor: f32,
+/// θ shared by the threads that rank one query's segments: the highest k-th best score any
+/// of them holds. k documents of one segment reach it, so no document scoring below it can be
+/// in the top k of the whole index, whichever segment it is in. Scores are positive, and the
+/// bit patterns of non-negative `f32`s order as the numbers do (IEEE 754), so a `fetch_max`
+/// on the bits raises it.
+struct SharedTheta(AtomicU32);
+
+impl SharedTheta {
+    fn new(floor: f32) -> Self {
+        Self(AtomicU32::new(floor.max(0.0).to_bits()))
+    }
+
+    fn get(&self) -> f32 {
+        f32::from_bits(self.0.load(AtomicOrdering::Relaxed))
+    }
+
+    fn raise(&self, score: f32) {
+        if score > 0.0 {
+            self.0.fetch_max(score.to_bits(), AtomicOrdering::Relaxed);
+        }
+    }
 }
 
-impl TopK {
+/// The best k so far of the segments one thread ranks, and the threshold θ they set.
+struct TopK<'a> {
+    k: usize,
+    heap: BinaryHeap<Worst>,
+    /// A score that at least k documents reach (the caller's floor, raised by every thread's
+    /// k-th best): θ is never below it.
+    shared: &'a SharedTheta,
+}
+
+impl TopK<'_> {
     /// The k-th best score held; 0 while fewer than k are held.
     fn held(&self) -> f32 {
         if self.heap.len() < self.k {
@@ -485,26 +524,28 @@ impl TopK {
     }
 
     /// Score a new (later) document must reach to be evaluated: the k-th best held, or the
-    /// floor when that is higher.
+    /// shared floor when that is higher.
     fn theta(&self) -> f32 {
-        self.held().max(self.floor)
+        self.held().max(self.shared.get())
     }
 
-    /// Offers a document that comes after every held one; returns whether θ moved.
-    fn offer(&mut self, s: Scored) -> bool {
+    /// Offers a document that comes after every held one of its segment; a full heap's k-th
+    /// best raises the shared floor.
+    fn offer(&mut self, s: Scored) {
         if s.0 <= 0.0 {
-            return false;
+            return;
         }
         if self.heap.len() < self.k {
             self.heap.push(Worst(s));
-            return self.heap.len() == self.k;
-        }
-        if s.0 > self.held() {
+        } else if s.0 > self.held() {
             self.heap.pop();
             self.heap.push(Worst(s));
-            return true;
+        } else {
+            return;
         }
-        false
+        if self.heap.len() == self.k {
+            self.shared.raise(self.held());
+        }
     }
 }
 
@@ -520,7 +561,7 @@ pub fn top_k(
     searcher: &Searcher,
     groups: &[TermGroup],
     k: usize,
-    keep: impl FnMut(usize, DocId) -> bool,
+    keep: impl Fn(usize, DocId) -> bool + Sync,
 ) -> tantivy::Result<(Vec<Scored>, PruneStats)> {
     top_k_with(searcher, groups, &[], k, keep)
 }
@@ -535,7 +576,7 @@ pub fn top_k_with(
     groups: &[TermGroup],
     extra: &ExtraScores,
     k: usize,
-    keep: impl FnMut(usize, DocId) -> bool,
+    keep: impl Fn(usize, DocId) -> bool + Sync,
 ) -> tantivy::Result<(Vec<Scored>, PruneStats)> {
     top_k_windowed(searcher, groups, extra, k, keep, WindowLayout::DEFAULT)
 }
@@ -551,7 +592,7 @@ pub fn top_k_windowed(
     groups: &[TermGroup],
     extra: &ExtraScores,
     k: usize,
-    keep: impl FnMut(usize, DocId) -> bool,
+    keep: impl Fn(usize, DocId) -> bool + Sync,
     layout: WindowLayout,
 ) -> tantivy::Result<(Vec<Scored>, PruneStats)> {
     top_k_from(searcher, groups, extra, k, keep, layout, 0.0)
@@ -559,6 +600,7 @@ pub fn top_k_windowed(
 
 /// [`top_k_windowed`] with θ starting at `floor`, a score at least k documents passing
 /// `keep` reach (their k-th best exact score, say): same result, fewer windows read.
+/// Ranks on [`query_threads`] threads.
 ///
 /// # Errors
 /// As [`top_k`].
@@ -567,9 +609,141 @@ pub fn top_k_from(
     groups: &[TermGroup],
     extra: &ExtraScores,
     k: usize,
-    mut keep: impl FnMut(usize, DocId) -> bool,
+    keep: impl Fn(usize, DocId) -> bool + Sync,
     layout: WindowLayout,
     floor: f32,
+) -> tantivy::Result<(Vec<Scored>, PruneStats)> {
+    let pruning = Pruning {
+        layout,
+        floor,
+        threads: query_threads(searcher),
+    };
+    top_k_opts(searcher, groups, extra, k, keep, &pruning)
+}
+
+/// How [`top_k_opts`] prunes and on how many threads it ranks.
+#[derive(Debug, Clone, Copy)]
+pub struct Pruning {
+    /// The block-max windows ([`WindowLayout::DEFAULT`]).
+    pub layout: WindowLayout,
+    /// θ's starting value, a score at least k documents reach (0: none known).
+    pub floor: f32,
+    /// Threads ranking the segments (1: the caller's alone, the segments in order; more:
+    /// the segments shared out among them by size, θ shared, see [`SharedTheta`]).
+    pub threads: usize,
+}
+
+impl Default for Pruning {
+    fn default() -> Self {
+        Self {
+            layout: WindowLayout::DEFAULT,
+            floor: 0.0,
+            threads: 1,
+        }
+    }
+}
+
+/// Below this many documents a query is ranked on the caller's thread alone: a thread's
+/// start (tens of microseconds) would cost more than the half of a sub-millisecond query it
+/// saves.
+pub const PARALLEL_MIN_DOCS: u64 = 20_000;
+
+/// Threads ranking for queries now (the callers' own included), across all searches.
+static RANKING_THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// Upper bound on the threads one query ranks on (0: the CPU cores); see [`set_query_threads`].
+static MAX_QUERY_THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// Sets how many threads one query's ranking may use at most (1: one; 0: the CPU cores, the
+/// default). `serve` sets it from `search_threads`.
+pub fn set_query_threads(n: usize) {
+    MAX_QUERY_THREADS.store(n, AtomicOrdering::Relaxed);
+}
+
+fn cores() -> usize {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// Threads for one query over `searcher`: 1 under [`PARALLEL_MIN_DOCS`] documents or with one
+/// segment, else up to [`set_query_threads`]' bound and the segments, and no more than the
+/// cores that no other search is ranking on (so that under load, when every core is busy
+/// with a search of its own, no thread is started and nothing is oversubscribed).
+pub fn query_threads(searcher: &Searcher) -> usize {
+    let segs = searcher.segment_readers().len();
+    if segs < 2 || searcher.num_docs() < PARALLEL_MIN_DOCS {
+        return 1;
+    }
+    let max = match MAX_QUERY_THREADS.load(AtomicOrdering::Relaxed) {
+        0 => cores(),
+        n => n,
+    };
+    let idle = cores().saturating_sub(RANKING_THREADS.load(AtomicOrdering::Relaxed));
+    max.min(segs).min(idle).max(1)
+}
+
+/// Counts a thread in [`RANKING_THREADS`] while it lives.
+struct Ranking;
+
+impl Ranking {
+    fn start() -> Self {
+        RANKING_THREADS.fetch_add(1, AtomicOrdering::Relaxed);
+        Ranking
+    }
+}
+
+impl Drop for Ranking {
+    fn drop(&mut self) {
+        RANKING_THREADS.fetch_sub(1, AtomicOrdering::Relaxed);
+    }
+}
+
+/// Shares segments out among `threads` parts, largest first to the part with the fewest
+/// documents so far (LPT); every part non-empty.
+fn share_segments(searcher: &Searcher, threads: usize) -> Vec<Vec<usize>> {
+    let segs = searcher.segment_readers();
+    let mut order: Vec<usize> = (0..segs.len()).collect();
+    order.sort_by_key(|&si| std::cmp::Reverse(segs[si].max_doc()));
+    let n = threads.clamp(1, segs.len().max(1));
+    let mut parts: Vec<(u64, Vec<usize>)> = vec![(0, Vec::new()); n];
+    for si in order {
+        let p = parts
+            .iter_mut()
+            .min_by_key(|p| p.0)
+            .expect("at least one part");
+        p.0 += u64::from(segs[si].max_doc());
+        p.1.push(si);
+    }
+    parts
+        .into_iter()
+        .map(|(_, mut v)| {
+            // Each thread visits its segments in ordinal order, as the sequential ranking.
+            v.sort_unstable();
+            v
+        })
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+/// What every segment's ranking of one query reads.
+struct Query<'a> {
+    prep: &'a Prepared,
+    groups: &'a [TermGroup],
+    extra: &'a ExtraScores,
+    layout: WindowLayout,
+}
+
+/// [`top_k_from`] with every choice explicit: same result for every [`Pruning`].
+///
+/// # Errors
+/// As [`top_k`].
+pub fn top_k_opts(
+    searcher: &Searcher,
+    groups: &[TermGroup],
+    extra: &ExtraScores,
+    k: usize,
+    keep: impl Fn(usize, DocId) -> bool + Sync,
+    pruning: &Pruning,
 ) -> tantivy::Result<(Vec<Scored>, PruneStats)> {
     if !bounds_hold(groups) {
         let top = exhaustive_top_k_with(searcher, groups, extra, k, keep)?;
@@ -581,195 +755,251 @@ pub fn top_k_from(
             },
         ));
     }
+    let _me = Ranking::start();
     let prep = prepare(searcher, groups)?;
     let mut stats = PruneStats {
         postings_total: prep.postings_total,
         ..PruneStats::default()
     };
-    let mut top = TopK {
-        k,
-        heap: BinaryHeap::with_capacity(k + 1),
-        floor,
-    };
     let has_extra = extra.iter().any(|l| !l.is_empty());
     if k == 0 || (prep.terms.is_empty() && !has_extra) {
         return Ok((Vec::new(), stats));
     }
+    let q = Query {
+        prep: &prep,
+        groups,
+        extra,
+        layout: pruning.layout,
+    };
+    let shared = SharedTheta::new(pruning.floor);
+    let segs = searcher.segment_readers();
+    let rank_part = |part: &[usize]| -> tantivy::Result<(Vec<Scored>, PruneStats)> {
+        let mut top = TopK {
+            k,
+            heap: BinaryHeap::with_capacity(k + 1),
+            shared: &shared,
+        };
+        let mut st = PruneStats::default();
+        for &si in part {
+            rank_segment(&q, si, &segs[si], &mut top, &keep, &mut st)?;
+        }
+        Ok((top.heap.into_iter().map(|w| w.0).collect(), st))
+    };
+    let parts = share_segments(searcher, pruning.threads);
+    let results: Vec<tantivy::Result<(Vec<Scored>, PruneStats)>> = if parts.len() <= 1 {
+        let all: Vec<usize> = (0..segs.len()).collect();
+        vec![rank_part(&all)]
+    } else {
+        std::thread::scope(|scope| {
+            let rank_part = &rank_part;
+            let helpers: Vec<_> = parts[1..]
+                .iter()
+                .map(|part| {
+                    scope.spawn(move || {
+                        let _helper = Ranking::start();
+                        rank_part(part)
+                    })
+                })
+                .collect();
+            let mut out = vec![rank_part(&parts[0])];
+            for h in helpers {
+                out.push(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+            }
+            out
+        })
+    };
+    let mut out = Vec::new();
+    for r in results {
+        let (top, st) = r?;
+        out.extend(top);
+        stats.add(&st);
+    }
+    out.sort_unstable_by(better);
+    out.truncate(k);
+    Ok((out, stats))
+}
+
+/// Ranks segment `si` (`s`) into `top`.
+fn rank_segment(
+    q: &Query<'_>,
+    si: usize,
+    s: &SegmentReader,
+    top: &mut TopK<'_>,
+    keep: &impl Fn(usize, DocId) -> bool,
+    stats: &mut PruneStats,
+) -> tantivy::Result<()> {
+    let (prep, groups, extra, layout) = (q.prep, q.groups, q.extra, q.layout);
     // The extra contribution comes last, as in the exhaustive scorer.
     let mut contrib = vec![0f32; prep.terms.len() + 1];
-    for (si, s) in searcher.segment_readers().iter().enumerate() {
-        let mut cursors = Vec::with_capacity(prep.terms.len());
-        for (canon, t) in prep.terms.iter().enumerate() {
-            let g = &groups[t.group];
-            let mut fields = Vec::new();
-            let mut x_max = 0f32;
-            for (fi, p) in field_postings(s, g, &t.term)? {
-                let f = &g.fields[fi];
-                let norms = s.get_fieldnorms_reader(f.field)?;
-                let avglen = prep.groups[t.group].avglen[fi];
-                let bounds = bounds::term_bounds(
-                    s.segment_id(),
-                    s.max_doc(),
-                    f.field,
-                    &t.term,
-                    &p,
-                    &norms,
-                    layout,
-                );
-                let global = bounds::field_bound(&bounds.frontier, f.weight, f.b, avglen);
-                x_max += global;
-                fields.push(FieldCursor {
-                    postings: p,
-                    norms,
-                    weight: f.weight,
-                    b: f.b,
-                    avglen,
-                    share_of_norm: prep.groups[t.group].share_of_norm[fi].clone(),
-                    window_tables: prep.groups[t.group].window_tables[fi].clone(),
-                    bounds,
-                    global,
-                });
-            }
-            if fields.is_empty() {
+    let mut cursors = Vec::with_capacity(prep.terms.len());
+    for (canon, t) in prep.terms.iter().enumerate() {
+        let g = &groups[t.group];
+        let mut fields = Vec::new();
+        let mut x_max = 0f32;
+        for (fi, p) in field_postings(s, g, &t.term)? {
+            let f = &g.fields[fi];
+            let norms = s.get_fieldnorms_reader(f.field)?;
+            let avglen = prep.groups[t.group].avglen[fi];
+            let bounds = bounds::term_bounds(
+                s.segment_id(),
+                s.max_doc(),
+                f.field,
+                &t.term,
+                &p,
+                &norms,
+                layout,
+            );
+            let global = bounds::field_bound(&bounds.frontier, f.weight, f.b, avglen);
+            x_max += global;
+            fields.push(FieldCursor {
+                postings: p,
+                norms,
+                weight: f.weight,
+                b: f.b,
+                avglen,
+                share_of_norm: prep.groups[t.group].share_of_norm[fi].clone(),
+                window_tables: prep.groups[t.group].window_tables[fi].clone(),
+                bounds,
+                global,
+            });
+        }
+        if fields.is_empty() {
+            continue;
+        }
+        let mut c = TermCursor {
+            fields,
+            list: &[],
+            pos: 0,
+            doc: TERMINATED,
+            mult: t.mult,
+            k1: g.k1,
+            // tf~ / (k1 + tf~) grows with tf~, which is at most x_max here.
+            ub: (t.mult * x_max / (g.k1 + x_max)).min(t.mult) * (1.0 + BOUND_SLACK),
+            canon,
+        };
+        c.refresh();
+        cursors.push(c);
+    }
+    if let Some(list) = extra.get(si).filter(|l| !l.is_empty()) {
+        let top = list.iter().map(|x| x.1).fold(0f32, f32::max);
+        let mut c = TermCursor {
+            fields: Vec::new(),
+            list,
+            pos: 0,
+            doc: TERMINATED,
+            mult: 0.0,
+            k1: 0.0,
+            ub: top * (1.0 + BOUND_SLACK),
+            canon: prep.terms.len(),
+        };
+        c.refresh();
+        cursors.push(c);
+    }
+    // Ascending bound over the whole list: the order in which the non-essential set is
+    // taken, per window, as the longest prefix whose window bounds sum below θ (any
+    // set with a sum below θ is correct; this one needs no sort per window).
+    cursors.sort_by(|a, b| a.ub.total_cmp(&b.ub));
+    // Copies that recompute the exact contributions of a document that made it through
+    // the pruning (documents come in ascending order, so they only move forward).
+    let mut probes = cursors.clone();
+    let alive = s.alive_bitset();
+    let max_doc = s.max_doc();
+    let n = cursors.len();
+    let size = 1usize << layout.window_bits();
+    let mut wub = vec![0f32; n];
+    // prefix[j] = Σ wub[..=j] in the cursors' order.
+    let mut prefix = vec![0f32; n];
+    // The essential terms' partial scores of the window's documents, and which are set.
+    let mut acc = vec![0f32; size];
+    let mut hit = vec![0u64; size.div_ceil(64)];
+    for w in 0..(max_doc as usize).div_ceil(size) {
+        let lo = (w * size) as DocId;
+        let hi = lo.saturating_add(size as DocId).min(max_doc);
+        let mut total = 0f32;
+        for (i, c) in cursors.iter_mut().enumerate() {
+            wub[i] = if c.doc >= hi {
+                0.0
+            } else {
+                c.window_ub(w, lo, hi)
+            };
+            total += wub[i];
+            prefix[i] = total;
+        }
+        let theta = top.theta();
+        stats.windows += 1;
+        // No document of the window can beat θ: skip it without reading a posting.
+        if total <= 0.0 || total < theta {
+            stats.windows_skipped += 1;
+            continue;
+        }
+        let ne = prefix.iter().take_while(|&&p| p < theta).count();
+        let rest = if ne > 0 { prefix[ne - 1] } else { 0.0 };
+        // Essential terms, term at a time over the window.
+        for (c, &ub) in cursors[ne..].iter_mut().zip(&wub[ne..]) {
+            if ub <= 0.0 {
                 continue;
             }
-            let mut c = TermCursor {
-                fields,
-                list: &[],
-                pos: 0,
-                doc: TERMINATED,
-                mult: t.mult,
-                k1: g.k1,
-                // tf~ / (k1 + tf~) grows with tf~, which is at most x_max here.
-                ub: (t.mult * x_max / (g.k1 + x_max)).min(t.mult) * (1.0 + BOUND_SLACK),
-                canon,
-            };
-            c.refresh();
-            cursors.push(c);
-        }
-        if let Some(list) = extra.get(si).filter(|l| !l.is_empty()) {
-            let top = list.iter().map(|x| x.1).fold(0f32, f32::max);
-            let mut c = TermCursor {
-                fields: Vec::new(),
-                list,
-                pos: 0,
-                doc: TERMINATED,
-                mult: 0.0,
-                k1: 0.0,
-                ub: top * (1.0 + BOUND_SLACK),
-                canon: prep.terms.len(),
-            };
-            c.refresh();
-            cursors.push(c);
-        }
-        // Ascending bound over the whole list: the order in which the non-essential set is
-        // taken, per window, as the longest prefix whose window bounds sum below θ (any
-        // set with a sum below θ is correct; this one needs no sort per window).
-        cursors.sort_by(|a, b| a.ub.total_cmp(&b.ub));
-        // Copies that recompute the exact contributions of a document that made it through
-        // the pruning (documents come in ascending order, so they only move forward).
-        let mut probes = cursors.clone();
-        let alive = s.alive_bitset();
-        let max_doc = s.max_doc();
-        let n = cursors.len();
-        let size = 1usize << layout.window_bits();
-        let mut wub = vec![0f32; n];
-        // prefix[j] = Σ wub[..=j] in the cursors' order.
-        let mut prefix = vec![0f32; n];
-        // The essential terms' partial scores of the window's documents, and which are set.
-        let mut acc = vec![0f32; size];
-        let mut hit = vec![0u64; size.div_ceil(64)];
-        for w in 0..(max_doc as usize).div_ceil(size) {
-            let lo = (w * size) as DocId;
-            let hi = lo.saturating_add(size as DocId).min(max_doc);
-            let mut total = 0f32;
-            for (i, c) in cursors.iter_mut().enumerate() {
-                wub[i] = if c.doc >= hi {
-                    0.0
-                } else {
-                    c.window_ub(w, lo, hi)
-                };
-                total += wub[i];
-                prefix[i] = total;
+            c.seek(lo);
+            while c.doc < hi {
+                let o = (c.doc - lo) as usize;
+                acc[o] += c.approx_score();
+                hit[o / 64] |= 1 << (o % 64);
+                stats.postings_scored += 1;
+                c.advance();
             }
-            let theta = top.theta();
-            stats.windows += 1;
-            // No document of the window can beat θ: skip it without reading a posting.
-            if total <= 0.0 || total < theta {
-                stats.windows_skipped += 1;
-                continue;
-            }
-            let ne = prefix.iter().take_while(|&&p| p < theta).count();
-            let rest = if ne > 0 { prefix[ne - 1] } else { 0.0 };
-            // Essential terms, term at a time over the window.
-            for (c, &ub) in cursors[ne..].iter_mut().zip(&wub[ne..]) {
-                if ub <= 0.0 {
+        }
+        for (wi, bits) in hit.iter_mut().enumerate() {
+            let mut word = std::mem::take(bits);
+            while word != 0 {
+                let o = wi * 64 + word.trailing_zeros() as usize;
+                word &= word - 1;
+                let doc = lo + o as DocId;
+                let mut partial = std::mem::take(&mut acc[o]);
+                stats.candidates += 1;
+                let theta = top.theta();
+                // The summation order differs from the scorer's: allow for its rounding.
+                let slack = 1.0 + BOUND_SLACK;
+                if partial * slack + rest < theta
+                    || !alive.is_none_or(|a| a.is_alive(doc))
+                    || !keep(si, doc)
+                {
                     continue;
                 }
-                c.seek(lo);
-                while c.doc < hi {
-                    let o = (c.doc - lo) as usize;
-                    acc[o] += c.approx_score();
-                    hit[o / 64] |= 1 << (o % 64);
-                    stats.postings_scored += 1;
-                    c.advance();
-                }
-            }
-            for (wi, bits) in hit.iter_mut().enumerate() {
-                let mut word = std::mem::take(bits);
-                while word != 0 {
-                    let o = wi * 64 + word.trailing_zeros() as usize;
-                    word &= word - 1;
-                    let doc = lo + o as DocId;
-                    let mut partial = std::mem::take(&mut acc[o]);
-                    stats.candidates += 1;
-                    let theta = top.theta();
-                    // The summation order differs from the scorer's: allow for its rounding.
-                    let slack = 1.0 + BOUND_SLACK;
-                    if partial * slack + rest < theta
-                        || !alive.is_none_or(|a| a.is_alive(doc))
-                        || !keep(si, doc)
-                    {
+                let mut complete = true;
+                for j in (0..ne).rev() {
+                    if partial * slack + prefix[j] < theta {
+                        complete = false;
+                        break;
+                    }
+                    if wub[j] <= 0.0 {
                         continue;
                     }
-                    let mut complete = true;
-                    for j in (0..ne).rev() {
-                        if partial * slack + prefix[j] < theta {
-                            complete = false;
-                            break;
-                        }
-                        if wub[j] <= 0.0 {
-                            continue;
-                        }
-                        cursors[j].seek(doc);
-                        stats.seeks += 1;
-                        if cursors[j].doc == doc {
-                            let c = cursors[j].score();
-                            contrib[cursors[j].canon] = c;
-                            partial += c;
-                            stats.postings_scored += 1;
-                        }
+                    cursors[j].seek(doc);
+                    stats.seeks += 1;
+                    if cursors[j].doc == doc {
+                        let c = cursors[j].score();
+                        contrib[cursors[j].canon] = c;
+                        partial += c;
+                        stats.postings_scored += 1;
                     }
-                    if complete {
-                        stats.docs_scored += 1;
-                        for p in &mut probes[ne..] {
-                            p.seek(doc);
-                            if p.doc == doc {
-                                contrib[p.canon] = p.score();
-                            }
-                        }
-                        // The exhaustive scorer's order: groups, then terms (zeros are exact).
-                        let score = contrib.iter().fold(0f32, |acc, &c| acc + c);
-                        top.offer((score, si, doc));
-                    }
-                    contrib.iter_mut().for_each(|c| *c = 0.0);
                 }
+                if complete {
+                    stats.docs_scored += 1;
+                    for p in &mut probes[ne..] {
+                        p.seek(doc);
+                        if p.doc == doc {
+                            contrib[p.canon] = p.score();
+                        }
+                    }
+                    // The exhaustive scorer's order: groups, then terms (zeros are exact).
+                    let score = contrib.iter().fold(0f32, |acc, &c| acc + c);
+                    top.offer((score, si, doc));
+                }
+                contrib.iter_mut().for_each(|c| *c = 0.0);
             }
         }
     }
-    let mut out: Vec<Scored> = top.heap.into_iter().map(|w| w.0).collect();
-    out.sort_unstable_by(better);
-    Ok((out, stats))
+    Ok(())
 }
 
 /// The reference: [`bm25f::score`] over every posting, filtered, sorted by [`better`], cut to
@@ -1071,7 +1301,7 @@ mod tests {
         out
     }
 
-    fn keep_of(modulo: u32) -> impl FnMut(usize, DocId) -> bool {
+    fn keep_of(modulo: u32) -> impl Fn(usize, DocId) -> bool + Sync + Copy {
         move |si, doc| modulo == 0 || !(doc + si as u32).is_multiple_of(modulo)
     }
 
@@ -1116,6 +1346,14 @@ mod tests {
                     top_k_from(&searcher, &gs, &extra, k, keep_of(modulo), layout, floor)
                         .unwrap();
                 prop_assert_eq!(&got_f, &want_x);
+            }
+            // Segments shared out among 2 or 3 threads with θ shared, with and without a
+            // floor: the same top k whichever thread finishes first.
+            for (threads, floor) in [(2, 0.0), (3, 0.0), (2, kth * 0.5)] {
+                let pruning = Pruning { layout, floor, threads };
+                let (got_p, _) =
+                    top_k_opts(&searcher, &gs, &extra, k, keep_of(modulo), &pruning).unwrap();
+                prop_assert_eq!(&got_p, &want_x);
             }
             let all = exhaustive_top_k(&searcher, &gs, usize::MAX, keep_of(modulo)).unwrap();
             let mut seen = Vec::new();
