@@ -19,6 +19,10 @@
 //!                 the cores, `maxscore::query_threads`)
 //!   PASSES        passes over the queries (default 1)
 //!   K             top k (default 10)
+//!   OVERRIDES     ranking parameters, `name=value,…` (as `kotae eval --weights`)
+//!
+//! The environment variable `WINDOW_BITS` sets the block-max windows of the maxscore modes
+//! to `2^WINDOW_BITS` doc ids (default: the search path's, 7).
 //! ```
 //!
 //! Prints, per ranker: p50/p95/p99/mean milliseconds per query, postings scored per query
@@ -54,7 +58,7 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let (Some(dir), Some(queries)) = (args.get(1), args.get(2)) else {
         anyhow::bail!(
-            "usage: scale_cost DATA_DIR QUERIES_JSON [both|maxscore|exhaustive|count|windows|plain|oracle|serial] [PASSES] [K]"
+            "usage: scale_cost DATA_DIR QUERIES_JSON [both|maxscore|exhaustive|count|windows|plain|oracle|serial] [PASSES] [K] [OVERRIDES]"
         );
     };
     let mut mode = args.get(3).map_or("both", String::as_str);
@@ -93,7 +97,11 @@ fn main() -> anyhow::Result<()> {
         queries.len(),
         maxscore::query_threads(&searcher)
     );
-    let w = RankingParams::default();
+    let w = RankingParams::parse_overrides(args.get(6).map_or("", String::as_str))?;
+    let mut layout = kotae::search::bounds::WindowLayout::DEFAULT;
+    if let Ok(bits) = std::env::var("WINDOW_BITS") {
+        layout.bits = bits.parse()?;
+    }
     let plans: Vec<_> = queries
         .iter()
         .map(|q| plan::plan(&QueryAnalysis::new(&analyzer, q), index.fields(), &w))
@@ -145,15 +153,8 @@ fn main() -> anyhow::Result<()> {
                     got = Some(want);
                 }
                 let t = Instant::now();
-                let (top, stats) = maxscore::top_k_from(
-                    &searcher,
-                    &p.groups,
-                    &[],
-                    k,
-                    |_, _| true,
-                    kotae::search::bounds::WindowLayout::DEFAULT,
-                    floor,
-                )?;
+                let (top, stats) =
+                    maxscore::top_k_from(&searcher, &p.groups, &[], k, |_, _| true, layout, floor)?;
                 ms_max.push(t.elapsed().as_secs_f64() * 1e3);
                 scored += stats.postings_scored;
                 total += stats.postings_total;

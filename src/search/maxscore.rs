@@ -39,10 +39,13 @@
 //!
 //! Bounding a window costs every cursor a look at its window maxima, so at 10^6 pages (about
 //! 7,800 windows and a hundred cursors per query) it is a fair share of the query: the
-//! per-field products of the bound are read from per-query tables by byte code
-//! ([`bounds::WindowBoundTables`], one pair per group field), and the accumulators take each
-//! posting's share as its tf times a per-norm-code table (per group field) instead of the
-//! scorer's division.
+//! bounds are computed term at a time for a chunk of 64 windows (a tight loop per cursor
+//! over its window bytes, the per-field products read from per-query tables by byte code,
+//! [`bounds::WindowBoundTables`], one pair per group field; a short list's windows from the
+//! list of windows it has a posting in), so that a window is one sum; and the accumulators
+//! take each posting's share as its tf times a per-norm-code table (per group field)
+//! instead of the scorer's division, as do the non-essential terms' contributions while a
+//! document may still be pruned.
 //!
 //! Documents are visited in (segment, doc) order, so a document tying θ loses the tie (it
 //! comes later) and pruning on `bound < θ` keeps exactly the exhaustive top k. Bounds carry
@@ -80,6 +83,10 @@ use super::bounds::{self, TermBounds, WindowLayout};
 
 /// Relative slack on upper bounds, covering f32 rounding of the scores and their sums.
 const BOUND_SLACK: f32 = 1e-4;
+
+/// Windows whose bounds are computed together, term at a time (see [`rank_segment`]); in
+/// the unit tests 4, so that their corpora of a few dozen documents span several chunks.
+const WINDOW_CHUNK: usize = if cfg!(test) { 4 } else { 64 };
 
 /// A scored document: (score, segment ordinal, doc id).
 pub type Scored = (f32, usize, DocId);
@@ -393,38 +400,43 @@ impl TermCursor<'_> {
         self.refresh();
     }
 
-    /// Upper bound of the contribution over the doc ids `lo..hi` of window `w` (no larger
-    /// than [`Self::ub`]); 0 when the cursor has no posting there. Moves the fields
-    /// without window maxima (short lists) and a precomputed list to `lo` at least, which
-    /// is safe: every document before `lo` is done.
-    fn window_ub(&mut self, w: usize, lo: DocId, hi: DocId) -> f32 {
+    /// Upper bounds of the contribution over each of the `out.len()` windows of `2^bits`
+    /// doc ids from window `w0` (below `max_doc`), written to `out` (0 where the term has
+    /// no posting; none above [`Self::ub`]), term at a time: the fields with window maxima
+    /// from their tables, the others (short lists) by the whole list's bound in the windows
+    /// their [`TermBounds::present`] lists, and a precomputed list in the windows it has an
+    /// entry in. `at` holds one position per field (or one in the precomputed list), which
+    /// only moves forward: chunks come in ascending order.
+    fn chunk_ub(&self, at: &mut [usize], w0: usize, bits: u32, max_doc: DocId, out: &mut [f32]) {
+        out.iter_mut().for_each(|x| *x = 0.0);
+        let end = w0 + out.len();
         if self.fields.is_empty() {
-            self.seek(lo);
-            return if self.doc < hi { self.ub } else { 0.0 };
+            let hi = ((end << bits) as DocId).min(max_doc);
+            let pos = &mut at[0];
+            while *pos < self.list.len() && self.list[*pos].0 < hi {
+                out[(self.list[*pos].0 >> bits) as usize - w0] = self.ub;
+                *pos += 1;
+            }
+            return;
         }
-        let mut x = 0f32;
-        let mut moved = false;
-        for f in &mut self.fields {
+        for (f, pos) in self.fields.iter().zip(at.iter_mut()) {
             match &f.bounds.windows {
-                Some(win) => x += win.bound_by(w, &f.window_tables).min(f.global),
+                Some(win) => win.add_bounds_by(w0, &f.window_tables, f.global, out),
                 None => {
-                    if f.postings.doc() < lo {
-                        f.postings.seek(lo);
-                        moved = true;
-                    }
-                    if f.postings.doc() < hi {
-                        x += f.global;
+                    let present = &f.bounds.present;
+                    while *pos < present.len() && (present[*pos] as usize) < end {
+                        out[present[*pos] as usize - w0] += f.global;
+                        *pos += 1;
                     }
                 }
             }
         }
-        if moved {
-            self.refresh();
+        let (mult, k1, ub) = (self.mult, self.k1, self.ub);
+        for x in out.iter_mut() {
+            if *x > 0.0 {
+                *x = ((mult * *x / (k1 + *x)).min(mult) * (1.0 + BOUND_SLACK)).min(ub);
+            }
         }
-        if x <= 0.0 {
-            return 0.0;
-        }
-        ((self.mult * x / (self.k1 + x)).min(self.mult) * (1.0 + BOUND_SLACK)).min(self.ub)
     }
 
     /// The contribution at the current doc, each present field's share `tf~_f` given by
@@ -912,25 +924,46 @@ fn rank_segment(
     // The essential terms' partial scores of the window's documents, and which are set.
     let mut acc = vec![0f32; size];
     let mut hit = vec![0u64; size.div_ceil(64)];
-    for w in 0..(max_doc as usize).div_ceil(size) {
+    // The window bounds of a chunk of windows, term at a time: `chunk[i * CHUNK + j]` is
+    // cursor i's bound in window `w0 + j`; and the windows' sums.
+    let bits = layout.window_bits();
+    let windows = (max_doc as usize).div_ceil(size);
+    let mut chunk = vec![0f32; n * WINDOW_CHUNK];
+    let mut sums = [0f32; WINDOW_CHUNK];
+    // Per cursor, its positions for `chunk_ub`.
+    let mut at: Vec<Vec<usize>> = cursors
+        .iter()
+        .map(|c| vec![0; c.fields.len().max(1)])
+        .collect();
+    for w in 0..windows {
+        let j = w % WINDOW_CHUNK;
+        if j == 0 {
+            let len = WINDOW_CHUNK.min(windows - w);
+            sums.iter_mut().for_each(|x| *x = 0.0);
+            for (i, (c, pos)) in cursors.iter().zip(at.iter_mut()).enumerate() {
+                let out = &mut chunk[i * WINDOW_CHUNK..i * WINDOW_CHUNK + len];
+                c.chunk_ub(pos, w, bits, max_doc, out);
+                for (t, &x) in sums.iter_mut().zip(out.iter()) {
+                    *t += x;
+                }
+            }
+        }
         let lo = (w * size) as DocId;
         let hi = lo.saturating_add(size as DocId).min(max_doc);
-        let mut total = 0f32;
-        for (i, c) in cursors.iter_mut().enumerate() {
-            wub[i] = if c.doc >= hi {
-                0.0
-            } else {
-                c.window_ub(w, lo, hi)
-            };
-            total += wub[i];
-            prefix[i] = total;
-        }
         let theta = top.theta();
         stats.windows += 1;
-        // No document of the window can beat θ: skip it without reading a posting.
+        // No document of the window can beat θ: skip it without reading a posting (the
+        // chunk's sums add the cursors' bounds in their order, as `prefix` does).
+        let total = sums[j];
         if total <= 0.0 || total < theta {
             stats.windows_skipped += 1;
             continue;
+        }
+        let mut run = 0f32;
+        for i in 0..n {
+            wub[i] = chunk[i * WINDOW_CHUNK + j];
+            run += wub[i];
+            prefix[i] = run;
         }
         let ne = prefix.iter().take_while(|&&p| p < theta).count();
         let rest = if ne > 0 { prefix[ne - 1] } else { 0.0 };
@@ -974,17 +1007,22 @@ fn rank_segment(
                     if wub[j] <= 0.0 {
                         continue;
                     }
-                    cursors[j].seek(doc);
+                    let c = &mut cursors[j];
+                    c.seek(doc);
                     stats.seeks += 1;
-                    if cursors[j].doc == doc {
-                        let c = cursors[j].score();
-                        contrib[cursors[j].canon] = c;
-                        partial += c;
+                    if c.doc == doc {
+                        // Approximate while the document may still be pruned.
+                        partial += c.approx_score();
                         stats.postings_scored += 1;
                     }
                 }
                 if complete {
                     stats.docs_scored += 1;
+                    for c in &cursors[..ne] {
+                        if c.doc == doc {
+                            contrib[c.canon] = c.score();
+                        }
+                    }
                     for p in &mut probes[ne..] {
                         p.seek(doc);
                         if p.doc == doc {
@@ -994,8 +1032,8 @@ fn rank_segment(
                     // The exhaustive scorer's order: groups, then terms (zeros are exact).
                     let score = contrib.iter().fold(0f32, |acc, &c| acc + c);
                     top.offer((score, si, doc));
+                    contrib.iter_mut().for_each(|c| *c = 0.0);
                 }
-                contrib.iter_mut().for_each(|c| *c = 0.0);
             }
         }
     }
