@@ -32,7 +32,8 @@
 //!   J. Flood, "Query evaluation: strategies and optimizations", Information Processing &
 //!   Management 31(6), 1995): a document with none of the other (*essential*) terms cannot
 //!   beat θ. The essential terms are scored term at a time into the window's accumulators
-//!   (as Lucene's `MaxScoreBulkScorer` does); then, per document of the window in doc order,
+//!   (as Lucene's `MaxScoreBulkScorer` does), each field's postings read straight into a
+//!   per-window array of the term's tf~ that is then saturated once per document; then, per document of the window in doc order,
 //!   the non-essential cursors are advanced with `seek` (tantivy's skip list) in
 //!   decreasing bound order, and the evaluation stops as soon as the partial score plus the
 //!   remaining bounds is below θ.
@@ -924,6 +925,9 @@ fn rank_segment(
     // The essential terms' partial scores of the window's documents, and which are set.
     let mut acc = vec![0f32; size];
     let mut hit = vec![0u64; size.div_ceil(64)];
+    // One essential term's tf~ of the window's documents, and which are set.
+    let mut xs = vec![0f32; size];
+    let mut xmask = vec![0u64; size.div_ceil(64)];
     // The window bounds of a chunk of windows, term at a time: `chunk[i * CHUNK + j]` is
     // cursor i's bound in window `w0 + j`; and the windows' sums.
     let bits = layout.window_bits();
@@ -972,13 +976,44 @@ fn rank_segment(
             if ub <= 0.0 {
                 continue;
             }
-            c.seek(lo);
-            while c.doc < hi {
-                let o = (c.doc - lo) as usize;
-                acc[o] += c.approx_score();
-                hit[o / 64] |= 1 << (o % 64);
-                stats.postings_scored += 1;
-                c.advance();
+            if c.fields.is_empty() {
+                c.seek(lo);
+                while c.doc < hi {
+                    let o = (c.doc - lo) as usize;
+                    acc[o] += c.approx_score();
+                    hit[o / 64] |= 1 << (o % 64);
+                    stats.postings_scored += 1;
+                    c.advance();
+                }
+                continue;
+            }
+            // Field at a time: each field's shares into `xs` (summed in the fields' order,
+            // as `approx_score` does), then saturated once per document.
+            for f in &mut c.fields {
+                if f.postings.doc() < lo {
+                    f.postings.seek(lo);
+                }
+                let mut d = f.postings.doc();
+                while d < hi {
+                    let o = (d - lo) as usize;
+                    xs[o] += f.share_of_norm[usize::from(f.norms.fieldnorm_id(d))]
+                        * f.postings.term_freq() as f32;
+                    xmask[o / 64] |= 1 << (o % 64);
+                    d = f.postings.advance();
+                }
+            }
+            c.refresh();
+            let (mult, k1) = (c.mult, c.k1);
+            for (wi, bits) in xmask.iter_mut().enumerate() {
+                let mut word = std::mem::take(bits);
+                hit[wi] |= word;
+                while word != 0 {
+                    let o = wi * 64 + word.trailing_zeros() as usize;
+                    word &= word - 1;
+                    let x = std::mem::take(&mut xs[o]);
+                    acc[o] += mult * x / (k1 + x);
+                    stats.postings_scored += 1;
+                }
             }
         }
         for (wi, bits) in hit.iter_mut().enumerate() {
