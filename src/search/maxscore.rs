@@ -33,10 +33,10 @@
 //!   Management 31(6), 1995): a document with none of the other (*essential*) terms cannot
 //!   beat θ. The essential terms are scored term at a time into the window's accumulators
 //!   (as Lucene's `MaxScoreBulkScorer` does), each field's postings read straight into a
-//!   per-window array of the term's tf~ that is then saturated once per document; then, per document of the window in doc order,
-//!   the non-essential cursors are advanced with `seek` (tantivy's skip list) in
-//!   decreasing bound order, and the evaluation stops as soon as the partial score plus the
-//!   remaining bounds is below θ.
+//!   per-window array of the term's tf~ that is then saturated once per document; then,
+//!   per document of the window in doc order, the non-essential cursors are advanced with
+//!   `seek` (tantivy's skip list) in decreasing bound order, and the evaluation stops as
+//!   soon as the partial score plus the remaining bounds is below θ.
 //!
 //! Bounding a window costs every cursor a look at its window maxima, so at 10^6 pages (about
 //! 7,800 windows and a hundred cursors per query) it is a fair share of the query: the
@@ -928,8 +928,8 @@ fn rank_segment(
     // One essential term's tf~ of the window's documents, and which are set.
     let mut xs = vec![0f32; size];
     let mut xmask = vec![0u64; size.div_ceil(64)];
-    // The window bounds of a chunk of windows, term at a time: `chunk[i * CHUNK + j]` is
-    // cursor i's bound in window `w0 + j`; and the windows' sums.
+    // The bounds of a chunk of windows from `w0`, term at a time: `chunk[i * WINDOW_CHUNK
+    // + j]` is cursor i's bound in window `w0 + j`, `sums[j]` that window's sum.
     let bits = layout.window_bits();
     let windows = (max_doc as usize).div_ceil(size);
     let mut chunk = vec![0f32; n * WINDOW_CHUNK];
