@@ -73,7 +73,7 @@ use std::collections::BinaryHeap;
 
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::{Postings, SegmentPostings};
-use tantivy::schema::IndexRecordOption;
+use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Searcher, SegmentReader, TERMINATED, Term};
 
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering as AtomicOrdering};
@@ -1141,6 +1141,16 @@ pub enum TotalRelation {
 ///
 /// # Errors
 /// tantivy I/O errors.
+/// Whether every posting of `term` in `field` is a match of `groups` (when the bounds hold):
+/// `field` is a weighted field of a group of positive weight holding `term` at a positive
+/// query weight, so that the posting is one of [`match_lists`]' postings.
+pub(crate) fn matches_every_posting(groups: &[TermGroup], field: Field, term: &str) -> bool {
+    groups.iter().filter(|g| g.weight > 0.0).any(|g| {
+        g.terms.iter().any(|(t, qw)| *qw > 0.0 && t == term)
+            && weighted_fields(g).any(|(_, f)| f.field == field)
+    })
+}
+
 pub(crate) fn match_lists(
     s: &SegmentReader,
     groups: &[TermGroup],

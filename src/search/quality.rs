@@ -393,15 +393,6 @@ impl SegmentUnits {
             .min()
             .unwrap_or(TERMINATED)
     }
-
-    /// Moves every cursor on `doc` past it.
-    fn advance_past(&mut self, doc: DocId) {
-        for a in self.units.iter_mut().flatten() {
-            if a.doc == doc {
-                a.advance();
-            }
-        }
-    }
 }
 
 /// The live documents of segment `s` covering `unit` (`deleted`: its deleted documents,
@@ -519,8 +510,10 @@ fn unit_df<'a>(
 ///
 /// The same count, the same documents in the same order, as [`maxscore::count_matches`]
 /// with `keep` and [`Coverage::compute`]'s [`Coverage::matches`], but walking only the
-/// units' postings up to the cap'th match (and seeking the groups' lists to them): the cost
-/// does not grow with the corpus once matches are plentiful. Without units every match is
+/// units' postings up to the cap'th match, 4,096 doc ids at a time, term at a time into a
+/// bitmap (and seeking the groups' lists to a covered document only where no term of the
+/// alternative covering it is itself a ranking term): the cost does not grow with the corpus
+/// once matches are plentiful. Without units every match is
 /// counted ([`maxscore::count_matches`]); with a negative weight (the match test needs the
 /// whole score) it falls back to that full walk.
 ///
@@ -547,38 +540,87 @@ pub fn count_covered(
             counted,
         );
     }
+    // Windows of this many doc ids: every alternative's postings in the window are set in a
+    // bitmap (term at a time), then the bitmap's documents are counted in doc order.
+    const WINDOW: u32 = 4096;
+    const WORDS: usize = WINDOW as usize / 64;
+    // Per unit (the first MAX_UNITS, as SegmentUnits), per alternative: whether a document
+    // it covers is a match by that alone (one of its terms, in all of its fields, is a
+    // match list's term), so the lists need not be asked.
+    let sure: Vec<Vec<bool>> = units
+        .iter()
+        .take(MAX_UNITS)
+        .map(|u| {
+            u.alternatives
+                .iter()
+                .map(|a| {
+                    a.iter().any(|(fields, term)| {
+                        !fields.is_empty()
+                            && fields
+                                .iter()
+                                .all(|&f| maxscore::matches_every_posting(groups, f, term))
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    let all_sure = sure.iter().flatten().all(|&x| x);
+    let mut covered = [0u64; WORDS];
+    let mut matched = [0u64; WORDS];
     let mut n = 0u64;
     for (si, s) in searcher.segment_readers().iter().enumerate() {
         let mut cover = SegmentUnits::open(s, units)?;
-        let mut lists = maxscore::match_lists(s, groups)?;
+        let mut lists = if all_sure {
+            Vec::new()
+        } else {
+            maxscore::match_lists(s, groups)?
+        };
         // Longest first: the list most likely to hold a document is asked first.
         lists.sort_by_key(|p| std::cmp::Reverse(p.doc_freq()));
         let alive = s.alive_bitset();
         loop {
-            let doc = cover.doc();
-            if doc == TERMINATED {
+            let lo = cover.doc();
+            if lo == TERMINATED {
                 break;
             }
-            cover.advance_past(doc);
-            if !alive.is_none_or(|a| a.is_alive(doc)) {
-                continue;
+            let hi = lo.saturating_add(WINDOW);
+            for (alts, sure) in cover.units.iter_mut().zip(&sure) {
+                for (a, &sure) in alts.iter_mut().zip(sure) {
+                    while a.doc < hi {
+                        let o = (a.doc - lo) as usize;
+                        covered[o / 64] |= 1 << (o % 64);
+                        if sure {
+                            matched[o / 64] |= 1 << (o % 64);
+                        }
+                        a.advance();
+                    }
+                }
             }
-            let mut matched = false;
-            for p in &mut lists {
-                if p.doc() < doc {
-                    p.seek(doc);
+            for (wi, (cw, mw)) in covered.iter_mut().zip(matched.iter_mut()).enumerate() {
+                let mut word = std::mem::take(cw);
+                let sure = std::mem::take(mw);
+                while word != 0 {
+                    let bit = word.trailing_zeros();
+                    word &= word - 1;
+                    let doc = lo + (wi * 64) as DocId + bit;
+                    if !alive.is_none_or(|a| a.is_alive(doc)) {
+                        continue;
+                    }
+                    let is_match = sure >> bit & 1 == 1
+                        || lists.iter_mut().any(|p| {
+                            if p.doc() < doc {
+                                p.seek(doc);
+                            }
+                            p.doc() == doc
+                        });
+                    if is_match && keep(si, doc) {
+                        if n == cap {
+                            return Ok((cap, TotalRelation::Gte));
+                        }
+                        n += 1;
+                        counted(si, doc);
+                    }
                 }
-                if p.doc() == doc {
-                    matched = true;
-                    break;
-                }
-            }
-            if matched && keep(si, doc) {
-                if n == cap {
-                    return Ok((cap, TotalRelation::Gte));
-                }
-                n += 1;
-                counted(si, doc);
             }
         }
     }
