@@ -247,14 +247,9 @@ fn prepare(searcher: &Searcher, groups: &[TermGroup]) -> tantivy::Result<Prepare
     let mut stats = Vec::with_capacity(groups.len());
     let mut terms = Vec::new();
     let mut postings_total = 0u64;
-    // Deleted documents per segment (read once per query; none in a merged index).
-    let deleted: Vec<Vec<DocId>> = segs
-        .iter()
-        .map(|s| match s.alive_bitset() {
-            Some(a) => (0..s.max_doc()).filter(|&d| a.is_deleted(d)).collect(),
-            None => Vec::new(),
-        })
-        .collect();
+    // Deleted documents per segment, read when a df is first computed (not on a cached
+    // df: the walk is linear in the segment).
+    let deleted: Vec<OnceLock<Vec<DocId>>> = segs.iter().map(|_| OnceLock::new()).collect();
     for (gi, g) in groups.iter().enumerate() {
         let mut avglen = Vec::with_capacity(g.fields.len());
         let mut share_of_norm = Vec::with_capacity(g.fields.len());
@@ -285,20 +280,39 @@ fn prepare(searcher: &Searcher, groups: &[TermGroup]) -> tantivy::Result<Prepare
         for (term, qw) in &g.terms {
             let mut df = 0u64;
             for (s, deleted) in segs.iter().zip(&deleted) {
-                let lists = field_postings(s, g, term)?;
-                let fields: Vec<_> = lists.iter().map(|(fi, _)| g.fields[*fi].field).collect();
-                let lists: Vec<SegmentPostings> = lists.into_iter().map(|(_, p)| p).collect();
-                let lens = lists.iter().map(|p| p.doc_freq());
+                // The lists' lengths from the term dictionaries; the postings are opened
+                // only when the df is not cached.
+                let mut infos = Vec::new();
+                for (_, f) in weighted_fields(g) {
+                    let inv = s.inverted_index(f.field)?;
+                    if let Some(ti) = inv.get_term_info(&Term::from_field_text(f.field, term))? {
+                        infos.push((f.field, ti, inv));
+                    }
+                }
+                let lens = infos.iter().map(|(_, ti, _)| ti.doc_freq);
                 postings_total += lens.clone().map(u64::from).sum::<u64>();
                 let longest = lens.max().unwrap_or(0);
-                df += bounds::union_df(
+                let fields: Vec<Field> = infos.iter().map(|(f, _, _)| *f).collect();
+                df += bounds::try_union_df(
                     s.segment_id(),
                     s.num_deleted_docs(),
                     fields,
                     term,
                     longest,
-                    || union_df(deleted, lists),
-                );
+                    || -> tantivy::Result<u64> {
+                        let mut lists = Vec::with_capacity(infos.len());
+                        for (_, ti, inv) in &infos {
+                            lists.push(
+                                inv.read_postings_from_terminfo(ti, IndexRecordOption::WithFreqs)?,
+                            );
+                        }
+                        let deleted = deleted.get_or_init(|| match s.alive_bitset() {
+                            Some(a) => (0..s.max_doc()).filter(|&d| a.is_deleted(d)).collect(),
+                            None => Vec::new(),
+                        });
+                        Ok(union_df(deleted, lists))
+                    },
+                )?;
             }
             if df == 0 {
                 continue;
@@ -1485,6 +1499,64 @@ mod tests {
         );
         // "a b" scores below 0 (b is rarer, so its negative share is larger): only "a" is left.
         assert_eq!(got.iter().map(|x| x.2).collect::<Vec<_>>(), [1]);
+    }
+
+    #[test]
+    fn cached_dfs_of_long_lists_count_deleted_documents_out() {
+        // Lists above the df cache's floor in two fields, with documents deleted inside
+        // both segments: the df (so the idf, so every score) must be the exhaustive
+        // scorer's, when computed and again when read from the cache.
+        let seg = |off: usize| -> Vec<Vec<Vec<usize>>> {
+            (off..off + 400)
+                .map(|i| {
+                    let mut f0 = Vec::new();
+                    if i % 2 == 0 {
+                        f0.push(0);
+                    }
+                    if i % 5 == 0 {
+                        f0.push(5);
+                    }
+                    let mut f1 = Vec::new();
+                    if i % 3 == 0 {
+                        f1.extend([0, 0]);
+                    }
+                    if i % 7 == 0 {
+                        f1.push(1);
+                    }
+                    vec![f0, f1, vec![2]]
+                })
+                .collect()
+        };
+        let c = Corpus {
+            segments: vec![seg(0), seg(400)],
+            deletes: vec![(0, 0)],
+        };
+        let (index, fields) = build(&c);
+        delete(&index, fields, &c.deletes);
+        let searcher = index.reader().unwrap().searcher();
+        assert!(
+            searcher
+                .segment_readers()
+                .iter()
+                .all(|s| s.num_deleted_docs() == 80)
+        );
+        let spec = |field, weight| FieldSpec {
+            field,
+            weight,
+            b: 0.75,
+        };
+        let gs = vec![TermGroup {
+            fields: vec![spec(fields[0], 1.0), spec(fields[1], 0.5)],
+            k1: 1.2,
+            weight: 1.0,
+            terms: vec![("a".into(), 1.0), ("b".into(), 0.7)],
+        }];
+        let want = exhaustive_top_k(&searcher, &gs, 60, |_, _| true).unwrap();
+        assert_eq!(want.len(), 60);
+        for _ in 0..2 {
+            let (got, _) = top_k(&searcher, &gs, 60, |_, _| true).unwrap();
+            assert_eq!(got, want);
+        }
     }
 
     /// One segment of `seg`'s documents, and one group over the first field (weight 1, `b`,
