@@ -1148,13 +1148,6 @@ pub enum TotalRelation {
     Gte,
 }
 
-/// The postings whose documents match `groups` in segment `s` when the bounds hold
-/// ([`bounds_hold`]): every weighted field's list of every term of positive query weight in
-/// a group of positive weight. Terms of query weight 0 add 0 to a score: a document having
-/// only those does not match (as in the exhaustive scorer).
-///
-/// # Errors
-/// tantivy I/O errors.
 /// Whether every posting of `term` in `field` is a match of `groups` (when the bounds hold):
 /// `field` is a weighted field of a group of positive weight holding `term` at a positive
 /// query weight, so that the posting is one of [`match_lists`]' postings.
@@ -1165,6 +1158,13 @@ pub(crate) fn matches_every_posting(groups: &[TermGroup], field: Field, term: &s
     })
 }
 
+/// The postings whose documents match `groups` in segment `s` when the bounds hold
+/// ([`bounds_hold`]): every weighted field's list of every term of positive query weight in
+/// a group of positive weight. Terms of query weight 0 add 0 to a score: a document having
+/// only those does not match (as in the exhaustive scorer).
+///
+/// # Errors
+/// tantivy I/O errors.
 pub(crate) fn match_lists(
     s: &SegmentReader,
     groups: &[TermGroup],
