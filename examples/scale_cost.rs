@@ -22,7 +22,10 @@
 //!   OVERRIDES     ranking parameters, `name=value,…` (as `kotae eval --weights`)
 //!
 //! The environment variable `WINDOW_BITS` sets the block-max windows of the maxscore modes
-//! to `2^WINDOW_BITS` doc ids (default: the search path's, 7).
+//! to `2^WINDOW_BITS` doc ids (default: the search path's, 7). With `PER_QUERY=1` the
+//! maxscore modes also print, on standard error, one tab-separated line per query of the
+//! last pass: `query` then milliseconds, BM25F terms, postings scored, postings of its
+//! terms, candidates, seeks, windows skipped, and the query text.
 //! ```
 //!
 //! Prints, per ranker: p50/p95/p99/mean milliseconds per query, postings scored per query
@@ -102,6 +105,7 @@ fn main() -> anyhow::Result<()> {
     if let Ok(bits) = std::env::var("WINDOW_BITS") {
         layout.bits = bits.parse()?;
     }
+    let per_query = std::env::var("PER_QUERY").is_ok_and(|v| v == "1");
     let plans: Vec<_> = queries
         .iter()
         .map(|q| plan::plan(&QueryAnalysis::new(&analyzer, q), index.fields(), &w))
@@ -125,7 +129,7 @@ fn main() -> anyhow::Result<()> {
             (scored, total, docs, plain_scored, plain_docs) = (0, 0, 0, 0, 0);
             (windows, skipped, candidates, seeks) = (0, 0, 0, 0);
         }
-        for p in &plans {
+        for (p, text) in plans.iter().zip(&queries) {
             let mut got = None;
             if mode == "windows" || mode == "plain" {
                 let t = Instant::now();
@@ -156,6 +160,19 @@ fn main() -> anyhow::Result<()> {
                 let (top, stats) =
                     maxscore::top_k_from(&searcher, &p.groups, &[], k, |_, _| true, layout, floor)?;
                 ms_max.push(t.elapsed().as_secs_f64() * 1e3);
+                if per_query && pass + 1 == passes {
+                    let terms: usize = p.groups.iter().map(|g| g.terms.len()).sum();
+                    eprintln!(
+                        "query\t{:.3}\t{terms}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        t.elapsed().as_secs_f64() * 1e3,
+                        stats.postings_scored,
+                        stats.postings_total,
+                        stats.candidates,
+                        stats.seeks,
+                        stats.windows_skipped,
+                        text
+                    );
+                }
                 scored += stats.postings_scored;
                 total += stats.postings_total;
                 docs += stats.docs_scored;
