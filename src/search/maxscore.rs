@@ -33,10 +33,15 @@
 //!   Management 31(6), 1995): a document with none of the other (*essential*) terms cannot
 //!   beat θ. The essential terms are scored term at a time into the window's accumulators
 //!   (as Lucene's `MaxScoreBulkScorer` does), each field's postings read straight into a
-//!   per-window array of the term's tf~ that is then saturated once per document; then,
-//!   per document of the window in doc order, the non-essential cursors are advanced with
-//!   `seek` (tantivy's skip list) in decreasing bound order, and the evaluation stops as
-//!   soon as the partial score plus the remaining bounds is below θ.
+//!   per-window array of the term's tf~ that is then saturated once per document; their
+//!   documents are the window's candidates. Then the non-essential terms are added to the
+//!   candidates one term after the other, in decreasing bound order, each after dropping
+//!   the candidates whose partial score plus its bound and the lower ones' is below θ; a
+//!   term is added term at a time over the window (its postings read in order, only the
+//!   candidates' scored) while the candidates left number at least its expected postings
+//!   in the window over [`SEEK_COST`], else by a `seek` (tantivy's skip list) per
+//!   candidate. A long query at 10^6 pages has candidates in most documents of a window,
+//!   where a seek per candidate and term cost several times the term's postings there.
 //!
 //! Bounding a window costs every cursor a look at its window maxima, so at 10^6 pages (about
 //! 7,800 windows and a hundred cursors per query) it is a fair share of the query: the
@@ -45,16 +50,16 @@
 //! [`bounds::WindowBoundTables`], one pair per group field; a short list's windows from the
 //! list of windows it has a posting in), so that a window is one sum; and the accumulators
 //! take each posting's share as its tf times a per-norm-code table (per group field)
-//! instead of the scorer's division, as do the non-essential terms' contributions while a
-//! document may still be pruned.
+//! instead of the scorer's division.
 //!
 //! Documents are visited in (segment, doc) order, so a document tying θ loses the tie (it
 //! comes later) and pruning on `bound < θ` keeps exactly the exhaustive top k. Bounds carry
 //! a relative slack of 10^-4 over f32 rounding (the accumulators sum in another order than
 //! the scorer, and take each field's share as tf times a per-norm-code table instead of the
-//! scorer's division: the same slack covers both); every document that passes is rescored by a
-//! second set of cursors in the exhaustive scorer's summation order, so its score equals
-//! [`bm25f::score`]'s exactly.
+//! scorer's division: the same slack covers both); every document that passes is scored in
+//! the exhaustive scorer's arithmetic and summation order, so its score equals
+//! [`bm25f::score`]'s exactly: the non-essential terms' contributions are computed so as
+//! they are added, and the essential terms' recomputed by a second set of cursors.
 
 //! # Precomputed contributions
 //! One more score source may come as a list per segment of (doc, contribution) pairs: the
@@ -367,6 +372,9 @@ struct TermCursor<'a> {
     ub: f32,
     /// Position in the exhaustive scorer's summation order.
     canon: usize,
+    /// Postings expected per window (the list's density times the window size): what
+    /// scoring the term over a window term at a time costs, against a seek per candidate.
+    per_window: f32,
 }
 
 impl TermCursor<'_> {
@@ -413,6 +421,131 @@ impl TermCursor<'_> {
             }
         }
         self.refresh();
+    }
+
+    /// Adds the term's contribution (as [`Self::approx_score`]) to `acc` for each document
+    /// of the window `lo..hi` that it has a posting in, term at a time, and marks those
+    /// documents in `hit`; returns their number. Each field's shares go straight into `xs`
+    /// (summed in the fields' order, as `approx_score` does; `xmask` marks them), then are
+    /// saturated once per document. `xs` and `xmask` are left cleared; the cursor ends on
+    /// its first document at `hi` or after.
+    fn add_window(
+        &mut self,
+        lo: DocId,
+        hi: DocId,
+        xs: &mut [f32],
+        xmask: &mut [u64],
+        acc: &mut [f32],
+        hit: &mut [u64],
+    ) -> u64 {
+        let mut n = 0u64;
+        if self.fields.is_empty() {
+            self.seek(lo);
+            while self.doc < hi {
+                let o = (self.doc - lo) as usize;
+                acc[o] += self.approx_score();
+                hit[o / 64] |= 1 << (o % 64);
+                n += 1;
+                self.advance();
+            }
+            return n;
+        }
+        for f in &mut self.fields {
+            if f.postings.doc() < lo {
+                f.postings.seek(lo);
+            }
+            let mut d = f.postings.doc();
+            while d < hi {
+                let o = (d - lo) as usize;
+                xs[o] += f.share_of_norm[usize::from(f.norms.fieldnorm_id(d))]
+                    * f.postings.term_freq() as f32;
+                xmask[o / 64] |= 1 << (o % 64);
+                d = f.postings.advance();
+            }
+        }
+        self.refresh();
+        let (mult, k1) = (self.mult, self.k1);
+        for (wi, bits) in xmask.iter_mut().enumerate() {
+            let mut word = std::mem::take(bits);
+            hit[wi] |= word;
+            while word != 0 {
+                let o = wi * 64 + word.trailing_zeros() as usize;
+                word &= word - 1;
+                let x = std::mem::take(&mut xs[o]);
+                acc[o] += mult * x / (k1 + x);
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// The term's exact contribution ([`Self::score`]'s arithmetic) to each document of the
+    /// window `lo..hi` that it has a posting in and that `live` admits (bit `d - lo`), term
+    /// at a time: added to `acc` and kept in `exact` (`mark` in `stamp` says which entries
+    /// are this window's); returns the number of documents. `xs` and `xmask` as in
+    /// [`Self::add_window`].
+    #[allow(clippy::too_many_arguments)]
+    fn add_window_exact(
+        &mut self,
+        lo: DocId,
+        hi: DocId,
+        live: &[u64],
+        xs: &mut [f32],
+        xmask: &mut [u64],
+        acc: &mut [f32],
+        exact: &mut [f32],
+        stamp: &mut [u32],
+        mark: u32,
+    ) -> u64 {
+        let admits = |o: usize| live[o / 64] & (1 << (o % 64)) != 0;
+        let mut n = 0u64;
+        if self.fields.is_empty() {
+            self.seek(lo);
+            while self.doc < hi {
+                let o = (self.doc - lo) as usize;
+                if admits(o) {
+                    let c = self.score();
+                    acc[o] += c;
+                    exact[o] = c;
+                    stamp[o] = mark;
+                    n += 1;
+                }
+                self.advance();
+            }
+            return n;
+        }
+        for f in &mut self.fields {
+            if f.postings.doc() < lo {
+                f.postings.seek(lo);
+            }
+            let mut d = f.postings.doc();
+            while d < hi {
+                let o = (d - lo) as usize;
+                if admits(o) {
+                    let len = f.norms.fieldnorm(d) as f32;
+                    let norm = 1.0 - f.b + f.b * len / f.avglen;
+                    xs[o] += f.weight * f.postings.term_freq() as f32 / norm.max(1e-3);
+                    xmask[o / 64] |= 1 << (o % 64);
+                }
+                d = f.postings.advance();
+            }
+        }
+        self.refresh();
+        let (mult, k1) = (self.mult, self.k1);
+        for (wi, bits) in xmask.iter_mut().enumerate() {
+            let mut word = std::mem::take(bits);
+            while word != 0 {
+                let o = wi * 64 + word.trailing_zeros() as usize;
+                word &= word - 1;
+                let x = std::mem::take(&mut xs[o]);
+                let c = mult * x / (k1 + x);
+                acc[o] += c;
+                exact[o] = c;
+                stamp[o] = mark;
+                n += 1;
+            }
+        }
+        n
     }
 
     /// Upper bounds of the contribution over each of the `out.len()` windows of `2^bits`
@@ -644,6 +777,7 @@ pub fn top_k_from(
         layout,
         floor,
         threads: query_threads(searcher),
+        ..Pruning::default()
     };
     top_k_opts(searcher, groups, extra, k, keep, &pruning)
 }
@@ -658,6 +792,12 @@ pub struct Pruning {
     /// Threads ranking the segments (1: the caller's alone, the segments in order; more:
     /// the segments shared out among them by size, θ shared, see [`SharedTheta`]).
     pub threads: usize,
+    /// What a seek of a non-essential cursor to one candidate costs, in postings read in
+    /// order ([`SEEK_COST`]): a term is added to a window's candidates term at a time when
+    /// they number at least its expected postings in the window over this, else by a seek
+    /// per candidate. Any value gives the same top k (0: always seek; infinity: always
+    /// term at a time).
+    pub seek_cost: f32,
 }
 
 impl Default for Pruning {
@@ -666,6 +806,7 @@ impl Default for Pruning {
             layout: WindowLayout::DEFAULT,
             floor: 0.0,
             threads: 1,
+            seek_cost: SEEK_COST,
         }
     }
 }
@@ -758,6 +899,7 @@ struct Query<'a> {
     groups: &'a [TermGroup],
     extra: &'a ExtraScores,
     layout: WindowLayout,
+    seek_cost: f32,
 }
 
 /// [`top_k_from`] with every choice explicit: same result for every [`Pruning`].
@@ -797,6 +939,7 @@ pub fn top_k_opts(
         groups,
         extra,
         layout: pruning.layout,
+        seek_cost: pruning.seek_cost,
     };
     let shared = SharedTheta::new(pruning.floor);
     let segs = searcher.segment_readers();
@@ -903,6 +1046,7 @@ fn rank_segment(
             // tf~ / (k1 + tf~) grows with tf~, which is at most x_max here.
             ub: (t.mult * x_max / (g.k1 + x_max)).min(t.mult) * (1.0 + BOUND_SLACK),
             canon,
+            per_window: 0.0,
         };
         c.refresh();
         cursors.push(c);
@@ -918,6 +1062,7 @@ fn rank_segment(
             k1: 0.0,
             ub: top * (1.0 + BOUND_SLACK),
             canon: prep.terms.len(),
+            per_window: 0.0,
         };
         c.refresh();
         cursors.push(c);
@@ -926,11 +1071,20 @@ fn rank_segment(
     // taken, per window, as the longest prefix whose window bounds sum below θ (any
     // set with a sum below θ is correct; this one needs no sort per window).
     cursors.sort_by(|a, b| a.ub.total_cmp(&b.ub));
+    let max_doc = s.max_doc();
+    let window_share = (1u64 << layout.window_bits()) as f32 / max_doc.max(1) as f32;
+    for c in &mut cursors {
+        let postings: u32 = if c.fields.is_empty() {
+            u32::try_from(c.list.len()).unwrap_or(u32::MAX)
+        } else {
+            c.fields.iter().map(|f| f.postings.doc_freq()).sum()
+        };
+        c.per_window = postings as f32 * window_share;
+    }
     // Copies that recompute the exact contributions of a document that made it through
     // the pruning (documents come in ascending order, so they only move forward).
     let mut probes = cursors.clone();
     let alive = s.alive_bitset();
-    let max_doc = s.max_doc();
     let n = cursors.len();
     let size = 1usize << layout.window_bits();
     let mut wub = vec![0f32; n];
@@ -942,6 +1096,13 @@ fn rank_segment(
     // One essential term's tf~ of the window's documents, and which are set.
     let mut xs = vec![0f32; size];
     let mut xmask = vec![0u64; size.div_ceil(64)];
+    // The window's candidates not pruned yet.
+    let mut live = vec![0u64; size.div_ceil(64)];
+    // Per cursor and document of the window, the exact contribution of a non-essential
+    // term, valid where the stamp holds the window's mark (kept per thread across queries,
+    // so that a short query does not pay for clearing them).
+    let mut kept = KEPT.take();
+    kept.fit(n * size);
     // The bounds of a chunk of windows from `w0`, term at a time: `chunk[i * WINDOW_CHUNK
     // + j]` is cursor i's bound in window `w0 + j`, `sums[j]` that window's sum.
     let bits = layout.window_bits();
@@ -985,108 +1146,200 @@ fn rank_segment(
         }
         let ne = prefix.iter().take_while(|&&p| p < theta).count();
         let rest = if ne > 0 { prefix[ne - 1] } else { 0.0 };
-        // Essential terms, term at a time over the window.
+        // Essential terms, term at a time over the window: their documents are the
+        // window's candidates.
         for (c, &ub) in cursors[ne..].iter_mut().zip(&wub[ne..]) {
-            if ub <= 0.0 {
-                continue;
-            }
-            if c.fields.is_empty() {
-                c.seek(lo);
-                while c.doc < hi {
-                    let o = (c.doc - lo) as usize;
-                    acc[o] += c.approx_score();
-                    hit[o / 64] |= 1 << (o % 64);
-                    stats.postings_scored += 1;
-                    c.advance();
-                }
-                continue;
-            }
-            // Field at a time: each field's shares into `xs` (summed in the fields' order,
-            // as `approx_score` does), then saturated once per document.
-            for f in &mut c.fields {
-                if f.postings.doc() < lo {
-                    f.postings.seek(lo);
-                }
-                let mut d = f.postings.doc();
-                while d < hi {
-                    let o = (d - lo) as usize;
-                    xs[o] += f.share_of_norm[usize::from(f.norms.fieldnorm_id(d))]
-                        * f.postings.term_freq() as f32;
-                    xmask[o / 64] |= 1 << (o % 64);
-                    d = f.postings.advance();
-                }
-            }
-            c.refresh();
-            let (mult, k1) = (c.mult, c.k1);
-            for (wi, bits) in xmask.iter_mut().enumerate() {
-                let mut word = std::mem::take(bits);
-                hit[wi] |= word;
-                while word != 0 {
-                    let o = wi * 64 + word.trailing_zeros() as usize;
-                    word &= word - 1;
-                    let x = std::mem::take(&mut xs[o]);
-                    acc[o] += mult * x / (k1 + x);
-                    stats.postings_scored += 1;
-                }
+            if ub > 0.0 {
+                stats.postings_scored +=
+                    c.add_window(lo, hi, &mut xs, &mut xmask, &mut acc, &mut hit);
             }
         }
-        for (wi, bits) in hit.iter_mut().enumerate() {
-            let mut word = std::mem::take(bits);
+        let slack = 1.0 + BOUND_SLACK;
+        let mark = kept.next_mark();
+        let (exact, stamp) = (&mut kept.exact, &mut kept.stamp);
+        // The candidates that may still beat θ, live and kept.
+        let theta = top.theta();
+        let mut count = 0usize;
+        for (wi, (h, l)) in hit.iter_mut().zip(live.iter_mut()).enumerate() {
+            let mut word = std::mem::take(h);
+            stats.candidates += u64::from(word.count_ones());
+            let mut admitted = 0u64;
             while word != 0 {
-                let o = wi * 64 + word.trailing_zeros() as usize;
+                let b = word.trailing_zeros();
                 word &= word - 1;
+                let o = wi * 64 + b as usize;
                 let doc = lo + o as DocId;
-                let mut partial = std::mem::take(&mut acc[o]);
-                stats.candidates += 1;
-                let theta = top.theta();
                 // The summation order differs from the scorer's: allow for its rounding.
-                let slack = 1.0 + BOUND_SLACK;
-                if partial * slack + rest < theta
+                if acc[o] * slack + rest < theta
                     || !alive.is_none_or(|a| a.is_alive(doc))
                     || !keep(si, doc)
                 {
                     continue;
                 }
-                let mut complete = true;
-                for j in (0..ne).rev() {
-                    if partial * slack + prefix[j] < theta {
-                        complete = false;
-                        break;
-                    }
-                    if wub[j] <= 0.0 {
-                        continue;
-                    }
-                    let c = &mut cursors[j];
+                admitted |= 1 << b;
+            }
+            *l = admitted;
+            count += admitted.count_ones() as usize;
+        }
+        // The non-essential terms, in decreasing bound order, each added to the
+        // candidates that its bound and the lower ones' could still lift to θ: term at a
+        // time over the window when enough candidates remain for its postings to cost less
+        // than a seek per candidate, else by a seek per candidate.
+        for j in (0..ne).rev() {
+            if count == 0 {
+                break;
+            }
+            if wub[j] <= 0.0 {
+                continue;
+            }
+            let theta = top.theta();
+            count = prune(&mut live, &acc, slack, prefix[j], theta);
+            if count == 0 {
+                break;
+            }
+            let c = &mut cursors[j];
+            let exact = &mut exact[j * size..(j + 1) * size];
+            let stamp = &mut stamp[j * size..(j + 1) * size];
+            if count as f32 * q.seek_cost >= c.per_window {
+                stats.postings_scored += c.add_window_exact(
+                    lo, hi, &live, &mut xs, &mut xmask, &mut acc, exact, stamp, mark,
+                );
+            } else {
+                for_each_bit(&live, |o| {
+                    let doc = lo + o as DocId;
                     c.seek(doc);
                     stats.seeks += 1;
                     if c.doc == doc {
-                        // Approximate while the document may still be pruned.
-                        partial += c.approx_score();
+                        let e = c.score();
+                        acc[o] += e;
+                        exact[o] = e;
+                        stamp[o] = mark;
                         stats.postings_scored += 1;
                     }
-                }
-                if complete {
-                    stats.docs_scored += 1;
-                    for c in &cursors[..ne] {
-                        if c.doc == doc {
-                            contrib[c.canon] = c.score();
-                        }
-                    }
-                    for p in &mut probes[ne..] {
-                        p.seek(doc);
-                        if p.doc == doc {
-                            contrib[p.canon] = p.score();
-                        }
-                    }
-                    // The exhaustive scorer's order: groups, then terms (zeros are exact).
-                    let score = contrib.iter().fold(0f32, |acc, &c| acc + c);
-                    top.offer((score, si, doc));
-                    contrib.iter_mut().for_each(|c| *c = 0.0);
-                }
+                });
             }
         }
+        // What is left cannot be pruned: score it exactly, in doc order.
+        let theta = top.theta();
+        for (wi, l) in live.iter_mut().enumerate() {
+            let mut word = std::mem::take(l);
+            while word != 0 {
+                let o = wi * 64 + word.trailing_zeros() as usize;
+                word &= word - 1;
+                let partial = acc[o];
+                if partial * slack < theta.max(top.theta()) {
+                    continue;
+                }
+                let doc = lo + o as DocId;
+                stats.docs_scored += 1;
+                // The non-essential terms' exact contributions were kept as they were
+                // added (a term with no posting in the window adds 0, as in the scorer);
+                // the essential ones' are recomputed by the probes.
+                for (i, c) in cursors[..ne].iter().enumerate() {
+                    if stamp[i * size + o] == mark {
+                        contrib[c.canon] = exact[i * size + o];
+                    }
+                }
+                for p in &mut probes[ne..] {
+                    p.seek(doc);
+                    if p.doc == doc {
+                        contrib[p.canon] = p.score();
+                    }
+                }
+                // The exhaustive scorer's order: groups, then terms (zeros are exact).
+                let score = contrib.iter().fold(0f32, |acc, &c| acc + c);
+                top.offer((score, si, doc));
+                contrib.iter_mut().for_each(|c| *c = 0.0);
+            }
+        }
+        // The accumulators of the window's candidates, pruned or scored.
+        acc.fill(0.0);
     }
+    KEPT.set(kept);
     Ok(())
+}
+
+/// The exact contributions of non-essential terms kept in a window (see [`rank_segment`]):
+/// `exact[i * size + o]` is cursor i's at the window's document o where `stamp` there holds
+/// the window's mark. Marks only grow, so no entry needs clearing between windows.
+#[derive(Default)]
+struct KeptContributions {
+    exact: Vec<f32>,
+    stamp: Vec<u32>,
+    mark: u32,
+}
+
+impl KeptContributions {
+    fn fit(&mut self, len: usize) {
+        if self.exact.len() < len {
+            self.exact.resize(len, 0.0);
+            self.stamp.resize(len, 0);
+        }
+    }
+
+    /// A mark no entry holds yet.
+    fn next_mark(&mut self) -> u32 {
+        if self.mark == u32::MAX {
+            self.stamp.fill(0);
+            self.mark = 0;
+        }
+        self.mark += 1;
+        self.mark
+    }
+}
+
+thread_local! {
+    static KEPT: std::cell::Cell<KeptContributions> = std::cell::Cell::default();
+}
+
+/// A seek of a non-essential cursor to one candidate, in postings read in order: scoring the
+/// term over a window term at a time costs its postings there, a seek per candidate this
+/// many each (measured at 10^6 pages, README "At scale").
+pub const SEEK_COST: f32 = 4.0;
+
+/// Calls `f` with the offset of each bit set in `mask`, ascending.
+fn for_each_bit(mask: &[u64], mut f: impl FnMut(usize)) {
+    for (wi, &w) in mask.iter().enumerate() {
+        let mut word = w;
+        while word != 0 {
+            f(wi * 64 + word.trailing_zeros() as usize);
+            word &= word - 1;
+        }
+    }
+}
+
+/// Candidates in a word of 64 documents up to which [`prune`] looks at each of them; above,
+/// at all 64 accumulators without a branch.
+const SPARSE_WORD: u32 = 12;
+
+/// Clears the documents of `live` whose partial score in `acc`, times `slack` plus `rest`,
+/// is below `theta` (they cannot reach θ); returns how many are left. A word with many
+/// candidates is pruned branch-free over its 64 accumulators, so that it vectorises.
+fn prune(live: &mut [u64], acc: &[f32], slack: f32, rest: f32, theta: f32) -> usize {
+    let mut left = 0usize;
+    for (l, a) in live.iter_mut().zip(acc.chunks(64)) {
+        if *l == 0 {
+            continue;
+        }
+        if l.count_ones() <= SPARSE_WORD {
+            let mut word = *l;
+            while word != 0 {
+                let b = word.trailing_zeros();
+                word &= word - 1;
+                if a[b as usize] * slack + rest < theta {
+                    *l &= !(1 << b);
+                }
+            }
+        } else {
+            let mut reach = 0u64;
+            for (b, &x) in a.iter().enumerate() {
+                reach |= u64::from(x * slack + rest >= theta) << b;
+            }
+            *l &= reach;
+        }
+        left += l.count_ones() as usize;
+    }
+    left
 }
 
 /// The reference: [`bm25f::score`] over every posting, filtered, sorted by [`better`], cut to
@@ -1446,8 +1699,16 @@ mod tests {
             }
             // Segments shared out among 2 or 3 threads with θ shared, with and without a
             // floor: the same top k whichever thread finishes first.
+            // And with the non-essential terms always added by seeks, or always term at
+            // a time: the choice between the two is only a cost.
+            for seek_cost in [0.0, f32::INFINITY] {
+                let pruning = Pruning { layout, seek_cost, ..Pruning::default() };
+                let (got_s, _) =
+                    top_k_opts(&searcher, &gs, &extra, k, keep_of(modulo), &pruning).unwrap();
+                prop_assert_eq!(&got_s, &want_x);
+            }
             for (threads, floor) in [(2, 0.0), (3, 0.0), (2, kth * 0.5)] {
-                let pruning = Pruning { layout, floor, threads };
+                let pruning = Pruning { layout, floor, threads, ..Pruning::default() };
                 let (got_p, _) =
                     top_k_opts(&searcher, &gs, &extra, k, keep_of(modulo), &pruning).unwrap();
                 prop_assert_eq!(&got_p, &want_x);
