@@ -33,6 +33,18 @@ pub struct SegmentDocs {
     pub valid_until: Vec<i64>,
     /// Start of validity per document, Unix seconds (`i64::MIN` when none).
     pub valid_from: Vec<i64>,
+    /// The latest start of validity of any document (`i64::MIN` when none has one).
+    pub latest_start: i64,
+    /// The earliest end of validity of any document (`i64::MAX` when none has one).
+    pub earliest_end: i64,
+}
+
+impl SegmentDocs {
+    /// Whether every document of the segment is valid at `now` (Unix seconds): then a
+    /// search without other filters needs no per-document test.
+    pub fn all_valid_at(&self, now: i64) -> bool {
+        self.latest_start <= now && now <= self.earliest_end
+    }
 }
 
 /// Cache of [`SegmentDocs`] by segment, plus the department interner.
@@ -150,6 +162,8 @@ impl DocMetaCache {
             departments: Vec::with_capacity(n),
             valid_until: Vec::with_capacity(n),
             valid_from: Vec::with_capacity(n),
+            latest_start: i64::MIN,
+            earliest_end: i64::MAX,
         };
         // Each column's dictionary is read once, in order (looking every document's value
         // up with `ord_to_str` decompresses a dictionary block per document: 90 ms for
@@ -200,6 +214,8 @@ impl DocMetaCache {
                     .unwrap_or(i64::MIN),
             );
         }
+        d.latest_start = d.valid_from.iter().copied().max().unwrap_or(i64::MIN);
+        d.earliest_end = d.valid_until.iter().copied().min().unwrap_or(i64::MAX);
         Ok(d)
     }
 }

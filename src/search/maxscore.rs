@@ -709,6 +709,27 @@ impl TopK<'_> {
     }
 }
 
+/// Which documents a ranking admits: [`DocFilter::keep`] per document, and
+/// [`DocFilter::keeps_all`] for a segment whose every document is admitted, so that the
+/// ranking skips the per-document test there (the common search: no kind or department
+/// filter, no material with a validity period). Any `Fn(segment, doc) -> bool` is one
+/// (admitting per document only).
+pub trait DocFilter: Sync {
+    /// Whether document `doc` of segment `segment` may be ranked.
+    fn keep(&self, segment: usize, doc: DocId) -> bool;
+
+    /// True only when [`Self::keep`] holds for every document of `segment`.
+    fn keeps_all(&self, _segment: usize) -> bool {
+        false
+    }
+}
+
+impl<F: Fn(usize, DocId) -> bool + Sync> DocFilter for F {
+    fn keep(&self, segment: usize, doc: DocId) -> bool {
+        self(segment, doc)
+    }
+}
+
 /// Returns the best `k` live documents passing `keep(segment, doc)`, best first (see the
 /// module docs), with the work done.
 ///
@@ -721,7 +742,7 @@ pub fn top_k(
     searcher: &Searcher,
     groups: &[TermGroup],
     k: usize,
-    keep: impl Fn(usize, DocId) -> bool + Sync,
+    keep: impl DocFilter,
 ) -> tantivy::Result<(Vec<Scored>, PruneStats)> {
     top_k_with(searcher, groups, &[], k, keep)
 }
@@ -736,7 +757,7 @@ pub fn top_k_with(
     groups: &[TermGroup],
     extra: &ExtraScores,
     k: usize,
-    keep: impl Fn(usize, DocId) -> bool + Sync,
+    keep: impl DocFilter,
 ) -> tantivy::Result<(Vec<Scored>, PruneStats)> {
     top_k_windowed(searcher, groups, extra, k, keep, WindowLayout::DEFAULT)
 }
@@ -752,7 +773,7 @@ pub fn top_k_windowed(
     groups: &[TermGroup],
     extra: &ExtraScores,
     k: usize,
-    keep: impl Fn(usize, DocId) -> bool + Sync,
+    keep: impl DocFilter,
     layout: WindowLayout,
 ) -> tantivy::Result<(Vec<Scored>, PruneStats)> {
     top_k_from(searcher, groups, extra, k, keep, layout, 0.0)
@@ -769,7 +790,7 @@ pub fn top_k_from(
     groups: &[TermGroup],
     extra: &ExtraScores,
     k: usize,
-    keep: impl Fn(usize, DocId) -> bool + Sync,
+    keep: impl DocFilter,
     layout: WindowLayout,
     floor: f32,
 ) -> tantivy::Result<(Vec<Scored>, PruneStats)> {
@@ -911,11 +932,11 @@ pub fn top_k_opts(
     groups: &[TermGroup],
     extra: &ExtraScores,
     k: usize,
-    keep: impl Fn(usize, DocId) -> bool + Sync,
+    keep: impl DocFilter,
     pruning: &Pruning,
 ) -> tantivy::Result<(Vec<Scored>, PruneStats)> {
     if !bounds_hold(groups) {
-        let top = exhaustive_top_k_with(searcher, groups, extra, k, keep)?;
+        let top = exhaustive_top_k_with(searcher, groups, extra, k, |si, d| keep.keep(si, d))?;
         return Ok((
             top,
             PruneStats {
@@ -995,7 +1016,7 @@ fn rank_segment(
     si: usize,
     s: &SegmentReader,
     top: &mut TopK<'_>,
-    keep: &impl Fn(usize, DocId) -> bool,
+    keep: &impl DocFilter,
     stats: &mut PruneStats,
 ) -> tantivy::Result<()> {
     let (prep, groups, extra, layout) = (q.prep, q.groups, q.extra, q.layout);
@@ -1085,6 +1106,7 @@ fn rank_segment(
     // the pruning (documents come in ascending order, so they only move forward).
     let mut probes = cursors.clone();
     let alive = s.alive_bitset();
+    let keep_all = keep.keeps_all(si);
     let n = cursors.len();
     let size = 1usize << layout.window_bits();
     let mut wub = vec![0f32; n];
@@ -1158,28 +1180,26 @@ fn rank_segment(
         let mark = kept.next_mark();
         let (exact, stamp) = (&mut kept.exact, &mut kept.stamp);
         // The candidates that may still beat θ, live and kept.
-        let theta = top.theta();
-        let mut count = 0usize;
-        for (wi, (h, l)) in hit.iter_mut().zip(live.iter_mut()).enumerate() {
-            let mut word = std::mem::take(h);
-            stats.candidates += u64::from(word.count_ones());
-            let mut admitted = 0u64;
-            while word != 0 {
-                let b = word.trailing_zeros();
-                word &= word - 1;
-                let o = wi * 64 + b as usize;
-                let doc = lo + o as DocId;
-                // The summation order differs from the scorer's: allow for its rounding.
-                if acc[o] * slack + rest < theta
-                    || !alive.is_none_or(|a| a.is_alive(doc))
-                    || !keep(si, doc)
-                {
-                    continue;
+        for (h, l) in hit.iter_mut().zip(live.iter_mut()) {
+            *l = std::mem::take(h);
+            stats.candidates += u64::from(l.count_ones());
+        }
+        // The summation order differs from the scorer's: allow for its rounding.
+        let mut count = prune(&mut live, &acc, slack, rest, top.theta());
+        if count > 0 && (alive.is_some() || !keep_all) {
+            count = 0;
+            for (wi, l) in live.iter_mut().enumerate() {
+                let mut word = *l;
+                while word != 0 {
+                    let b = word.trailing_zeros();
+                    word &= word - 1;
+                    let doc = lo + (wi * 64) as DocId + b;
+                    if !alive.is_none_or(|a| a.is_alive(doc)) || !(keep_all || keep.keep(si, doc)) {
+                        *l &= !(1 << b);
+                    }
                 }
-                admitted |= 1 << b;
+                count += l.count_ones() as usize;
             }
-            *l = admitted;
-            count += admitted.count_ones() as usize;
         }
         // The non-essential terms, in decreasing bound order, each added to the
         // candidates that its bound and the lower ones' could still lift to θ: term at a
@@ -1655,6 +1675,21 @@ mod tests {
         move |si, doc| modulo == 0 || !(doc + si as u32).is_multiple_of(modulo)
     }
 
+    /// `keep_of(modulo)` as a filter that says when it keeps a whole segment (modulo 0),
+    /// so that the ranking takes the path without a per-document test.
+    #[derive(Clone, Copy)]
+    struct ModuloFilter(u32);
+
+    impl DocFilter for ModuloFilter {
+        fn keep(&self, si: usize, doc: DocId) -> bool {
+            keep_of(self.0)(si, doc)
+        }
+
+        fn keeps_all(&self, _si: usize) -> bool {
+            self.0 == 0
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(96))]
 
@@ -1675,7 +1710,7 @@ mod tests {
             delete(&index, fields, &c.deletes);
             let searcher = index.reader().unwrap().searcher();
             let want = exhaustive_top_k(&searcher, &gs, k, keep_of(modulo)).unwrap();
-            let (got, stats) = top_k(&searcher, &gs, k, keep_of(modulo)).unwrap();
+            let (got, stats) = top_k(&searcher, &gs, k, ModuloFilter(modulo)).unwrap();
             prop_assert!(!stats.exhaustive);
             prop_assert_eq!(&got, &want);
             // With a group of precomputed contributions (the learned queries) on top.
@@ -1704,7 +1739,8 @@ mod tests {
             for seek_cost in [0.0, f32::INFINITY] {
                 let pruning = Pruning { layout, seek_cost, ..Pruning::default() };
                 let (got_s, _) =
-                    top_k_opts(&searcher, &gs, &extra, k, keep_of(modulo), &pruning).unwrap();
+                    top_k_opts(&searcher, &gs, &extra, k, ModuloFilter(modulo), &pruning)
+                        .unwrap();
                 prop_assert_eq!(&got_s, &want_x);
             }
             for (threads, floor) in [(2, 0.0), (3, 0.0), (2, kth * 0.5)] {

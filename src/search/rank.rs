@@ -9,7 +9,7 @@ use crate::index::MaterialIndex;
 use crate::index::docmeta::{NO_DEPARTMENT, SegmentDocs};
 use crate::material::MaterialKind;
 
-use super::maxscore::{self, TotalRelation};
+use super::maxscore::{self, DocFilter, TotalRelation};
 use super::plan::QueryPlan;
 use super::quality::{self, Coverage};
 use super::request::{Facets, MAX_DEPARTMENT_FACETS, MAX_TRACKED_TOTAL, SearchRequest};
@@ -74,6 +74,33 @@ pub(crate) fn id_of(cols: &[Arc<SegmentDocs>], addr: DocAddress) -> Option<Strin
         .cloned()
 }
 
+/// The request's filters over the searcher's columns: validity at `now`, kind, department.
+#[derive(Clone, Copy)]
+struct RequestFilter<'a> {
+    cols: &'a [Arc<SegmentDocs>],
+    now: i64,
+    kind: Option<MaterialKind>,
+    /// Per interned department, whether the department filter admits it (None: no filter).
+    want_dep: Option<&'a [bool]>,
+}
+
+impl DocFilter for RequestFilter<'_> {
+    fn keep(&self, si: usize, doc: DocId) -> bool {
+        let c = &self.cols[si];
+        let d = doc as usize;
+        c.valid_until[d] >= self.now
+            && c.valid_from[d] <= self.now
+            && (self.kind.is_none() || c.kinds[d] == self.kind)
+            && self
+                .want_dep
+                .is_none_or(|w| w.get(c.departments[d] as usize).copied().unwrap_or(false))
+    }
+
+    fn keeps_all(&self, si: usize) -> bool {
+        self.kind.is_none() && self.want_dep.is_none() && self.cols[si].all_valid_at(self.now)
+    }
+}
+
 /// Ranks (the exact top k by MaxScore, see [`maxscore`]), filters (kind, department,
 /// validity), counts the total and facets up to [`MAX_TRACKED_TOTAL`] matches when
 /// `with_facets`, and cuts the page.
@@ -122,23 +149,20 @@ pub(crate) fn rank(
         }
         None => None,
     };
-    let keep = |si: usize, doc: DocId| {
-        let c = &cols[si];
-        let d = doc as usize;
-        c.valid_until[d] >= now
-            && c.valid_from[d] <= now
-            && (req.kind.is_none() || c.kinds[d] == req.kind)
-            && want_dep
-                .as_ref()
-                .is_none_or(|w| w.get(c.departments[d] as usize).copied().unwrap_or(false))
+    let filter = RequestFilter {
+        cols: &cols,
+        now,
+        kind: req.kind,
+        want_dep: want_dep.as_deref(),
     };
+    let keep = |si: usize, doc: DocId| filter.keep(si, doc);
     let k = match rerank {
         Some(rr) if rr.weight > 0.0 => (req.offset + req.limit).max(rr.depth),
         _ => req.offset + req.limit,
     };
     // The learned group (precomputed per document, see super::learned) adds to the scores;
     // `total` and the facets count the matches of the text as before.
-    let (top, _) = maxscore::top_k_with(searcher, &plan.groups, learned, k, keep)?;
+    let (top, _) = maxscore::top_k_with(searcher, &plan.groups, learned, k, filter)?;
     let mut candidates: Vec<ScoredDoc> = top
         .into_iter()
         .map(|(score, si, doc)| ScoredDoc {
