@@ -1329,12 +1329,12 @@ fn for_each_bit(mask: &[u64], mut f: impl FnMut(usize)) {
 }
 
 /// Candidates in a word of 64 documents up to which [`prune`] looks at each of them; above,
-/// at all 64 accumulators without a branch.
+/// at all 64 accumulators at once ([`reach_mask`]).
 const SPARSE_WORD: u32 = 12;
 
 /// Clears the documents of `live` whose partial score in `acc`, times `slack` plus `rest`,
 /// is below `theta` (they cannot reach θ); returns how many are left. A word with many
-/// candidates is pruned branch-free over its 64 accumulators, so that it vectorises.
+/// candidates is pruned over its 64 accumulators at once ([`reach_mask`]).
 fn prune(live: &mut [u64], acc: &[f32], slack: f32, rest: f32, theta: f32) -> usize {
     let mut left = 0usize;
     for (l, a) in live.iter_mut().zip(acc.chunks(64)) {
@@ -1346,20 +1346,33 @@ fn prune(live: &mut [u64], acc: &[f32], slack: f32, rest: f32, theta: f32) -> us
             while word != 0 {
                 let b = word.trailing_zeros();
                 word &= word - 1;
-                if a[b as usize] * slack + rest < theta {
-                    *l &= !(1 << b);
-                }
+                // Without a branch: whether a candidate survives is not predictable.
+                *l &= !(u64::from(a[b as usize] * slack + rest < theta) << b);
             }
         } else {
-            let mut reach = 0u64;
-            for (b, &x) in a.iter().enumerate() {
-                reach |= u64::from(x * slack + rest >= theta) << b;
-            }
-            *l &= reach;
+            *l &= reach_mask(a, slack, rest, theta);
         }
         left += l.count_ones() as usize;
     }
     left
+}
+
+/// The accumulators of `a` (at most 64) that may still reach θ: bit `b` is set where
+/// `a[b] * slack + rest >= theta`. The comparisons go into one byte per lane (a loop the
+/// compiler turns into vector compares and packs), then each eight bytes of 0 or 1 are
+/// gathered into eight bits by one multiplication: bit `i` of byte `i` lands on bit `56 + i`
+/// of the product, and no other partial product reaches those bits.
+fn reach_mask(a: &[f32], slack: f32, rest: f32, theta: f32) -> u64 {
+    let mut lanes = [0u8; 64];
+    for (v, &x) in lanes.iter_mut().zip(a) {
+        *v = u8::from(x * slack + rest >= theta);
+    }
+    let mut m = 0u64;
+    for (i, q) in lanes.chunks_exact(8).enumerate() {
+        let bytes = u64::from_le_bytes(q.try_into().expect("chunks of 8"));
+        m |= (bytes.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * i);
+    }
+    m
 }
 
 /// The reference: [`bm25f::score`] over every posting, filtered, sorted by [`better`], cut to
@@ -1687,6 +1700,51 @@ mod tests {
 
         fn keeps_all(&self, _si: usize) -> bool {
             self.0 == 0
+        }
+    }
+
+    proptest! {
+        /// `prune` keeps exactly the candidates whose `acc * slack + rest` reaches θ, one
+        /// lane at a time, whatever the words' density (the sparse and the 64-lane paths)
+        /// and for windows shorter than a word; partial scores straddle θ, some equal to it.
+        #[test]
+        fn prune_keeps_the_candidates_that_can_reach_theta(
+            words in prop::collection::vec(any::<u64>(), 1..4),
+            sparse in prop::collection::vec(0u32..64, 1..4),
+            raw in prop::collection::vec(0u32..16, 256),
+            tail in 1usize..=64,
+            rest in 0u32..12,
+            slack in prop_oneof![Just(1.0f32), Just(1.0 + BOUND_SLACK)],
+        ) {
+            let theta = 10.0f32;
+            // Scores around θ - rest on a grid of quarters, exact in `f32`: with a slack of
+            // 1 some sums are θ itself, which must be kept.
+            let rest = rest as f32 * 0.25;
+            let acc: Vec<f32> = raw.iter().map(|&r| theta - rest - 2.0 + r as f32 * 0.25).collect();
+            let len = (words.len() - 1) * 64 + tail;
+            let mut live: Vec<u64> = words
+                .iter()
+                .zip(sparse.iter().cycle())
+                // Some words keep only a few candidates (the sparse path).
+                .map(|(&w, &b)| if b % 2 == 0 { w & (w >> b) & (w >> 7) } else { w })
+                .collect();
+            let last = live.len() - 1;
+            if tail < 64 {
+                live[last] &= (1u64 << tail) - 1;
+            }
+            let mut want = live.clone();
+            for (wi, w) in want.iter_mut().enumerate() {
+                for b in 0..64 {
+                    let o = wi * 64 + b;
+                    let reaches = acc[o] * slack + rest >= theta;
+                    if *w & (1 << b) != 0 && !reaches {
+                        *w &= !(1 << b);
+                    }
+                }
+            }
+            let left = prune(&mut live, &acc[..len], slack, rest, theta);
+            prop_assert_eq!(&live, &want);
+            prop_assert_eq!(left, want.iter().map(|w| w.count_ones() as usize).sum::<usize>());
         }
     }
 
